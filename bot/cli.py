@@ -1,0 +1,205 @@
+"""The `oneday` command line. Reads configuration once, opens one unit of work per command."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot import config, db
+from commands import partnership as partnership_cmd
+from commands import summary as summary_cmd
+from commands import targets_import
+from commands.errors import FileErrors, OnedayError
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+app = typer.Typer(help="Oneday: the 'one day, one conversation' meeting, run from chat.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Create or upgrade the database.", no_args_is_help=True)
+partnership_app = typer.Typer(help="Load and export the partnership file.", no_args_is_help=True)
+targets_app = typer.Typer(help="Import targets from the analysts' spreadsheet.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(partnership_app, name="partnership")
+app.add_typer(targets_app, name="targets")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class State:
+    settings: config.Settings = config.from_env()
+
+
+@app.callback()
+def _global(
+    database_url: Annotated[str | None, typer.Option("--database-url", help="Overrides DATABASE_URL.")] = None,
+    partnership: Annotated[str | None, typer.Option("--partnership", help="Partnership key (when several).")] = None,
+) -> None:
+    settings = config.from_env()
+    overrides = {}
+    if database_url:
+        overrides["database_url"] = database_url
+    if partnership:
+        overrides["partnership"] = partnership
+    State.settings = config.Settings(**{**settings.__dict__, **overrides})
+
+
+def fail(exc: OnedayError) -> None:
+    """The CLI's one error handler: typed errors become a clear message and a non-zero exit."""
+    err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+    if isinstance(exc, FileErrors):
+        for line in exc.errors:
+            err.print(f"  {line}", highlight=False, markup=False)
+    if exc.example:
+        err.print(f"  example: {exc.example}", highlight=False, markup=False)
+    raise typer.Exit(2 if not isinstance(exc, FileErrors) else 1)
+
+
+def _factory():  # type: ignore[no-untyped-def]
+    engine = db.make_engine(State.settings.database_url)
+    return db.session_factory(engine)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Create the database or bring it up to date."""
+    db.upgrade(State.settings.database_url, revision)
+    out.print(f"database at revision {db.current_revision(State.settings.database_url)}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Step the schema back (e.g. to 'base')."""
+    db.downgrade(State.settings.database_url, revision)
+    out.print(f"database at revision {db.current_revision(State.settings.database_url)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    out.print(db.current_revision(State.settings.database_url) or "empty (run: oneday db upgrade)")
+
+
+def _require_schema() -> None:
+    if db.current_revision(State.settings.database_url) is None:
+        db.upgrade(State.settings.database_url)
+
+
+@partnership_app.command("load")
+def partnership_load(file: Path) -> None:
+    """Validate and apply a partnership file (idempotent; writes nothing if any error is found)."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(OnedayError(f"cannot read {file}: {exc}"))
+        return
+    _require_schema()
+    try:
+        with db.unit_of_work(_factory()) as session:
+            changes = partnership_cmd.load(session, text, source=str(file))
+    except OnedayError as exc:
+        fail(exc)
+        return
+    for change in changes:
+        out.print(f"  {change}", highlight=False, markup=False)
+    out.print(f"{file}: {len(changes)} change{'s' if len(changes) != 1 else ''}")
+
+
+@partnership_app.command("export")
+def partnership_export(output: Annotated[Path | None, typer.Option("-o", "--output")] = None) -> None:
+    """Write the partnership file (to stdout, or to --output)."""
+    try:
+        with db.unit_of_work(_factory()) as session:
+            p = partnership_cmd.select_partnership(session, State.settings.partnership)
+            text = partnership_cmd.export(session, p)
+    except OnedayError as exc:
+        fail(exc)
+        return
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output}")
+    else:
+        sys.stdout.write(text)
+
+
+@partnership_app.command("summary")
+def partnership_summary() -> None:
+    """Counts by agency category and cohort; no target details."""
+    try:
+        with db.unit_of_work(_factory()) as session:
+            p = partnership_cmd.select_partnership(session, State.settings.partnership)
+            print_summary(summary_cmd.summarise(session, p))
+    except OnedayError as exc:
+        fail(exc)
+
+
+def print_summary(s: summary_cmd.Summary) -> None:
+    out.print(f"[bold]{s.name}[/]  (current ISP {s.isp_version})")
+    cats = ", ".join(f"{n} {c}" for c, n in sorted(s.agencies_by_category.items()))
+    out.print(f"agencies: {sum(s.agencies_by_category.values())} ({cats})")
+    if s.agencies_without_current_isp:
+        out.print(f"  not on the current ISP (excluded from sections with personal data): "
+                  f"{', '.join(s.agencies_without_current_isp)}")
+    out.print(f"members: {s.members}; without a chat identity: {', '.join(s.members_without_chat_identity) or 'none'}")
+    table = Table("section", "cohort", "handling", "targets", "always invited")
+    for c in s.cohorts:
+        table.add_row(c.key, c.name, c.handling, str(c.targets), ", ".join(c.always_invited))
+    out.print(table)
+    out.print(f"targets: {s.targets} active")
+
+
+@targets_app.command("import")
+def targets_import_cmd(
+    file: Path,
+    map_: Annotated[list[str] | None, typer.Option("--map", help="FIELD=Header, e.g. ref=URN")] = None,
+    partial: Annotated[bool, typer.Option(help="Import the good rows even if some rows are bad.")] = False,
+) -> None:
+    """Import targets from CSV or XLSX; all or nothing unless --partial."""
+    _require_schema()
+    try:
+        mapping = targets_import.parse_mapping(map_ or [])
+        total = targets_import.count_rows(file) if file.is_file() else None
+        with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True, disable=(total or 0) < 500) as bar:
+            task = bar.add_task("rows", total=total)
+            with db.unit_of_work(_factory()) as session:
+                p = partnership_cmd.select_partnership(session, State.settings.partnership)
+                report = targets_import.import_targets(session, p, file, mapping=mapping, partial=partial,
+                                                       progress=lambda n: bar.advance(task, n))
+    except OnedayError as exc:
+        fail(exc)
+        return
+    for line in report.errors:
+        err.print(f"  skipped {line}", highlight=False, markup=False)
+    out.print(f"{file}: {report.rows} rows, {len(report.changes)} changes, {report.skipped} rows skipped")
+
+
+@app.command()
+def demo() -> None:
+    """Load the sample partnership into a throwaway SQLite database and show what Oneday holds."""
+    with tempfile.TemporaryDirectory(prefix="oneday-demo-") as tmp:
+        url = config.sqlite_url(Path(tmp) / "demo.db")
+        db.upgrade(url)
+        engine = db.make_engine(url)
+        factory = db.session_factory(engine)
+        sample = EXAMPLES / "northtown.yaml"
+        with db.unit_of_work(factory) as session:
+            changes = partnership_cmd.load(session, sample.read_text(encoding="utf-8"), source=sample.name)
+        out.print(f"loaded {sample.name}: {len(changes)} changes")
+        with db.unit_of_work(factory) as session:
+            again = partnership_cmd.load(session, sample.read_text(encoding="utf-8"), source=sample.name)
+        out.print(f"loaded it again: {len(again)} changes (loading is idempotent)")
+        with db.unit_of_work(factory) as session:
+            p = partnership_cmd.select_partnership(session, None)
+            print_summary(summary_cmd.summarise(session, p))
+        engine.dispose()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,50 @@
+"""Configuration from the environment, read once at the edge (CLI, serve, worker) and passed down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DB = Path("oneday.db")
+
+DEFAULT_COMMANDS = {
+    "agenda": "/agenda",
+    "action": "/action",
+    "outcome": "/outcome",
+    "actions": "/actions",
+    "oneday": "/oneday",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    partnership: str | None = None
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str | None = None
+    commands: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_COMMANDS))
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def from_env(env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    commands = dict(DEFAULT_COMMANDS)
+    for name in DEFAULT_COMMANDS:
+        override = env.get(f"ONEDAY_COMMAND_{name.upper()}")
+        if override:
+            commands[name] = override if override.startswith("/") else f"/{override}"
+    return Settings(
+        database_url=env.get("DATABASE_URL") or sqlite_url(DEFAULT_DB),
+        partnership=env.get("ONEDAY_PARTNERSHIP") or None,
+        slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+        slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+        slack_app_token=env.get("SLACK_APP_TOKEN") or None,
+        slack_api_url=env.get("SLACK_API_URL") or None,
+        commands=commands,
+    )

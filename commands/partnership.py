@@ -1,0 +1,244 @@
+"""Load (idempotent upsert) and export the partnership file.
+
+Loading applies exactly the edits: an entity whose fields already match is untouched, so a second load of
+the same file reports 0 changes. Entities dropped from the file are deactivated, never deleted, because
+actions and the audit log still point at them; targets dropped from the file are closed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commands import partnership_spec, yamlfile
+from commands.errors import FileErrors, NotFound, UsageError
+from models import Agency, ChatIdentity, Cohort, Member, Partnership, Target, TargetDetails
+from models.audit import record
+
+PLATFORM_FIELDS = ("slack", "teams")
+
+
+def parse_file(text: str, *, source: str) -> dict[str, Any]:
+    """YAML text -> validated spec, or FileErrors listing every problem."""
+    data, problems = yamlfile.load(text)
+    if problems:
+        raise FileErrors(problems, source=source)
+    spec, errors = partnership_spec.validate(data)
+    if errors or spec is None:
+        raise FileErrors(errors, source=source)
+    return spec
+
+
+def select_partnership(session: Session, key: str | None) -> Partnership:
+    """The partnership named by key, or the only one in the database."""
+    if key:
+        found = session.scalar(select(Partnership).where(Partnership.key == key))
+        if found is None:
+            raise NotFound(f"no partnership '{key}' in this database",
+                           example="oneday partnership load examples/northtown.yaml")
+        return found
+    all_ = session.scalars(select(Partnership).order_by(Partnership.key).limit(3)).all()
+    if not all_:
+        raise NotFound("this database holds no partnership yet",
+                       example="oneday partnership load examples/northtown.yaml")
+    if len(all_) > 1:
+        raise UsageError("this database holds several partnerships; name one with --partnership KEY "
+                         "or ONEDAY_PARTNERSHIP", example="oneday --partnership northtown agenda plan ...")
+    return all_[0]
+
+
+def _sync(obj: Any, wanted: dict[str, Any], label: str, changes: list[str]) -> bool:
+    changed = False
+    for field, value in wanted.items():
+        current = getattr(obj, field)
+        if current != value:
+            changes.append(f"{label}: {field} {current!r} -> {value!r}")
+            setattr(obj, field, value)
+            changed = True
+    return changed
+
+
+class _Loader:
+    def __init__(self, session: Session, spec: dict[str, Any], actor: str) -> None:
+        self.session, self.spec, self.actor = session, spec, actor
+        self.changes: list[str] = []
+
+    def run(self) -> list[str]:
+        self.partnership()
+        self.agencies = self.entities(Agency, "agencies", "agency", self.agency_fields)
+        self.cohorts = self.entities(Cohort, "cohorts", "cohort", lambda s: {
+            k: s[k] for k in ("name", "order", "agencies", "minutes_per_target", "handling",
+                              "personal_data", "confidentiality")})
+        self.members = self.entities(Member, "members", "member", self.member_fields)
+        self.session.flush()
+        for spec in self.spec["members"]:
+            self.identities(self.members[spec["key"]], spec)
+        self.targets()
+        self.session.flush()
+        return self.changes
+
+    def partnership(self) -> None:
+        head = self.spec["partnership"]
+        p = self.session.scalar(select(Partnership).where(Partnership.key == head["key"]))
+        if p is None:
+            p = Partnership(key=head["key"], name=head["name"], timezone=head["timezone"],
+                            isp_version=head["isp_version"], meeting={}, reminders={})
+            self.session.add(p)
+            self.changes.append(f"partnership {head['key']}: created")
+        wanted = {"name": head["name"], "timezone": head["timezone"], "isp_version": head["isp_version"],
+                  "meeting": self.spec["meeting"], "reminders": self.spec["reminders"]}
+        _sync(p, wanted, f"partnership {head['key']}", self.changes)
+        self.session.flush()
+        self.p = p
+
+    def agency_fields(self, s: dict[str, Any]) -> dict[str, Any]:
+        return {k: s[k] for k in ("name", "category", "flags", "powers", "information", "isp_signed", "core")}
+
+    def member_fields(self, s: dict[str, Any]) -> dict[str, Any]:
+        return {"name": s["name"], "email": s["email"], "agency_id": self.agencies[s["agency"]].id,
+                "roles": s["roles"], "cohorts": s["cohorts"], "spoc": s["spoc"],
+                "out_of_office_until": s["out_of_office_until"]}
+
+    def entities(self, model: Any, section: str, noun: str, fields: Any) -> dict[str, Any]:
+        existing = {e.key: e for e in self.session.scalars(
+            select(model).where(model.partnership_id == self.p.id))}
+        wanted_keys = set()
+        for s in self.spec[section]:
+            wanted_keys.add(s["key"])
+            obj = existing.get(s["key"])
+            if obj is None:
+                obj = model(partnership_id=self.p.id, key=s["key"], **fields(s))
+                self.session.add(obj)
+                existing[s["key"]] = obj
+                self.changes.append(f"{noun} {s['key']}: created")
+            else:
+                _sync(obj, {**fields(s), "active": True}, f"{noun} {s['key']}", self.changes)
+            self.session.flush()
+        for key, obj in existing.items():
+            if key not in wanted_keys and obj.active:
+                obj.active = False
+                self.changes.append(f"{noun} {key}: deactivated (no longer in the file)")
+        return existing
+
+    def identities(self, member: Member, spec: dict[str, Any]) -> None:
+        current = {i.platform: i for i in member.identities}
+        for platform in PLATFORM_FIELDS:
+            want, have = spec.get(platform), current.get(platform)
+            if have is not None and have.user_id != want:
+                member.identities.remove(have)
+                self.session.flush()
+                self.changes.append(f"member {member.key}: {platform} id {have.user_id!r} removed")
+                have = None
+            if want and have is None:
+                member.identities.append(ChatIdentity(partnership_id=self.p.id, platform=platform, user_id=want))
+                self.changes.append(f"member {member.key}: {platform} id set to {want!r}")
+
+    def targets(self) -> None:
+        existing = {t.ref: t for t in self.session.scalars(select(Target).where(Target.partnership_id == self.p.id))}
+        seen = set()
+        for s in self.spec["targets"]:
+            seen.add(s["ref"])
+            upsert_target(self.session, self.p, s, self.cohorts, self.members, existing, self.actor,
+                          self.changes, justification="partnership file load")
+        for ref, t in existing.items():
+            if ref not in seen and t.status != "closed":
+                t.status = "closed"
+                self.changes.append(f"target {ref}: closed (no longer in the file)")
+                record(self.session, partnership_id=self.p.id, kind="alteration", actor=self.actor,
+                       what="status -> closed (removed from partnership file)", target_id=t.id, target_ref=ref,
+                       justification="partnership file load")
+
+
+def upsert_target(session: Session, p: Partnership, s: dict[str, Any], cohorts: dict[str, Cohort],
+                  members: dict[str, Member], existing: dict[str, Target], actor: str,
+                  changes: list[str], *, justification: str) -> None:
+    """Create or update one target from a checked spec and record it in the processing log."""
+    wanted = {"kind": s["kind"], "cohort_id": cohorts[s["cohort"]].id, "lead_id": members[s["lead"]].id,
+              "flags": s["flags"], "priority": s["priority"], "status": s["status"], "review": s["review"]}
+    t = existing.get(s["ref"])
+    before = len(changes)
+    if t is None:
+        t = Target(partnership_id=p.id, ref=s["ref"], **wanted)
+        session.add(t)
+        session.flush()
+        existing[s["ref"]] = t
+        changes.append(f"target {s['ref']}: created")
+        kind = "collection"
+    else:
+        _sync(t, wanted, f"target {s['ref']}", changes)
+        kind = "alteration"
+    summary = (s.get("details") or {}).get("summary")
+    if s.get("details") is not None or t.details is not None:
+        summary = summary or ""
+        if t.details is None:
+            if summary:
+                t.details = TargetDetails(partnership_id=p.id, summary=summary)
+                changes.append(f"target {s['ref']}: details added")
+        elif t.details.summary != summary:
+            t.details.summary = summary
+            changes.append(f"target {s['ref']}: details changed")
+    if len(changes) > before:
+        fields = sorted({c.split(": ", 1)[1].split(" ", 1)[0] for c in changes[before:]})
+        record(session, partnership_id=p.id, kind=kind, actor=actor, target_id=t.id, target_ref=t.ref,
+               what=f"target {kind}: {', '.join(fields)}", justification=justification)
+
+
+def load(session: Session, text: str, *, source: str, actor: str = "cli") -> list[str]:
+    """Validate then apply a partnership file in the caller's transaction. Returns the changes made."""
+    spec = parse_file(text, source=source)
+    changes = _Loader(session, spec, actor).run()
+    if changes:
+        p = session.scalar(select(Partnership).where(Partnership.key == spec["partnership"]["key"]))
+        assert p is not None
+        record(session, partnership_id=p.id, kind="alteration", actor=actor,
+               what=f"partnership file {source} loaded: {len(changes)} changes",
+               justification="partnership file load")
+    return changes
+
+
+def export(session: Session, p: Partnership) -> str:
+    """The partnership as a file that `load` reads back to the same state."""
+    def active(model: Any) -> list[Any]:
+        return list(session.scalars(select(model).where(model.partnership_id == p.id, model.active.is_(True))
+                                    .order_by(model.id)))
+
+    members = active(Member)
+    by_id = {m.id: m for m in session.scalars(select(Member).where(Member.partnership_id == p.id))}
+    cohorts = {c.id: c for c in session.scalars(select(Cohort).where(Cohort.partnership_id == p.id))}
+    doc: dict[str, Any] = {
+        "partnership": {"key": p.key, "name": p.name, "timezone": p.timezone, "isp_version": p.isp_version},
+        "agencies": [{"key": a.key, "name": a.name, "category": a.category, "flags": a.flags, "powers": a.powers,
+                      "information": a.information, "isp_signed": a.isp_signed, "core": a.core}
+                     for a in active(Agency)],
+        "members": [],
+        "cohorts": [{"key": c.key, "name": c.name, "order": c.order, "agencies": c.agencies,
+                     "minutes_per_target": c.minutes_per_target, "handling": c.handling,
+                     "personal_data": c.personal_data, "confidentiality": c.confidentiality}
+                    for c in active(Cohort)],
+        "targets": [],
+        "meeting": p.meeting,
+        "reminders": p.reminders,
+    }
+    for m in members:
+        entry = {"key": m.key, "name": m.name, "email": m.email, "agency": m.agency.key, "roles": m.roles,
+                 "cohorts": m.cohorts, "spoc": m.spoc}
+        for platform in PLATFORM_FIELDS:
+            if m.identity(platform):
+                entry[platform] = m.identity(platform)
+        if m.out_of_office_until:
+            entry["out_of_office_until"] = m.out_of_office_until
+        doc["members"].append(entry)
+    for t in session.scalars(select(Target).where(Target.partnership_id == p.id).order_by(Target.id)):
+        entry = {"ref": t.ref, "kind": t.kind, "cohort": cohorts[t.cohort_id].key, "lead": by_id[t.lead_id].key,
+                 "flags": t.flags, "priority": t.priority, "status": t.status, "review": t.review}
+        if t.details is not None:
+            entry["details"] = {"summary": neutralise(t.details.summary)}
+        doc["targets"].append(entry)
+    return yamlfile.dump(doc)
+
+
+def neutralise(text: str) -> str:
+    """Stop a spreadsheet from running exported text as a formula (CSV/formula injection)."""
+    return "'" + text if text.startswith(partnership_spec.FORMULA_PREFIXES) else text

@@ -1,0 +1,358 @@
+"""Validate a partnership file into a normalised spec, collecting every error with its place.
+
+Nothing here touches the database: `validate()` is a pure function from parsed YAML to either a spec or a
+list of errors such as ``line 42: members[3].agency: unknown agency 'dwpp' (did you mean 'dwp'?)``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable
+from datetime import date, time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from models.partnership import CATEGORIES, HANDLING, ROLES
+from models.target import KINDS, STATUSES
+
+KEY_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+REF_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
+SLACK_ID_RE = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+TOP_KEYS = ("partnership", "agencies", "members", "cohorts", "targets", "meeting", "reminders")
+
+DEFAULT_MEETING: dict[str, Any] = {
+    "channel": None,
+    "day_start": "09:30",
+    "breaks": [],
+    "publish_working_days_before": 3,
+    "reorder_sections": False,
+}
+DEFAULT_REMINDERS: dict[str, Any] = {
+    "first_working_days_before": 2,
+    "overdue_every_working_days": 2,
+    "escalate_after_chases": 3,
+    "working_hours": {"start": "09:00", "end": "17:00"},
+}
+
+
+def suggest(value: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class Collector:
+    """Accumulates errors; each field check returns a value (or None) and never raises."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def add(self, line: int | None, path: str, message: str) -> None:
+        where = f"line {line}: " if line else ""
+        self.errors.append(f"{where}{path}: {message}")
+
+
+Check = Callable[[Collector, int | None, str, Any], Any]
+
+
+def _str(max_len: int = 200, pattern: re.Pattern[str] | None = None, what: str = "text") -> Check:
+    def check(c: Collector, line: int | None, path: str, v: Any) -> Any:
+        if isinstance(v, bool) or not isinstance(v, str | int | float):
+            c.add(line, path, f"expected {what}, got {type(v).__name__}")
+            return None
+        v = str(v).strip()
+        if not v:
+            c.add(line, path, "must not be empty")
+            return None
+        if len(v) > max_len:
+            c.add(line, path, f"too long ({len(v)} characters; at most {max_len})")
+            return None
+        if v.startswith(FORMULA_PREFIXES[:4]) and pattern is None:
+            c.add(line, path, f"'{v[:20]}' looks like a spreadsheet formula; remove the leading '{v[0]}'")
+            return None
+        if pattern is not None and not pattern.match(v):
+            c.add(line, path, f"'{v}' is not a valid {what}")
+            return None
+        return v
+
+    return check
+
+
+def _enum(choices: Iterable[str]) -> Check:
+    options = tuple(choices)
+
+    def check(c: Collector, line: int | None, path: str, v: Any) -> Any:
+        if not isinstance(v, str) or v not in options:
+            c.add(line, path, f"'{v}' is not one of {', '.join(options)}{suggest(str(v), options)}")
+            return None
+        return v
+
+    return check
+
+
+def _bool(c: Collector, line: int | None, path: str, v: Any) -> Any:
+    if not isinstance(v, bool):
+        c.add(line, path, f"expected true or false, got '{v}'")
+        return None
+    return v
+
+
+def _int(lo: int, hi: int) -> Check:
+    def check(c: Collector, line: int | None, path: str, v: Any) -> Any:
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            c.add(line, path, f"expected a whole number from {lo} to {hi}, got '{v}'")
+            return None
+        return v
+
+    return check
+
+
+def _date(c: Collector, line: int | None, path: str, v: Any) -> Any:
+    if isinstance(v, date):
+        return v
+    try:
+        return date.fromisoformat(str(v))
+    except ValueError:
+        c.add(line, path, f"'{v}' is not a date; write YYYY-MM-DD, e.g. 2027-03-31")
+        return None
+
+
+def _time(c: Collector, line: int | None, path: str, v: Any) -> Any:
+    if isinstance(v, int) and not isinstance(v, bool):  # YAML 1.1 reads 09:30 as sexagesimal 570
+        v = f"{v // 60:02d}:{v % 60:02d}"
+    try:
+        parsed = time.fromisoformat(str(v))
+        if len(str(v)) != 5:
+            raise ValueError
+        return parsed.strftime("%H:%M")
+    except ValueError:
+        c.add(line, path, f"'{v}' is not a time; write HH:MM in quotes, e.g. \"09:30\"")
+        return None
+
+
+def _list(item: Check) -> Check:
+    def check(c: Collector, line: int | None, path: str, v: Any) -> Any:
+        if v is None:
+            return []
+        if not isinstance(v, list):
+            c.add(line, path, f"expected a list, e.g. [a, b], got '{v}'")
+            return None
+        out = [item(c, line, f"{path}[{i}]", x) for i, x in enumerate(v)]
+        return out if None not in out else None
+
+    return check
+
+
+KEY = _str(64, KEY_RE, "key (lowercase letters, digits, '.', '-', '_')")
+REF = _str(32, REF_RE, "reference (capital letters, digits and '-', e.g. OCG-07)")
+SUMMARY = _str(4000)
+
+# name -> (check, required, default)
+Fields = dict[str, tuple[Check, bool, Any]]
+
+AGENCY: Fields = {
+    "key": (KEY, True, None),
+    "name": (_str(), True, None),
+    "category": (_enum(CATEGORIES), True, None),
+    "flags": (_list(KEY), False, []),
+    "powers": (_list(KEY), False, []),
+    "information": (_list(_str()), False, []),
+    "isp_signed": (_str(32), False, None),
+    "core": (_bool, False, False),
+}
+MEMBER: Fields = {
+    "key": (KEY, True, None),
+    "name": (_str(), True, None),
+    "email": (_str(254, EMAIL_RE, "email address"), True, None),
+    "agency": (KEY, True, None),
+    "roles": (_list(_enum(ROLES)), False, ["partner"]),
+    "cohorts": (_list(KEY), False, []),
+    "spoc": (_bool, False, False),
+    "slack": (_str(21, SLACK_ID_RE, "Slack user id (e.g. U0123ABCD)"), False, None),
+    "teams": (_str(128), False, None),
+    "out_of_office_until": (_date, False, None),
+}
+COHORT: Fields = {
+    "key": (KEY, True, None),
+    "name": (_str(), True, None),
+    "order": (_int(0, 1000), False, None),
+    "agencies": (_list(KEY), False, []),
+    "minutes_per_target": (_int(1, 120), False, 10),
+    "handling": (_enum(HANDLING), False, "OFFICIAL-SENSITIVE"),
+    "personal_data": (_bool, False, True),
+    "confidentiality": (_str(2000), False, ""),
+}
+TARGET: Fields = {
+    "ref": (REF, True, None),
+    "kind": (_enum(KINDS), True, None),
+    "cohort": (KEY, True, None),
+    "lead": (KEY, True, None),
+    "flags": (_list(KEY), False, []),
+    "priority": (_int(1, 9), False, 2),
+    "status": (_enum(STATUSES), False, "active"),
+    "review": (_date, False, None),
+    "details": (None, False, None),  # checked by _details
+}
+PARTNERSHIP: Fields = {
+    "key": (KEY, False, None),
+    "name": (_str(), True, None),
+    "timezone": (_str(64), False, "Europe/London"),
+    "isp_version": (_str(32), True, None),
+}
+BREAK: Fields = {"at": (_time, True, None), "minutes": (_int(1, 240), True, None)}
+MEETING: Fields = {
+    "channel": (_str(64), False, None),
+    "day_start": (_time, False, "09:30"),
+    "breaks": (None, False, []),
+    "publish_working_days_before": (_int(0, 30), False, 3),
+    "reorder_sections": (_bool, False, False),
+}
+HOURS: Fields = {"start": (_time, True, None), "end": (_time, True, None)}
+REMINDERS: Fields = {
+    "first_working_days_before": (_int(0, 30), False, 2),
+    "overdue_every_working_days": (_int(1, 30), False, 2),
+    "escalate_after_chases": (_int(1, 20), False, 3),
+    "working_hours": (None, False, None),
+}
+
+
+def check_fields(c: Collector, path: str, raw: Any, fields: Fields) -> dict[str, Any] | None:
+    """Check one mapping against its fields; unknown fields are errors (a typo would be lost)."""
+    line = getattr(raw, "line", None)
+    if not isinstance(raw, dict):
+        c.add(line, path, f"expected a mapping like {{key: ..., name: ...}}, got '{raw}'")
+        return None
+    out: dict[str, Any] = {}
+    for name in raw:
+        if name not in fields:
+            c.add(line, f"{path}.{name}", f"unknown field{suggest(name, fields)}")
+    for name, (check, required, default) in fields.items():
+        if name not in raw or raw[name] is None:
+            if required:
+                c.add(line, f"{path}.{name}", "is required")
+            out[name] = list(default) if isinstance(default, list) else default
+        elif check is None:
+            out[name] = raw[name]
+        else:
+            out[name] = check(c, line, f"{path}.{name}", raw[name])
+    return out
+
+
+
+def _section_list(c: Collector, data: dict[str, Any], name: str, fields: Fields, ident: str) -> list[dict]:
+    raw = data.get(name) or []
+    if not isinstance(raw, list):
+        c.add(getattr(data, "line", None), name, "expected a list of mappings")
+        return []
+    items: list[dict] = []
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(raw):
+        item = check_fields(c, f"{name}[{i}]", entry, fields)
+        if item is None:
+            continue
+        item["_path"], item["_line"] = f"{name}[{i}]", getattr(entry, "line", None)
+        key = item.get(ident)
+        if key is not None:
+            if key in seen:
+                c.add(item["_line"], f"{name}[{i}].{ident}", f"duplicate {ident} '{key}' (also {name}[{seen[key]}])")
+                continue
+            seen[key] = i
+        items.append(item)
+    return items
+
+
+def _refs(c: Collector, item: dict, field: str, known: Iterable[str], noun: str) -> None:
+    values = item.get(field)
+    if values is None:
+        return
+    known = list(known)
+    for i, v in enumerate(values if isinstance(values, list) else [values]):
+        if v is not None and v not in known:
+            suffix = f"[{i}]" if isinstance(values, list) else ""
+            c.add(item["_line"], f"{item['_path']}.{field}{suffix}", f"unknown {noun} '{v}'{suggest(v, known)}")
+
+
+def _details(c: Collector, target: dict) -> None:
+    raw = target.get("details")
+    if raw is None:
+        target["details"] = None
+        return
+    fields: Fields = {"summary": (SUMMARY, False, "")}
+    target["details"] = check_fields(c, f"{target['_path']}.details", raw, fields)
+
+
+def validate(data: Any) -> tuple[dict[str, Any] | None, list[str]]:
+    """Return (spec, []) for a good file, or (None, every error) for a bad one."""
+    c = Collector()
+    if not isinstance(data, dict):
+        return None, ["file: expected a mapping with keys " + ", ".join(TOP_KEYS)]
+    for name in data:
+        if name not in TOP_KEYS:
+            c.add(getattr(data, "line", None), name, f"unknown section{suggest(name, TOP_KEYS)}")
+    head = check_fields(c, "partnership", data.get("partnership"), PARTNERSHIP) or {}
+    if head.get("timezone"):
+        try:
+            ZoneInfo(head["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            c.add(None, "partnership.timezone", f"unknown time zone '{head['timezone']}', e.g. Europe/London")
+    if head.get("name") and not head.get("key"):
+        head["key"] = re.sub(r"[^a-z0-9]+", "-", head["name"].lower()).strip("-")[:64] or "partnership"
+
+    agencies = _section_list(c, data, "agencies", AGENCY, "key")
+    members = _section_list(c, data, "members", MEMBER, "key")
+    cohorts = _section_list(c, data, "cohorts", COHORT, "key")
+    targets = _section_list(c, data, "targets", TARGET, "ref")
+    agency_keys = [a["key"] for a in agencies]
+    cohort_keys = [k["key"] for k in cohorts]
+    leads = {m["key"] for m in members if m.get("roles") and "lead" in m["roles"]}
+
+    spocs: dict[str, str] = {}
+    slack_ids: dict[str, str] = {}
+    for m in members:
+        _refs(c, m, "agency", agency_keys, "agency")
+        _refs(c, m, "cohorts", cohort_keys, "cohort")
+        if m.get("spoc") and m.get("agency"):
+            if m["agency"] in spocs:
+                c.add(m["_line"], f"{m['_path']}.spoc", f"agency '{m['agency']}' already has spoc '{spocs[m['agency']]}'")
+            spocs.setdefault(m["agency"], m["key"])
+        if m.get("slack"):
+            if m["slack"] in slack_ids:
+                c.add(m["_line"], f"{m['_path']}.slack", f"Slack id {m['slack']} also belongs to '{slack_ids[m['slack']]}'")
+            slack_ids.setdefault(m["slack"], m["key"])
+    for i, k in enumerate(cohorts):
+        _refs(c, k, "agencies", agency_keys, "agency")
+        if k.get("order") is None:
+            k["order"] = i + 1
+    for t in targets:
+        _refs(c, t, "cohort", cohort_keys, "cohort")
+        _refs(c, t, "lead", [m["key"] for m in members], "member")
+        if t.get("lead") in {m["key"] for m in members} and t["lead"] not in leads:
+            c.add(t["_line"], f"{t['_path']}.lead", f"member '{t['lead']}' does not hold the 'lead' role")
+        _details(c, t)
+
+    meeting = check_fields(c, "meeting", data.get("meeting") or {}, MEETING) or {}
+    breaks = []
+    for i, b in enumerate(meeting.get("breaks") or []):
+        checked = check_fields(c, f"meeting.breaks[{i}]", b, BREAK)
+        if checked:
+            breaks.append(checked)
+    meeting["breaks"] = sorted(breaks, key=lambda b: b["at"] or "")
+    reminders = check_fields(c, "reminders", data.get("reminders") or {}, REMINDERS) or {}
+    hours = check_fields(c, "reminders.working_hours", reminders.get("working_hours") or
+                         DEFAULT_REMINDERS["working_hours"], HOURS) or {}
+    if hours.get("start") and hours.get("end") and hours["start"] >= hours["end"]:
+        c.add(None, "reminders.working_hours", f"start {hours['start']} must be before end {hours['end']}")
+    reminders["working_hours"] = hours
+
+    if c.errors:
+        return None, c.errors
+    for section in (agencies, members, cohorts, targets):
+        for item in section:
+            item.pop("_path")
+            item.pop("_line")
+    spec = {"partnership": head, "agencies": agencies, "members": members, "cohorts": cohorts,
+            "targets": targets, "meeting": meeting, "reminders": reminders}
+    return spec, []

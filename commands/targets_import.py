@@ -1,0 +1,203 @@
+"""Import targets from the analysts' spreadsheet (CSV or XLSX), all or nothing by default.
+
+Column headers are matched to fields by a mapping: sensible defaults (``Reference``, ``Offender group``...)
+overridden with ``--map field=Header``. Every row is checked before anything is written; the report names the
+row and the column of each problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commands.errors import FileErrors, UsageError
+from commands.partnership import upsert_target
+from commands.partnership_spec import SUMMARY, TARGET, Collector, check_fields, suggest
+from models import Cohort, Member, Partnership, Target
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 100_000
+
+# field -> header names accepted by default (compared case- and punctuation-insensitively)
+DEFAULT_HEADERS: dict[str, tuple[str, ...]] = {
+    "ref": ("ref", "reference", "target", "target ref", "urn", "nominal ref"),
+    "kind": ("kind", "type", "individual/group"),
+    "cohort": ("cohort", "offender group", "group", "section"),
+    "lead": ("lead", "lead officer", "plan owner", "owner"),
+    "flags": ("flags", "tags", "markers"),
+    "priority": ("priority", "rank", "score"),
+    "status": ("status",),
+    "review": ("review", "review date", "next review"),
+    "summary": ("summary", "details", "notes"),
+}
+REQUIRED = ("ref", "kind", "cohort", "lead")
+
+
+def _norm(header: str) -> str:
+    return re.sub(r"[^a-z0-9/]+", " ", header.lower()).strip()
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    changes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    skipped: int = 0
+
+
+def parse_mapping(pairs: list[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, header = pair.partition("=")
+        if not sep or name.strip() not in DEFAULT_HEADERS or not header.strip():
+            raise UsageError(f"bad column mapping '{pair}': write FIELD=Header with FIELD one of "
+                             f"{', '.join(DEFAULT_HEADERS)}", example='--map ref="Nominal URN"')
+        mapping[name.strip()] = header.strip()
+    return mapping
+
+
+def read_rows(path: Path) -> tuple[list[str], Iterator[list[Any]]]:
+    """Headers and a row iterator for a .csv or .xlsx file; clear errors for anything else."""
+    if not path.is_file():
+        raise UsageError(f"no such file: {path}", example="oneday targets import targets.csv")
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise UsageError(f"{path.name} is {size // (1024 * 1024)} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB. "
+                         "Split it and import each part.")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        raw = path.read_bytes()
+        if b"\x00" in raw[:4096]:
+            raise UsageError(f"{path.name} is not a text CSV file (it contains binary data)")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{path.name} is not UTF-8 text (byte {exc.start}); save it as 'CSV UTF-8'") from exc
+        reader = csv.reader(io.StringIO(text))
+        headers = next(reader, [])
+        return headers, (list(r) for r in reader)
+    if suffix == ".xlsx":
+        import zipfile
+
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise UsageError(f"{path.name} is not a readable .xlsx workbook ({type(exc).__name__})") from exc
+        rows = wb.active.iter_rows(values_only=True)
+        headers = [str(h or "") for h in next(rows, ())]
+        return headers, (list(r) for r in rows)
+    raise UsageError(f"{path.name}: expected a .csv or .xlsx file", example="oneday targets import targets.xlsx")
+
+
+def resolve_columns(headers: list[str], mapping: dict[str, str]) -> dict[str, int]:
+    normed = [_norm(h) for h in headers]
+    columns: dict[str, int] = {}
+    for name, aliases in DEFAULT_HEADERS.items():
+        wanted = [_norm(mapping[name])] if name in mapping else [_norm(a) for a in aliases]
+        for w in wanted:
+            if w in normed:
+                columns[name] = normed.index(w)
+                break
+        else:
+            if name in mapping:
+                raise UsageError(f"column '{mapping[name]}' (for {name}) is not in the header row: "
+                                 f"{', '.join(h for h in headers if h)}")
+    missing = [n for n in REQUIRED if n not in columns]
+    if missing:
+        raise UsageError(f"no column for {', '.join(missing)}; headers are: {', '.join(h for h in headers if h)}",
+                         example=f'--map {missing[0]}="Your header"')
+    return columns
+
+
+def _cell_to_field(name: str, value: Any) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if name == "flags":
+            return [f.strip().lower() for f in re.split(r"[;,]", value) if f.strip()]
+        if name == "priority" and value.isdigit():
+            return int(value)
+        if name == "ref":
+            return value.upper()
+        if name in ("kind", "status", "cohort", "lead"):
+            return value.lower()
+    if name == "review" and hasattr(value, "date"):
+        return value.date()
+    return value
+
+
+def import_targets(session: Session, p: Partnership, path: Path, *, mapping: dict[str, str] | None = None,
+                   partial: bool = False, actor: str = "cli",
+                   progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Check every row, then write all of them (or, with partial=True, the good ones)."""
+    headers, rows = read_rows(path)
+    columns = resolve_columns(headers, mapping or {})
+    cohorts = {c.key: c for c in session.scalars(select(Cohort).where(Cohort.partnership_id == p.id,
+                                                                       Cohort.active.is_(True)))}
+    members = {m.key: m for m in session.scalars(select(Member).where(Member.partnership_id == p.id,
+                                                                       Member.active.is_(True)))}
+    report = ImportReport()
+    good: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for number, row in enumerate(rows, start=2):
+        if not any(c not in (None, "") for c in row):
+            continue
+        report.rows += 1
+        if report.rows > MAX_ROWS:
+            raise UsageError(f"more than {MAX_ROWS} rows; split the file")
+        raw = {name: _cell_to_field(name, row[i] if i < len(row) else None) for name, i in columns.items()}
+        summary = raw.pop("summary", None)
+        if summary is not None:
+            raw["details"] = {"summary": str(summary)}
+        c = Collector()
+        spec = check_fields(c, f"row {number}", {k: v for k, v in raw.items() if v is not None}, TARGET)
+        if spec is not None and spec.get("details") is not None:
+            details = check_fields(c, f"row {number}.summary", spec["details"], {"summary": (SUMMARY, False, "")})
+            spec["details"] = details
+        if spec is not None:
+            if spec["cohort"] and spec["cohort"] not in cohorts:
+                c.add(None, f"row {number}.cohort", f"unknown cohort '{spec['cohort']}'"
+                      + suggest(spec["cohort"], cohorts))
+            lead = members.get(spec["lead"] or "")
+            if spec["lead"] and lead is None:
+                c.add(None, f"row {number}.lead", f"unknown member '{spec['lead']}'" + suggest(spec["lead"], members))
+            elif lead is not None and "lead" not in lead.roles:
+                c.add(None, f"row {number}.lead", f"member '{spec['lead']}' does not hold the 'lead' role")
+            if spec["ref"] in seen:
+                c.add(None, f"row {number}.ref", f"duplicate reference '{spec['ref']}' (also row {seen[spec['ref']]})")
+            elif spec["ref"]:
+                seen[spec["ref"]] = number
+        if c.errors:
+            report.errors.extend(c.errors)
+        else:
+            good.append(spec)  # type: ignore[arg-type]
+        if progress:
+            progress(1)
+    if report.errors and not partial:
+        raise FileErrors(report.errors, source=path.name)
+    report.skipped = report.rows - len(good)
+    existing = {t.ref: t for t in session.scalars(select(Target).where(Target.partnership_id == p.id))}
+    for spec in good:
+        upsert_target(session, p, spec, cohorts, members, existing, actor, report.changes,
+                      justification=f"targets import from {path.name}")
+    session.flush()
+    return report
+
+
+def count_rows(path: Path) -> int | None:
+    """Rows in a CSV (for a progress bar); None when counting would cost as much as reading."""
+    if path.suffix.lower() != ".csv":
+        return None
+    with path.open("rb") as fh:
+        return max(sum(1 for _ in fh) - 1, 0)

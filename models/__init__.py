@@ -1,0 +1,28 @@
+"""The domain: entities and pure rules. Knows no chat platform.
+
+Importing this package registers every table on `Base.metadata` (Alembic and the tests rely on that).
+"""
+
+from models.action import Action, Outcome
+from models.audit import AuditEvent
+from models.base import Base
+from models.meeting import Invitation, Meeting, Section
+from models.partnership import Agency, ChatIdentity, Cohort, Member, Partnership
+from models.target import Target, TargetDetails
+
+__all__ = [
+    "Action",
+    "Agency",
+    "AuditEvent",
+    "Base",
+    "ChatIdentity",
+    "Cohort",
+    "Invitation",
+    "Meeting",
+    "Member",
+    "Outcome",
+    "Partnership",
+    "Section",
+    "Target",
+    "TargetDetails",
+]

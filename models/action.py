@@ -1,0 +1,71 @@
+"""Actions on targets and the outcomes that close them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, TenantMixin, UTCDateTime, utcnow
+from models.partnership import Member
+from models.target import Target
+
+ACTION_STATUSES = ("open", "done", "cancelled")
+
+OUTCOME_CATEGORIES = (
+    "arrest",
+    "charge",
+    "conviction",
+    "eviction",
+    "tenancy-warning",
+    "benefit-sanction",
+    "licence-review",
+    "closure-order",
+    "vehicle-seizure",
+    "asset-recovery",
+    "immigration-enforcement",
+    "safeguarding-referral",
+    "diversion",
+    "support-offered",
+    "intelligence-shared",
+    "no-further-action",
+    "not-possible-circumstances-changed",
+    "not-done-by-agency",
+)
+
+
+class Action(TenantMixin, Base):
+    """Something an owner will do about a target by a date. `number` is what people type (#12)."""
+
+    __tablename__ = "action"
+    __table_args__ = (UniqueConstraint("partnership_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int]
+    target_id: Mapped[int] = mapped_column(ForeignKey("target.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    text: Mapped[str] = mapped_column(Text)
+    due: Mapped[date | None] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    target: Mapped[Target] = relationship()
+    owner: Mapped[Member] = relationship(foreign_keys=[owner_id])
+    created_by: Mapped[Member | None] = relationship(foreign_keys=[created_by_id])
+    outcome: Mapped[Outcome | None] = relationship(back_populates="action", uselist=False)
+
+
+class Outcome(TenantMixin, Base):
+    __tablename__ = "outcome"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(48))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    action: Mapped[Action] = relationship(back_populates="outcome")

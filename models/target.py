@@ -1,0 +1,52 @@
+"""Targets: nominals and organised crime groups, known in chat only by their reference."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, TenantMixin
+from models.partnership import Cohort, Member
+
+KINDS = ("individual", "group")
+STATUSES = ("active", "closed")
+
+
+class Target(TenantMixin, Base):
+    """What may travel in chat: the reference, cohort, lead, flags and priority. Never the details."""
+
+    __tablename__ = "target"
+    __table_args__ = (UniqueConstraint("partnership_id", "ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    flags: Mapped[list] = mapped_column(default=list)
+    priority: Mapped[int] = mapped_column(default=2)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    review: Mapped[date | None]
+
+    cohort: Mapped[Cohort] = relationship()
+    lead: Mapped[Member] = relationship()
+    details: Mapped[TargetDetails | None] = relationship(
+        back_populates="target", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class TargetDetails(TenantMixin, Base):
+    """Personal details, kept in their own table so nothing that lists targets loads them by accident.
+
+    Only code that has checked entitlement and records a consultation reads this.
+    """
+
+    __tablename__ = "target_details"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("target.id", ondelete="CASCADE"), unique=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+    target: Mapped[Target] = relationship(back_populates="details")
