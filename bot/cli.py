@@ -181,6 +181,36 @@ def targets_import_cmd(
 
 
 @app.command()
+def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[int, typer.Option()] = 3000) -> None:
+    """Run the Slack app: HTTP on /slack/events, or Socket Mode when SLACK_APP_TOKEN is set."""
+    from bot import logs
+    from bot.serve import serve as run_serve
+
+    logs.configure()
+    s = State.settings
+    if not s.slack_app_token and not s.slack_signing_secret:
+        fail(OnedayError("SLACK_SIGNING_SECRET is not set: Oneday will not accept unsigned requests",
+                         example="SLACK_SIGNING_SECRET=... SLACK_BOT_TOKEN=xoxb-... oneday serve"))
+    if not s.slack_bot_token:
+        fail(OnedayError("SLACK_BOT_TOKEN is not set", example="SLACK_BOT_TOKEN=xoxb-... oneday serve"))
+    _require_schema()
+    run_serve(s, host, port)
+
+
+@app.command()
+def worker() -> None:
+    """Run the background jobs (today: deliver the outbox) until stopped."""
+    from bot import logs
+    from bot.serve import worker as run_worker
+
+    logs.configure()
+    if not State.settings.slack_bot_token:
+        fail(OnedayError("SLACK_BOT_TOKEN is not set", example="SLACK_BOT_TOKEN=xoxb-... oneday worker"))
+    _require_schema()
+    run_worker(State.settings)
+
+
+@app.command()
 def demo() -> None:
     """Load the sample partnership into a throwaway SQLite database and show what Oneday holds."""
     with tempfile.TemporaryDirectory(prefix="oneday-demo-") as tmp:

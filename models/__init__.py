@@ -7,6 +7,7 @@ from models.action import Action, Outcome
 from models.audit import AuditEvent
 from models.base import Base
 from models.meeting import Invitation, Meeting, Section
+from models.outbox import OutboxMessage
 from models.partnership import Agency, ChatIdentity, Cohort, Member, Partnership
 from models.target import Target, TargetDetails
 
@@ -21,6 +22,7 @@ __all__ = [
     "Meeting",
     "Member",
     "Outcome",
+    "OutboxMessage",
     "Partnership",
     "Section",
     "Target",

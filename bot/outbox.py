@@ -1,0 +1,193 @@
+"""Queue messages in the database and deliver them from a worker thread, never from a listener.
+
+- `enqueue()` writes a row in the caller's transaction; the idempotency key makes a second enqueue of the
+  same notice a no-op, so re-running a job or re-publishing never sends twice.
+- `Sender` claims due rows with a lease (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer),
+  paces each channel (Slack allows about one message a second per channel), honours Retry-After, retries
+  transient failures with backoff and gives up on permanent ones, recording why.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.port import ChatPort, DeliveryError
+from commands.replies import Notice, Reply
+from models import ChatIdentity, Member, OutboxMessage
+from models.base import utcnow
+
+log = logging.getLogger("oneday.outbox")
+
+CHANNEL_INTERVAL = 1.0  # seconds between two posts to one channel
+MAX_ATTEMPTS = 8
+LEASE = timedelta(seconds=60)
+
+
+def enqueue(session: Session, partnership_id: int, notice: Notice) -> bool:
+    """Add a notice to the outbox. Returns False when one with the same key was already queued."""
+    exists = session.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.partnership_id == partnership_id, OutboxMessage.idempotency_key == notice.key))
+    if exists is not None:
+        return False
+    row = OutboxMessage(partnership_id=partnership_id, idempotency_key=notice.key,
+                        destination_kind=notice.to.kind, destination_ref=notice.to.ref,
+                        payload=notice.message.to_dict(), status="pending", next_attempt_at=utcnow())
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # a concurrent enqueue of the same key won
+        return False
+    return True
+
+
+def backoff(attempt: int) -> float:
+    return min(2.0 ** attempt, 300.0)
+
+
+class Sender:
+    def __init__(self, factory: sessionmaker[Session], port: ChatPort, *, worker_id: str | None = None,
+                 clock: Callable[[], datetime] = utcnow, batch: int = 20) -> None:
+        self.factory, self.port, self.clock, self.batch = factory, port, clock, batch
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.next_free: dict[str, float] = {}  # channel -> monotonic time it may be posted to again
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- claiming ----------------------------------------------------------------------------------
+    def claim(self) -> list[int]:
+        now = self.clock()
+        with self.factory() as session, session.begin():
+            due = or_(and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+                      and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now))
+            ids = list(session.scalars(select(OutboxMessage.id).where(due)
+                                       .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                                       .limit(self.batch).with_for_update(skip_locked=True)))
+            if ids:
+                session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                                .values(status="sending", lease_until=now + LEASE, claimed_by=self.worker_id))
+        return ids
+
+    # -- delivering --------------------------------------------------------------------------------
+    def _channel(self, session: Session, row: OutboxMessage) -> str:
+        if row.channel:
+            return row.channel
+        if row.destination_kind == "space":
+            return row.destination_ref
+        member = session.scalar(select(Member).where(Member.partnership_id == row.partnership_id,
+                                                     Member.key == row.destination_ref))
+        if member is None or not member.active:
+            raise DeliveryError(f"member {row.destination_ref} is not an active member", permanent=True)
+        user = member.identity(self.port.platform)
+        if user is None:
+            user = self.port.user_for_email(member.email)
+            if user is None:
+                raise DeliveryError(f"no {self.port.platform} account for {member.key}", permanent=True)
+            session.add(ChatIdentity(partnership_id=member.partnership_id, member_id=member.id,
+                                     platform=self.port.platform, user_id=user))
+        return self.port.open_dm(user)
+
+    def deliver(self, row_id: int) -> str:
+        """Try one claimed row; returns its new status."""
+        with self.factory() as session, session.begin():
+            row = session.get(OutboxMessage, row_id, with_for_update=False)
+            if row is None or row.status != "sending" or row.claimed_by != self.worker_id:
+                return "skipped"
+            try:
+                channel = self._channel(session, row)
+                row.channel = channel
+                wait = self.next_free.get(channel, 0.0) - time.monotonic()
+                if wait > 0:  # this channel is paced: hand the row back for later
+                    row.status, row.lease_until = "pending", None
+                    row.next_attempt_at = self.clock() + timedelta(seconds=wait)
+                    return "paced"
+                ref = self.port.post(channel, Reply.from_dict(row.payload))
+            except DeliveryError as exc:
+                return self._failed(row, exc)
+            self.next_free[channel] = time.monotonic() + CHANNEL_INTERVAL
+            row.status, row.sent_ref, row.sent_at, row.lease_until = "sent", ref, self.clock(), None
+            row.last_error = None
+            return "sent"
+
+    def _failed(self, row: OutboxMessage, exc: DeliveryError) -> str:
+        row.lease_until = None
+        row.last_error = str(exc)[:500]
+        if exc.retry_after is not None:
+            if row.channel:
+                self.next_free[row.channel] = time.monotonic() + exc.retry_after
+            row.status = "pending"
+            row.next_attempt_at = self.clock() + timedelta(seconds=exc.retry_after)
+            return "ratelimited"
+        row.attempts += 1
+        if exc.permanent or row.attempts >= MAX_ATTEMPTS:
+            row.status = "failed"
+            log.error("outbox message %s failed for good after %s attempts: %s", row.id, row.attempts, exc)
+            return "failed"
+        row.status = "pending"
+        row.next_attempt_at = self.clock() + timedelta(seconds=backoff(row.attempts))
+        return "retry"
+
+    def run_once(self) -> int:
+        """Claim and try one batch. Returns how many were sent."""
+        sent = 0
+        for row_id in self.claim():
+            try:
+                sent += self.deliver(row_id) == "sent"
+            except Exception:  # keep the loop alive; the lease returns the row to the queue
+                log.exception("outbox delivery of row %s crashed", row_id)
+        return sent
+
+    def seconds_until_due(self) -> float | None:
+        with self.factory() as session:
+            nxt = session.scalar(select(OutboxMessage.next_attempt_at)
+                                 .where(OutboxMessage.status.in_(("pending", "sending")))
+                                 .order_by(OutboxMessage.next_attempt_at).limit(1))
+        if nxt is None:
+            return None
+        return max((nxt - self.clock()).total_seconds(), 0.0)
+
+    def drain(self, timeout: float = 60.0) -> bool:
+        """Deliver until nothing is pending (True) or the timeout passes (False). For jobs and tests."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.run_once()
+            wait = self.seconds_until_due()
+            if wait is None:
+                return True
+            time.sleep(min(max(wait, 0.02), 1.0, max(deadline - time.monotonic(), 0)))
+        return self.seconds_until_due() is None
+
+    # -- background thread -------------------------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="oneday-outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+                wait = self.seconds_until_due()
+            except Exception:
+                log.exception("outbox loop error; retrying in 5 s")
+                wait = 5.0
+            self._wake.wait(timeout=5.0 if wait is None else min(max(wait, 0.02), 5.0))
+            self._wake.clear()

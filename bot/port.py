@@ -1,0 +1,65 @@
+"""The platform port: what the core asks of a chat platform. Slack implements it in bot/slack/port.py;
+a Teams adapter implements the same in bot/teams/ and nothing else changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from commands.replies import Reply
+
+
+class DeliveryError(Exception):
+    """A send failed. `retry_after` (seconds) when the platform asked us to slow down; `permanent` when
+    retrying cannot help (unknown channel, user gone)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    kind: str = "text"  # text | multiline | date | choice
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label)
+    required: bool = True
+    initial: str | None = None
+
+
+@dataclass(frozen=True)
+class Form:
+    """A modal form: the core names the fields; the platform draws them."""
+
+    callback: str
+    title: str
+    submit: str
+    fields: tuple[FormField, ...] = field(default_factory=tuple)
+    context: str = ""  # opaque value returned on submit
+
+
+class ChatPort(Protocol):
+    platform: str
+
+    def post(self, channel: str, message: Reply) -> str:
+        """Post to a channel (or an opened DM channel); return the platform's message ref."""
+
+    def post_ephemeral(self, channel: str, user: str, message: Reply) -> None: ...
+
+    def open_dm(self, user: str) -> str:
+        """The DM channel with one user."""
+
+    def email_of(self, user: str) -> str | None: ...
+
+    def user_for_email(self, email: str) -> str | None: ...
+
+    def create_private_space(self, name: str, users: list[str]) -> str:
+        """Create a private channel, invite exactly `users`; return its ref."""
+
+    def set_space_members(self, space: str, users: list[str]) -> None:
+        """Add and remove members so the space holds exactly `users` (and the bot)."""
+
+    def open_form(self, trigger: str, form: Form) -> None: ...

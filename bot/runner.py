@@ -1,0 +1,90 @@
+"""Run one request from any platform: resolve the caller, dispatch, queue notices, commit once, and map
+typed errors to replies. This is the single error handler; platforms only adapt input and output.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.logs import log_request
+from bot.outbox import enqueue
+from commands import router
+from commands.context import Caller
+from commands.errors import NotFound, OnedayError, Refused, UsageError
+from commands.identity import resolve_member
+from commands.partnership import select_partnership
+from commands.replies import Reply, Result
+from models.base import utcnow
+
+log = logging.getLogger("oneday.runner")
+
+
+def error_reply(exc: OnedayError) -> Reply:
+    lines = [exc.message]
+    if exc.example:
+        lines.append(f"Example: {exc.example}")
+    return Reply(lines=tuple(lines))
+
+
+@dataclass
+class Request:
+    platform: str
+    workspace: str
+    user: str
+    intent: str
+    text: str
+    channel: str | None = None
+
+
+@dataclass
+class Runner:
+    factory: sessionmaker[Session]
+    names: dict[str, str]
+    partnership_key: str | None = None
+    clock: Callable[[], datetime] = utcnow
+    on_queued: Callable[[], None] | None = None
+
+    def caller(self, session: Session, req: Request, email_of: Callable[[str], str | None]) -> Caller:
+        p = select_partnership(session, self.partnership_key)
+        member = resolve_member(session, p, platform=req.platform, user_id=req.user, email_of=email_of)
+        return Caller(session=session, partnership=p, member=member, now=self.clock())
+
+    def run(self, req: Request, email_of: Callable[[str], str | None],
+            action: Callable[[Caller], Result] | None = None) -> Reply:
+        """Handle one request in one unit of work. Never raises: every failure becomes a reply."""
+        started = time.perf_counter()
+        outcome, queued = "ok", 0
+        session = self.factory()
+        try:
+            caller = self.caller(session, req, email_of)
+            result = action(caller) if action else router.dispatch(req.intent, caller, req.text, self.names)
+            queued = sum(enqueue(session, caller.partnership.id, n) for n in result.notices)
+            session.commit()
+            reply = result.reply
+        except Refused as exc:
+            session.commit()  # keep the refusal's audit record; a refusing command writes nothing else
+            outcome, reply = "refused", error_reply(exc)
+        except (UsageError, NotFound) as exc:
+            session.rollback()
+            outcome, reply = ("usage" if isinstance(exc, UsageError) else "not_found"), error_reply(exc)
+        except Exception:
+            session.rollback()
+            incident = uuid.uuid4().hex[:8]
+            log.exception("unexpected error, incident %s", incident, extra={"fields": {"incident": incident}})
+            outcome = "error"
+            reply = Reply(lines=(f"Something went wrong on our side (incident {incident}). Nothing was saved. "
+                                 "Try again, and if it happens again give your coordinator this incident id.",))
+        finally:
+            session.close()
+        if queued and self.on_queued:
+            self.on_queued()
+        log_request(platform=req.platform, intent=req.intent, team=req.workspace, user=req.user,
+                    outcome=outcome, latency_ms=round((time.perf_counter() - started) * 1000, 2))
+        return reply

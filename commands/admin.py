@@ -1,0 +1,45 @@
+"""`/oneday`: help and who-am-I. Administration grows here."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from commands.context import Caller
+from commands.errors import UsageError
+from commands.help import example, help_reply
+from commands.replies import Reply, Result
+from models import Cohort
+
+
+def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
+    words = text.split()
+    verb = words[0].lower() if words else "help"
+    if verb == "help":
+        return Result(help_reply("oneday", names))
+    if verb == "whoami":
+        if len(words) > 1:
+            raise UsageError(f"'{names['oneday']} whoami' takes no arguments", example=f"{names['oneday']} whoami")
+        return Result(whoami(caller))
+    raise UsageError(f"unknown subcommand '{verb}'", example=example("oneday", names))
+
+
+def whoami(caller: Caller) -> Reply:
+    m, p = caller.member, caller.partnership
+    cohorts = caller.session.scalars(select(Cohort).where(Cohort.partnership_id == p.id,
+                                                          Cohort.active.is_(True)).order_by(Cohort.order)).all()
+    everyone = m.has_role("coordinator", "chair")
+    visible = [c.name for c in cohorts if everyone or c.key in m.cohorts or m.agency.key in c.agencies]
+    isp = "signed the current ISP" if m.agency.has_signed(p.isp_version) else (
+        f"has NOT signed the current ISP ({p.isp_version}): excluded from sections with personal data")
+    fields = [
+        ("Member", f"{m.name} ({m.key})"),
+        ("Agency", f"{m.agency.name} - {isp}"),
+        ("Roles", ", ".join(m.roles) or "none"),
+        ("Sections", "all sections (coordinator/chair)" if everyone else (", ".join(visible) or "none yet")),
+    ]
+    if m.spoc:
+        fields.append(("Single point of contact", f"yes, for {m.agency.name}"))
+    if m.out_of_office_until:
+        fields.append(("Out of office until", m.out_of_office_until.strftime("%-d %B %Y")))
+    return Reply(title=p.name, fields=tuple(fields),
+                 footer="Sections you may see also follow from flags, actions and leads on the day's targets.")

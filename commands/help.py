@@ -1,0 +1,45 @@
+"""Help for every command, built from the configured command names."""
+
+from __future__ import annotations
+
+from commands.replies import Reply
+
+# intent -> (summary, [(usage, what it does)])
+HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "oneday": ("Oneday: the one day, one conversation meeting.", [
+        ("{oneday} whoami", "who Oneday thinks you are: member, agency, roles, sections you may see"),
+        ("{oneday} help", "this help"),
+    ]),
+    "agenda": ("The meeting day: sections by offender group, each for the partners who have a role in it.", [
+        ("{agenda} plan 2026-12-08", "coordinator: preview the day with the reason each agency is invited"),
+        ("{agenda} publish 2026-12-08", "coordinator: publish, create section channels, send itineraries"),
+        ("{agenda} show", "in a section channel: view the section pack (after the confidentiality statement)"),
+    ]),
+    "action": ("Record and manage actions on targets.", [
+        ("{action} OCG-07 @sam check benefits claim by Friday", "record an action for an owner"),
+        ("{action} update 12 visited, no answer", "add a progress note"),
+        ("{action} reassign 12 @jo", "hand the action to someone else entitled to the target"),
+        ("{action} due 12 5/12 awaiting DWP reply", "move the due date (a reason is required)"),
+        ("{action} cancel 12 duplicate of #9", "cancel with a reason"),
+    ]),
+    "outcome": ("Close an action with what happened.", [
+        ("{outcome} 12 claim suspended pending review benefit-sanction", "record the outcome and category"),
+    ]),
+    "actions": ("List actions you are entitled to see.", [
+        ("{actions}", "your open actions"),
+        ("{actions} overdue", "overdue actions you may see"),
+        ("{actions} OCG-07", "actions on one target"),
+        ("{actions} @sam", "one member's actions"),
+    ]),
+}
+
+
+def help_reply(intent: str, names: dict[str, str]) -> Reply:
+    summary, usages = HELP[intent]
+    lines = tuple(f"{usage.format(**names)}  -  {what}" for usage, what in usages)
+    return Reply(title=f"{names[intent]} help", lines=(summary, *lines),
+                 footer="Target details are shown only to the partners in that target's section.")
+
+
+def example(intent: str, names: dict[str, str], index: int = 0) -> str:
+    return HELP[intent][1][index][0].format(**names)

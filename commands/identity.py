@@ -1,0 +1,50 @@
+"""Map a chat user to a Member: by stored chat id, else by the email address the platform reports.
+
+The stored ChatIdentity is the cache: a user matched by email once is matched by id from then on, so the
+platform is asked at most once per person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from commands.errors import Refused
+from models import ChatIdentity, Member, Partnership
+from models.audit import record
+
+
+def not_a_member(session: Session, p: Partnership) -> Refused:
+    coordinators = [m.name for m in session.scalars(select(Member).where(
+        Member.partnership_id == p.id, Member.active.is_(True))) if m.has_role("coordinator")]
+    who = f" ({', '.join(sorted(coordinators))})" if coordinators else ""
+    return Refused(f"You are not a member of {p.name}. Ask your coordinator{who} to add you to the "
+                   "partnership file with your work email address.")
+
+
+def resolve_member(session: Session, p: Partnership, *, platform: str, user_id: str,
+                   email_of: Callable[[str], str | None]) -> Member:
+    """The active member behind `user_id`, or Refused. `email_of` asks the platform (may be slow)."""
+    member = session.scalar(
+        select(Member).join(ChatIdentity, ChatIdentity.member_id == Member.id)
+        .where(ChatIdentity.partnership_id == p.id, ChatIdentity.platform == platform,
+               ChatIdentity.user_id == user_id))
+    if member is not None:
+        if not member.active:
+            raise not_a_member(session, p)
+        return member
+    email = email_of(user_id)
+    if not email:
+        raise not_a_member(session, p)
+    member = session.scalar(select(Member).where(
+        Member.partnership_id == p.id, Member.active.is_(True), func.lower(Member.email) == email.lower()))
+    if member is None or member.identity(platform) is not None:
+        raise not_a_member(session, p)
+    member.identities.append(ChatIdentity(partnership_id=p.id, platform=platform, user_id=user_id))
+    record(session, partnership_id=p.id, kind="alteration", actor="system", actor_member_id=member.id,
+           what=f"{platform} identity linked to member {member.key} by email",
+           justification="identity resolution on first use")
+    session.flush()
+    return member

@@ -1,0 +1,87 @@
+"""Platform-neutral replies and notices. Commands build these; bot/<platform>/ renders them.
+
+All text here is plain: the renderer escapes it for its platform, so user text can never become a mention,
+a channel ping or a link by accident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str  # a stable action id, e.g. "action.done"
+    value: str = ""
+    style: Literal["primary", "danger"] | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What one person (ephemeral) or a space (public) sees."""
+
+    title: str | None = None
+    lines: tuple[str, ...] = ()
+    fields: tuple[tuple[str, str], ...] = ()
+    buttons: tuple[Button, ...] = ()
+    footer: str | None = None
+    ephemeral: bool = True
+
+    @property
+    def fallback(self) -> str:
+        """One plain-text line for notifications and clients that show no rich layout."""
+        head = self.title or (self.lines[0] if self.lines else "")
+        return head[:300]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reply:
+        return cls(
+            title=data.get("title"),
+            lines=tuple(data.get("lines") or ()),
+            fields=tuple(tuple(f) for f in data.get("fields") or ()),  # type: ignore[misc]
+            buttons=tuple(Button(**b) for b in data.get("buttons") or ()),
+            footer=data.get("footer"),
+            ephemeral=bool(data.get("ephemeral", True)),
+        )
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a notice goes: a member's direct messages, or a named space (channel) by its ref."""
+
+    kind: Literal["member", "space"]
+    ref: str  # member key, or the platform's space id
+
+    @classmethod
+    def member(cls, key: str) -> Destination:
+        return cls("member", key)
+
+    @classmethod
+    def space(cls, ref: str) -> Destination:
+        return cls("space", ref)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message to send later through the outbox. `key` makes sending it idempotent."""
+
+    to: Destination
+    message: Reply
+    key: str
+
+
+@dataclass(frozen=True)
+class Result:
+    """A command's whole effect on the conversation: the caller's reply and messages for others."""
+
+    reply: Reply
+    notices: tuple[Notice, ...] = field(default_factory=tuple)
+
+
+def text(*lines: str, title: str | None = None, footer: str | None = None) -> Reply:
+    return Reply(title=title, lines=tuple(lines), footer=footer)

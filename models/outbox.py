@@ -1,0 +1,41 @@
+"""The outbox: every message the bot sends is a row here first.
+
+Writing the row in the same transaction as the change it reports means a message is never sent for a change
+that rolled back, and never lost for one that committed. The sender claims rows with a lease, so any number
+of workers can drain one table and a crashed worker's rows are retried when its lease runs out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, TenantMixin, UTCDateTime, utcnow
+
+STATUSES = ("pending", "sending", "sent", "failed")
+
+
+class OutboxMessage(TenantMixin, Base):
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "idempotency_key"),
+        Index("ix_outbox_message_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    destination_kind: Mapped[str] = mapped_column(String(16))  # member | space
+    destination_ref: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(64))  # resolved platform channel, once known
+    payload: Mapped[dict] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    sent_ref: Mapped[str | None] = mapped_column(String(64))  # e.g. Slack message ts
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,111 @@
+"""The outbox against the fake Slack: exactly once under 429s and 500s, idempotent enqueue, pacing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fake_slack import FakeSlack
+from slack_requests import clear_proxy_env
+from slack_sdk import WebClient
+from sqlalchemy import func, select
+
+from bot import db
+from bot.outbox import Sender, enqueue
+from bot.slack.port import SlackPort
+from commands.replies import Destination, Notice, Reply
+from models import ChatIdentity, Member, OutboxMessage, Partnership
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    clear_proxy_env()
+    with FakeSlack() as f:
+        yield f
+
+
+def make_sender(factory, fake: FakeSlack) -> Sender:  # type: ignore[no-untyped-def]
+    client = WebClient(token="xoxb-test", base_url=fake.base_url, retry_handlers=[])
+    return Sender(factory, SlackPort(client))
+
+
+def queue(factory, notices: list[Notice]) -> int:  # type: ignore[no-untyped-def]
+    with db.unit_of_work(factory) as session:
+        p = session.scalar(select(Partnership))
+        return sum(enqueue(session, p.id, n) for n in notices)
+
+
+def notice(i: int, channel: str = "C0MEET") -> Notice:
+    return Notice(Destination.space(channel), Reply(title=f"message {i}", ephemeral=False), key=f"test:{i}")
+
+
+def posted_titles(fake: FakeSlack) -> list[str]:
+    return [c.args["text"] for c in fake.calls_to("chat.postMessage")]
+
+
+def test_every_message_delivered_once_through_429s(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
+    fake.fail_next("chat.postMessage", 3, "ratelimited", retry_after=1)
+    notices = [notice(i, channel=("C0MEET" if i % 2 else "C0OTHER")) for i in range(6)]
+    assert queue(northtown_loaded, notices) == 6
+    sender = make_sender(northtown_loaded, fake)
+    assert sender.drain(timeout=30)
+    assert sorted(posted_titles(fake)) == sorted(f"message {i}" for i in range(6))
+    assert len(fake.faults) == 3
+    with northtown_loaded() as session:
+        rows = session.scalars(select(OutboxMessage)).all()
+        assert {r.status for r in rows} == {"sent"}
+        assert all(r.sent_ref for r in rows)
+    fake.assert_no_rejections()
+
+
+def test_server_errors_are_retried_then_sent_once(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
+    fake.fail_next("chat.postMessage", 1, "server_error")
+    queue(northtown_loaded, [notice(1)])
+    sender = make_sender(northtown_loaded, fake)
+    assert sender.drain(timeout=30)
+    assert posted_titles(fake) == ["message 1"]
+    with northtown_loaded() as session:
+        row = session.scalar(select(OutboxMessage))
+        assert (row.status, row.attempts) == ("sent", 1)
+
+
+def test_same_key_is_queued_once(northtown_loaded) -> None:  # type: ignore[no-untyped-def]
+    assert queue(northtown_loaded, [notice(1), notice(1)]) == 1
+    assert queue(northtown_loaded, [notice(1)]) == 0
+    with northtown_loaded() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_permanent_error_is_recorded_not_retried(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
+    queue(northtown_loaded, [Notice(Destination.member("fay.moss"), Reply(title="hello"), key="dm:fay")])
+    sender = make_sender(northtown_loaded, fake)
+    assert sender.drain(timeout=10)  # fay.moss has no Slack id and the workspace has no such email
+    with northtown_loaded() as session:
+        row = session.scalar(select(OutboxMessage))
+        assert row.status == "failed"
+        assert "no slack account for fay.moss" in row.last_error
+    assert fake.calls_to("chat.postMessage") == []
+
+
+def test_dm_to_member_found_by_email_opens_dm_and_stores_identity(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
+    fake.add_user("U0FAY", "fay.moss@health.example", "fay")
+    queue(northtown_loaded, [Notice(Destination.member("fay.moss"), Reply(title="hello <@U0TOM>"), key="dm:fay")])
+    assert make_sender(northtown_loaded, fake).drain(timeout=10)
+    [opened] = fake.calls_to("conversations.open")
+    assert opened.args["users"] in ("U0FAY", ["U0FAY"])
+    [post] = fake.calls_to("chat.postMessage")
+    assert post.args["text"] == "hello &lt;@U0TOM&gt;"  # user text cannot become a mention
+    with northtown_loaded() as session:
+        fay = session.scalar(select(Member).where(Member.key == "fay.moss"))
+        assert session.scalar(select(ChatIdentity.user_id).where(ChatIdentity.member_id == fay.id)) == "U0FAY"
+
+
+def test_one_channel_is_paced_to_one_message_a_second(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
+    fake.limit_per_channel(1.0)
+    queue(northtown_loaded, [notice(i) for i in range(3)])
+    assert make_sender(northtown_loaded, fake).drain(timeout=30)
+    calls = fake.calls_to("chat.postMessage")
+    assert len(calls) == 3
+    gaps = [b.at - a.at for a, b in zip(calls, calls[1:], strict=False)]
+    assert all(g >= 0.95 for g in gaps), gaps
+    assert fake.ratelimited == []  # pacing kept us under the limit: Slack never had to refuse
