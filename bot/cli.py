@@ -29,6 +29,12 @@ app.add_typer(db_app, name="db")
 app.add_typer(partnership_app, name="partnership")
 app.add_typer(targets_app, name="targets")
 
+
+def _register_subapps() -> None:
+    from bot.cli_agenda import agenda_app
+
+    app.add_typer(agenda_app, name="agenda")
+
 out = Console()
 err = Console(stderr=True)
 
@@ -233,3 +239,6 @@ def demo() -> None:
 
 def main() -> None:
     app()
+
+
+_register_subapps()

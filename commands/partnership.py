@@ -73,8 +73,7 @@ class _Loader:
                               "personal_data", "confidentiality")})
         self.members = self.entities(Member, "members", "member", self.member_fields)
         self.session.flush()
-        for spec in self.spec["members"]:
-            self.identities(self.members[spec["key"]], spec)
+        self.identities()
         self.targets()
         self.session.flush()
         return self.changes
@@ -122,18 +121,21 @@ class _Loader:
                 self.changes.append(f"{noun} {key}: deactivated (no longer in the file)")
         return existing
 
-    def identities(self, member: Member, spec: dict[str, Any]) -> None:
-        current = {i.platform: i for i in member.identities}
-        for platform in PLATFORM_FIELDS:
-            want, have = spec.get(platform), current.get(platform)
-            if have is not None and have.user_id != want:
-                member.identities.remove(have)
-                self.session.flush()
-                self.changes.append(f"member {member.key}: {platform} id {have.user_id!r} removed")
-                have = None
-            if want and have is None:
-                member.identities.append(ChatIdentity(partnership_id=self.p.id, platform=platform, user_id=want))
-                self.changes.append(f"member {member.key}: {platform} id set to {want!r}")
+    def identities(self) -> None:
+        """Remove every changed chat id before adding any, so two members can swap ids in one load."""
+        wanted = [(self.members[spec["key"]], spec) for spec in self.spec["members"]]
+        for member, spec in wanted:
+            for ident in list(member.identities):
+                if ident.platform in PLATFORM_FIELDS and ident.user_id != spec.get(ident.platform):
+                    member.identities.remove(ident)
+                    self.changes.append(f"member {member.key}: {ident.platform} id {ident.user_id!r} removed")
+        self.session.flush()
+        for member, spec in wanted:
+            for platform in PLATFORM_FIELDS:
+                want = spec.get(platform)
+                if want and member.identity(platform) is None:
+                    member.identities.append(ChatIdentity(partnership_id=self.p.id, platform=platform, user_id=want))
+                    self.changes.append(f"member {member.key}: {platform} id set to {want!r}")
 
     def targets(self) -> None:
         existing = {t.ref: t for t in self.session.scalars(select(Target).where(Target.partnership_id == self.p.id))}
@@ -230,7 +232,14 @@ def export(session: Session, p: Partnership) -> str:
         if m.out_of_office_until:
             entry["out_of_office_until"] = m.out_of_office_until
         doc["members"].append(entry)
+    # A closed target whose lead or cohort has left the partnership stays in the database (the audit log points
+    # at it) but cannot be written as a valid file entry; leaving it out keeps the export loadable, and loading
+    # the export leaves it closed.
+    active_members = {m.id for m in members}
+    active_cohorts = {c.id for c in cohorts.values() if c.active}
     for t in session.scalars(select(Target).where(Target.partnership_id == p.id).order_by(Target.id)):
+        if t.lead_id not in active_members or t.cohort_id not in active_cohorts:
+            continue
         entry = {"ref": t.ref, "kind": t.kind, "cohort": cohorts[t.cohort_id].key, "lead": by_id[t.lead_id].key,
                  "flags": t.flags, "priority": t.priority, "status": t.status, "review": t.review}
         if t.details is not None:

@@ -86,16 +86,28 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[list[Any]]]:
         return headers, (list(r) for r in reader)
     if suffix == ".xlsx":
         import zipfile
+        from xml.etree.ElementTree import ParseError
 
         from openpyxl import load_workbook
 
+        broken = (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError)
         try:
-            wb = load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            # data_only=False: a formula comes through as its text ("=HYPERLINK(...)") and is rejected, where
+            # data_only=True would read an uncached formula as an empty cell and import the row without it.
+            wb = load_workbook(path, read_only=True, data_only=False)
+            rows = wb.active.iter_rows(values_only=True)
+            headers = [str(h or "") for h in next(rows, ())]
+        except broken as exc:
             raise UsageError(f"{path.name} is not a readable .xlsx workbook ({type(exc).__name__})") from exc
-        rows = wb.active.iter_rows(values_only=True)
-        headers = [str(h or "") for h in next(rows, ())]
-        return headers, (list(r) for r in rows)
+
+        def checked() -> Iterator[list[Any]]:
+            try:
+                for r in rows:
+                    yield list(r)
+            except broken as exc:  # the sheet is parsed lazily, row by row
+                raise UsageError(f"{path.name} is not a readable .xlsx workbook ({type(exc).__name__})") from exc
+
+        return headers, checked()
     raise UsageError(f"{path.name}: expected a .csv or .xlsx file", example="oneday targets import targets.xlsx")
 
 
@@ -163,7 +175,7 @@ def import_targets(session: Session, p: Partnership, path: Path, *, mapping: dic
         c = Collector()
         spec = check_fields(c, f"row {number}", {k: v for k, v in raw.items() if v is not None}, TARGET)
         if spec is not None and spec.get("details") is not None:
-            details = check_fields(c, f"row {number}.summary", spec["details"], {"summary": (SUMMARY, False, "")})
+            details = check_fields(c, f"row {number}", spec["details"], {"summary": (SUMMARY, False, "")})
             spec["details"] = details
         if spec is not None:
             if spec["cohort"] and spec["cohort"] not in cohorts:

@@ -34,3 +34,58 @@ def pg_url(postgres: ThrowawayPostgres, request: pytest.FixtureRequest) -> Itera
 
 
 # ---------------------------------------------------------------- end of PostgreSQL block
+
+
+# ----------------------------------------------------------------------------------------
+# Oneday database fixtures (partnership file, migrations, import, CLI tests).
+#
+# A SQLite file database upgraded with the real Alembic history, real sessions from
+# bot.db, and the sample partnership file.  Added after the PostgreSQL block; nothing
+# above is changed.
+# ----------------------------------------------------------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+NORTHTOWN = REPO_ROOT / "examples" / "northtown.yaml"
+
+
+@pytest.fixture
+def northtown_text() -> str:
+    """The text of examples/northtown.yaml."""
+    return NORTHTOWN.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def sqlite_db_url(tmp_path: Path) -> str:
+    """URL of a SQLite file database upgraded to head with the project's migrations."""
+    from bot import db
+
+    url = f"sqlite:///{tmp_path / 'oneday.db'}"
+    db.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def factory(sqlite_db_url: str):  # type: ignore[no-untyped-def]
+    """A bot.db session factory on the upgraded SQLite database (engine disposed afterwards)."""
+    from bot import db
+
+    engine = db.make_engine(sqlite_db_url)
+    yield db.session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def northtown_loaded(factory, northtown_text: str):  # type: ignore[no-untyped-def]
+    """The session factory, with examples/northtown.yaml already loaded and committed."""
+    from bot import db
+    from commands import partnership
+
+    with db.unit_of_work(factory) as session:
+        changes = partnership.load(session, northtown_text, source="northtown.yaml")
+    assert changes, "loading the sample into an empty database must change something"
+    return factory
+
+
+# ------------------------------------------------------------ end of Oneday database block

@@ -62,7 +62,7 @@ def served(tmp_path: Path, fake: FakeSlack, northtown_text: str) -> Iterator[tup
                         break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("oneday serve did not start:\n" + (tmp_path / "serve.log").read_text())
+                    raise AssertionError("oneday serve did not start:\n" + (tmp_path / "serve.log").read_text()) from None
                 time.sleep(0.1)
         yield f"{base}/slack/events", url, fake
     finally:

@@ -1,0 +1,74 @@
+"""`oneday agenda ...`: the agenda sub-commands (registered on the main app as `agenda`).
+
+`bot.cli` is imported inside the commands, not at module level: `bot.cli` imports this module to register
+the sub-app, and reading its settings at call time means `--database-url` / `--partnership` given to the
+main app apply here exactly as they do to `partnership export`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from bot import db
+from commands import agenda_plan
+from commands import partnership as partnership_cmd
+from commands.errors import OnedayError
+
+agenda_app = typer.Typer(help="Plan and publish the meeting day.", no_args_is_help=True)
+
+
+@agenda_app.command("plan")
+def plan_cmd(
+    date_text: Annotated[str, typer.Option("--date", help="Meeting date, YYYY-MM-DD.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Propose the day: sections, times, who is invited and why (nothing is saved)."""
+    from bot import cli
+
+    try:
+        day = agenda_plan.parse_date(date_text)
+        url = cli.State.settings.database_url
+        if db.current_revision(url) is None:
+            raise OnedayError("the database is empty; create it and load a partnership first",
+                              example="oneday db upgrade && oneday partnership load examples/northtown.yaml")
+        with db.unit_of_work(cli._factory()) as session:
+            p = partnership_cmd.select_partnership(session, cli.State.settings.partnership)
+            result = agenda_plan.plan(session, p, day)
+    except OnedayError as exc:
+        cli.fail(exc)
+        return
+    if as_json:
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+    else:
+        print_plan(result)
+
+
+def print_plan(result: dict[str, Any]) -> None:
+    """A readable table of the day: references and counts only, never target details."""
+    from bot.cli import out
+
+    out.print(f"[bold]Agenda for {result['date']}[/] ({result.get('timezone', '')})", highlight=False)
+    table = Table("section", "time", "targets", "agencies", "excluded (reason)", "members")
+    for s in result["sections"]:
+        excluded = ", ".join(f"{e['key']} ({e['reason']})" for e in s["excluded"]) or "-"
+        table.add_row(s["cohort"], f"{s['start']}-{s['end']}", str(len(s["targets"])), str(len(s["agencies"])),
+                      excluded, str(len(s["members"])))
+    out.print(table)
+    for s in result["sections"]:
+        reasons = Table("agency", "why invited", title=f"{s['cohort']} {s['start']}-{s['end']}",
+                        title_justify="left")
+        for a in s["agencies"]:
+            reasons.add_row(a["key"], ", ".join(a["reasons"]))
+        out.print(reasons)
+    waiting = result.get("waiting_minutes") or {}
+    if waiting:
+        change = "sections reordered" if result.get("reordered") else "cohort order kept"
+        out.print(f"waiting between sections: {waiting['before']} min in cohort order, "
+                  f"{waiting['after']} min as planned ({change})", highlight=False)
+    for note in result.get("notes") or []:
+        out.print(f"  note: {note}", highlight=False, markup=False)

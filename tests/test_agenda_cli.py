@@ -1,0 +1,187 @@
+"""`agenda plan` against a real database holding the sample partnership, and through the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+import typer
+import yaml
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from bot import cli, db
+from bot.cli_agenda import agenda_app
+from commands import agenda_plan
+from commands import partnership as partnership_cmd
+from commands.errors import UsageError
+from models import Action, AuditEvent, Cohort, Meeting, Member, Section, Target
+from models.relevance import is_entitled
+
+DAY = date(2026, 12, 3)
+
+
+@pytest.fixture(autouse=True)
+def _restore_cli_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's global options set class-level state; put it back after each test."""
+    monkeypatch.setattr(cli.State, "settings", cli.State.settings)
+
+
+@pytest.fixture
+def sample(northtown_text: str) -> dict[str, Any]:
+    return yaml.safe_load(northtown_text)
+
+
+def _plan(factory: Any, day: date = DAY) -> dict[str, Any]:
+    with db.unit_of_work(factory) as session:
+        p = partnership_cmd.select_partnership(session, None)
+        return agenda_plan.plan(session, p, day)
+
+
+def test_northtown_plan_json(northtown_loaded: Any, sample: dict[str, Any]) -> None:
+    result = _plan(northtown_loaded)
+    assert result["date"] == "2026-12-03"
+    sections = result["sections"]
+    assert [s["cohort"] for s in sections] == ["ocg", "county-lines", "gangs", "hcc", "ppo"]
+    for s in sections:
+        assert set(s) == {"cohort", "start", "end", "targets", "agencies", "excluded", "members"}
+
+    personal = {c["key"]: c["personal_data"] for c in sample["cohorts"]}
+    agency_of = {m["key"]: m["agency"] for m in sample["members"]}
+    lead_of = {t["ref"]: t["lead"] for t in sample["targets"]}
+    cohort_of = {t["ref"]: t["cohort"] for t in sample["targets"]}
+    for s in sections:
+        excluded = {e["key"]: e["reason"] for e in s["excluded"]}
+        invited = {a["key"] for a in s["agencies"]}
+        if personal[s["cohort"]]:
+            assert excluded == {"dvla": "isp", "victim-support": "isp"}, s["cohort"]
+        else:
+            assert excluded == {}
+            assert {"dvla", "victim-support"} <= invited  # vehicles and violence flags in ppo
+        assert sorted(s["targets"]) == sorted(r for r, c in cohort_of.items() if c == s["cohort"])
+        assert {lead_of[r] for r in s["targets"]} <= set(s["members"])
+        assert all(agency_of[m] in invited for m in s["members"]), s["cohort"]
+        assert not set(excluded) & invited
+        assert s["members"] == sorted(s["members"])
+        assert [a["key"] for a in s["agencies"]] == sorted(invited)
+        assert all(a["reasons"] for a in s["agencies"])
+    ocg = sections[0]
+    police = next(a for a in ocg["agencies"] if a["key"] == "police")
+    assert police["reasons"][0] == "cohort:ocg" and "lead:OCG-01" in police["reasons"]
+
+
+def test_northtown_times_respect_day_start_and_breaks(northtown_loaded: Any, sample: dict[str, Any]) -> None:
+    result = _plan(northtown_loaded)
+    breaks = [(b["at"], b["minutes"]) for b in sample["meeting"]["breaks"]]
+
+    def mins(hhmm: str) -> int:
+        return int(hhmm[:2]) * 60 + int(hhmm[3:])
+
+    previous_end = mins(sample["meeting"]["day_start"])
+    for s in result["sections"]:
+        start, end = mins(s["start"]), mins(s["end"])
+        assert start >= previous_end
+        for at, minutes in breaks:
+            assert end <= mins(at) or start >= mins(at) + minutes
+        previous_end = end
+    assert result["waiting_minutes"]["before"] == result["waiting_minutes"]["after"]  # reorder off
+    assert result["reordered"] is False
+    assert result["notes"], "the coordinator is told about the ISP exclusions"
+
+
+def test_history_and_overdue_actions_order_targets(northtown_loaded: Any) -> None:
+    with db.unit_of_work(northtown_loaded) as session:
+        p = partnership_cmd.select_partnership(session, None)
+        ref_ids = {t.ref: t.id for t in session.scalars(select(Target))}
+        members = {m.key: m.id for m in session.scalars(select(Member))}
+        ppo = session.scalar(select(Cohort).where(Cohort.key == "ppo"))
+        assert ppo is not None
+        session.add(Action(partnership_id=p.id, number=1, target_id=ref_ids["N-0436"], owner_id=members["tara.bell"],
+                           text="check claim", due=date(2026, 11, 30), status="open"))
+        for when, refs in ((date(2026, 11, 5), ["N-0432"]), (date(2026, 12, 10), ["N-0433"])):
+            at = datetime(when.year, when.month, when.day, 14, tzinfo=UTC)
+            session.add(Meeting(partnership_id=p.id, date=when, sections=[
+                Section(partnership_id=p.id, cohort_id=ppo.id, position=1, starts_at=at, ends_at=at,
+                        target_refs=refs)]))
+    ppo_section = _plan(northtown_loaded)["sections"][-1]
+    # priority 1: overdue first, then never discussed (by ref), then discussed on 5 November.
+    # The meeting on 10 December is after the plan date, so it does not count.
+    assert ppo_section["targets"][:4] == ["N-0436", "N-0433", "N-0443", "N-0432"]
+    dwp = next(a for a in ppo_section["agencies"] if a["key"] == "dwp")
+    assert "action:1 (N-0436)" in dwp["reasons"]
+    assert "tara.bell" in ppo_section["members"]  # an action owner, though she attends no cohort
+
+
+def test_plan_writes_nothing(northtown_loaded: Any) -> None:
+    def counts() -> tuple[int, int]:
+        with db.unit_of_work(northtown_loaded) as session:
+            return (session.scalar(select(func.count()).select_from(Meeting)) or 0,
+                    session.scalar(select(func.count()).select_from(AuditEvent)) or 0)
+
+    before = counts()
+    _plan(northtown_loaded)
+    assert counts() == before
+
+
+def test_entitlement_from_a_real_plan(northtown_loaded: Any) -> None:
+    from models.planning import plan_day
+
+    with db.unit_of_work(northtown_loaded) as session:
+        day_plan = plan_day(session, partnership_cmd.select_partnership(session, None), DAY)
+    assert is_entitled("jim.lane", "OCG-01", day_plan) is False  # dvla: not on the current ISP
+    assert is_entitled("jim.lane", "N-0433", day_plan) is True  # ppo carries no personal data
+    assert is_entitled("tom.ashby", "OCG-01", day_plan) is True
+    assert is_entitled("rose.gill", "N-0444", day_plan) is True  # chair
+    assert is_entitled("kim.lau", "OCG-01", day_plan) is False  # analyst
+
+
+@pytest.mark.parametrize("text", ["2026-12-3", "03/12/2026", "2026-13-01", "tomorrow", "", "20261203"])
+def test_parse_date_rejects_with_an_example(text: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        agenda_plan.parse_date(text)
+    assert "YYYY-MM-DD" in caught.value.message
+    assert caught.value.example and "--date 2026-" in caught.value.example
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+
+def _root() -> typer.Typer:
+    """The main app's global options, with the agenda sub-app mounted as the integrator will mount it."""
+    root = typer.Typer()
+    root.callback()(cli._global)
+    root.add_typer(agenda_app, name="agenda")
+    return root
+
+
+def test_cli_json(northtown_loaded: Any, sqlite_db_url: str) -> None:
+    result = CliRunner().invoke(_root(), ["--database-url", sqlite_db_url, "agenda", "plan",
+                                          "--date", "2026-12-03", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data == _plan(northtown_loaded)
+
+
+def test_cli_table(northtown_loaded: Any, sqlite_db_url: str) -> None:
+    result = CliRunner().invoke(_root(), ["--database-url", sqlite_db_url, "agenda", "plan",
+                                          "--date", "2026-12-03"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    for text in ("Agenda for 2026-12-03", "county-lines", "dvla (isp)", "cohort:ocg", "waiting between"):
+        assert text in result.stdout
+    assert "Class A" not in result.stdout  # no target details, ever
+
+
+def test_cli_bad_date(sqlite_db_url: str) -> None:
+    result = CliRunner().invoke(_root(), ["--database-url", sqlite_db_url, "agenda", "plan", "--date", "3/12/26"])
+    assert result.exit_code == 2
+    assert "'3/12/26' is not a date" in result.output
+    assert "example: oneday agenda plan --date 2026-12-03" in result.output
+
+
+def test_cli_empty_database(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = CliRunner().invoke(_root(), ["--database-url", url, "agenda", "plan", "--date", "2026-12-03"])
+    assert result.exit_code == 2
+    assert "database is empty" in result.output
