@@ -122,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     out.print(ack_table(results))
     out.print(nodelay_table(results))
     out.print(growth_table(results))
-    out.print(f"total {results['meta']['duration_s']} s")
+    retries = sum(r.get("connect_retries", 0) for by_conc in results["runs"].values() for r in by_conc.values())
+    retries += sum(r.get("connect_retries", 0) for r in results["growth"].values() if isinstance(r, dict))
+    out.print(f"total {results['meta']['duration_s']} s; connection set-up retries (not measured): {retries}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n")

@@ -10,6 +10,8 @@ Subjects, all served in this process by the same `make_server`, each on its own 
   calls ``ack()``: the floor for this server + bolt, with the same ack mode Oneday uses.
 * ``bare_default`` (baseline B): the same bare app with bolt's defaults (``process_before_response=False``:
   the listener runs on bolt's executor and the request thread polls for the ack every 10 ms).
+* ``oneday_nodelay`` (diagnosis): the same Oneday app on a second `make_server` with TCP_NODELAY set on its
+  handler class by the benchmark (see `serve`); the growth check (1x vs 10x members) runs on such servers.
 
 The load generator runs in a separate process (``python -m benchmarks.ack --client``, driven over
 stdin/stdout with JSON lines) so that client threads do not compete with the server for this process's GIL.

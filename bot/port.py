@@ -4,10 +4,9 @@ a Teams adapter implements the same in bot/teams/ and nothing else changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Protocol
 
-from commands.replies import Reply
+from commands.replies import Form, Reply
 
 
 class DeliveryError(Exception):
@@ -18,27 +17,6 @@ class DeliveryError(Exception):
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
-
-
-@dataclass(frozen=True)
-class FormField:
-    name: str
-    label: str
-    kind: str = "text"  # text | multiline | date | choice
-    choices: tuple[tuple[str, str], ...] = ()  # (value, label)
-    required: bool = True
-    initial: str | None = None
-
-
-@dataclass(frozen=True)
-class Form:
-    """A modal form: the core names the fields; the platform draws them."""
-
-    callback: str
-    title: str
-    submit: str
-    fields: tuple[FormField, ...] = field(default_factory=tuple)
-    context: str = ""  # opaque value returned on submit
 
 
 class ChatPort(Protocol):
@@ -63,3 +41,6 @@ class ChatPort(Protocol):
         """Add and remove members so the space holds exactly `users` (and the bot)."""
 
     def open_form(self, trigger: str, form: Form) -> None: ...
+
+    def show_modal(self, trigger: str, content: Reply) -> None:
+        """Show content privately to the one person who pressed a button (never stored in a channel)."""

@@ -17,7 +17,7 @@ from bot.logs import log_request
 from bot.outbox import enqueue
 from commands import router
 from commands.context import Caller
-from commands.errors import NotFound, OnedayError, Refused, UsageError
+from commands.errors import FormInvalid, NotFound, OnedayError, Refused, UsageError
 from commands.identity import resolve_member
 from commands.partnership import select_partnership
 from commands.replies import Reply, Result
@@ -57,8 +57,8 @@ class Runner:
         return Caller(session=session, partnership=p, member=member, now=self.clock())
 
     def run(self, req: Request, email_of: Callable[[str], str | None],
-            action: Callable[[Caller], Result] | None = None) -> Reply:
-        """Handle one request in one unit of work. Never raises: every failure becomes a reply."""
+            action: Callable[[Caller], Result] | None = None) -> Result:
+        """Handle one request in one unit of work. Never raises: every failure becomes a Result."""
         started = time.perf_counter()
         outcome, queued = "ok", 0
         session = self.factory()
@@ -67,24 +67,28 @@ class Runner:
             result = action(caller) if action else router.dispatch(req.intent, caller, req.text, self.names)
             queued = sum(enqueue(session, caller.partnership.id, n) for n in result.notices)
             session.commit()
-            reply = result.reply
         except Refused as exc:
             session.commit()  # keep the refusal's audit record; a refusing command writes nothing else
-            outcome, reply = "refused", error_reply(exc)
+            outcome, result = "refused", Result(error_reply(exc))
+        except FormInvalid as exc:
+            session.rollback()
+            outcome, result = "usage", Result(error_reply(exc), field_errors=exc.field_errors)
         except (UsageError, NotFound) as exc:
             session.rollback()
-            outcome, reply = ("usage" if isinstance(exc, UsageError) else "not_found"), error_reply(exc)
+            outcome = "usage" if isinstance(exc, UsageError) else "not_found"
+            result = Result(error_reply(exc))
         except Exception:
             session.rollback()
             incident = uuid.uuid4().hex[:8]
             log.exception("unexpected error, incident %s", incident, extra={"fields": {"incident": incident}})
             outcome = "error"
-            reply = Reply(lines=(f"Something went wrong on our side (incident {incident}). Nothing was saved. "
-                                 "Try again, and if it happens again give your coordinator this incident id.",))
+            result = Result(Reply(lines=(f"Something went wrong on our side (incident {incident}). Nothing was "
+                                         "saved. Try again, and if it happens again give your coordinator this "
+                                         "incident id.",)))
         finally:
             session.close()
         if queued and self.on_queued:
             self.on_queued()
         log_request(platform=req.platform, intent=req.intent, team=req.workspace, user=req.user,
                     outcome=outcome, latency_ms=round((time.perf_counter() - started) * 1000, 2))
-        return reply
+        return result

@@ -17,6 +17,14 @@ class UsageError(OnedayError):
     """The input was malformed: say what was wrong and show a correct example."""
 
 
+class FormInvalid(UsageError):
+    """A submitted form has wrong fields: field name -> what is wrong with it."""
+
+    def __init__(self, field_errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in field_errors.items()))
+        self.field_errors = field_errors
+
+
 class Refused(OnedayError):
     """The caller may not do this. The message never hints whether a reference exists."""
 

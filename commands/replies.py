@@ -76,11 +76,42 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    kind: str = "text"  # text | multiline | date | choice
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label)
+    required: bool = True
+    initial: str | None = None
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form (modal): the core names the fields; the platform draws them and returns {name: value}."""
+
+    callback: str
+    title: str
+    submit: str
+    fields: tuple[FormField, ...] = ()
+    context: str = ""  # opaque value handed back on submit
+    intro: str | None = None
+
+
+@dataclass(frozen=True)
 class Result:
-    """A command's whole effect on the conversation: the caller's reply and messages for others."""
+    """A command's whole effect on the conversation.
+
+    `reply` goes to the caller (ephemeral); `notices` are queued for others; `form` asks the platform to open a
+    form; `modal` shows content privately in a modal (target details travel only this way or ephemerally);
+    `field_errors` marks fields of a submitted form as wrong.
+    """
 
     reply: Reply
     notices: tuple[Notice, ...] = field(default_factory=tuple)
+    form: Form | None = None
+    modal: Reply | None = None
+    field_errors: dict[str, str] = field(default_factory=dict)
 
 
 def text(*lines: str, title: str | None = None, footer: str | None = None) -> Reply:

@@ -11,10 +11,15 @@ from commands.help import HELP, example, help_reply
 from commands.replies import Result
 
 Handler = Callable[[Caller, str, dict[str, str]], Result]
+ButtonHandler = Callable[[Caller, str], Result]  # (caller, button value)
+FormHandler = Callable[[Caller, dict[str, str], str], Result]  # (caller, field values, form context)
 
 HANDLERS: dict[str, Handler] = {
     "oneday": admin.run,
 }
+# Button action ids and form callbacks, registered by the command modules that own them.
+BUTTONS: dict[str, ButtonHandler] = {}
+FORMS: dict[str, FormHandler] = {}
 
 
 def dispatch(intent: str, caller: Caller, text: str, names: dict[str, str]) -> Result:
@@ -29,3 +34,18 @@ def dispatch(intent: str, caller: Caller, text: str, names: dict[str, str]) -> R
                          + " is not available in this version yet",
                          example=f"{names[intent]} help")
     return handler(caller, text, names)
+
+
+def press(action_id: str, caller: Caller, value: str) -> Result:
+    """A button was pressed. Handlers check entitlement again: a button can outlive the right to press it."""
+    handler = BUTTONS.get(action_id)
+    if handler is None:
+        raise UsageError("this button is no longer in use; run the command again")
+    return handler(caller, value)
+
+
+def submit(callback: str, caller: Caller, values: dict[str, str], context: str) -> Result:
+    handler = FORMS.get(callback)
+    if handler is None:
+        raise UsageError("this form is no longer in use; run the command again")
+    return handler(caller, values, context)

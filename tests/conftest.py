@@ -89,3 +89,23 @@ def northtown_loaded(factory, northtown_text: str):  # type: ignore[no-untyped-d
 
 
 # ------------------------------------------------------------ end of Oneday database block
+
+
+# ----------------------------------------------------------------------------------------
+# In-process Slack stack (tests/slack_harness.py): bolt over HTTP, fake Slack, outbox sender.
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def slack_env(northtown_loaded):  # type: ignore[no-untyped-def]
+    from fake_slack import FakeSlack
+    from slack_harness import SlackEnv
+    from slack_requests import clear_proxy_env
+
+    clear_proxy_env()
+    with FakeSlack() as fake:
+        env = SlackEnv(fake=fake, factory=northtown_loaded).start()
+        try:
+            yield env
+        finally:
+            env.stop()

@@ -11,9 +11,10 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.port import DeliveryError, Form
+from bot.port import DeliveryError
 from bot.slack.blocks import render
-from commands.replies import Reply
+from bot.slack.forms import render_form, render_modal
+from commands.replies import Form, Reply
 
 log = logging.getLogger("oneday.slack")
 T = TypeVar("T")
@@ -98,6 +99,7 @@ class SlackPort:
             _call(lambda u=user: self.client.conversations_kick(channel=space, user=u))  # type: ignore[misc]
 
     def open_form(self, trigger: str, form: Form) -> None:
-        from bot.slack.forms import render_form
-
         _call(lambda: self.client.views_open(trigger_id=trigger, view=render_form(form)))
+
+    def show_modal(self, trigger: str, content: Reply) -> None:
+        _call(lambda: self.client.views_open(trigger_id=trigger, view=render_modal(content)))
