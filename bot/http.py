@@ -22,6 +22,9 @@ def make_server(app: App, host: str, port: int, *, healthy: Callable[[], bool] =
                 ) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes; without TCP_NODELAY a kept-alive client waits ~40 ms for the
+        # body (Nagle + delayed ACK). Measured in benchmarks/: 44 ms -> 1.6 ms p50 per command.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
             pass  # the runner logs one structured line per command
@@ -65,6 +68,9 @@ def make_server(app: App, host: str, port: int, *, healthy: Callable[[], bool] =
             else:
                 self._send(404, b"not found")
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 128  # the stdlib's 5 resets connections when many arrive at once
+
+    server = Server((host, port), Handler)
     server.daemon_threads = True
     return server

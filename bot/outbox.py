@@ -15,15 +15,17 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.port import ChatPort, DeliveryError
-from commands.replies import Notice, Reply
-from models import ChatIdentity, Member, OutboxMessage
+from commands.replies import Attachment, Notice, Reply
+from models import ChatIdentity, Member, OutboxMessage, Section
 from models.base import utcnow
 
 log = logging.getLogger("oneday.outbox")
@@ -39,9 +41,14 @@ def enqueue(session: Session, partnership_id: int, notice: Notice) -> bool:
         OutboxMessage.partnership_id == partnership_id, OutboxMessage.idempotency_key == notice.key))
     if exists is not None:
         return False
+    payload: dict[str, Any] = {"message": notice.message.to_dict()}
+    if notice.attachment:
+        payload["attachment"] = asdict(notice.attachment)
+    if notice.space:
+        payload["space"] = {"name": notice.space.name, "members": list(notice.space.members)}
     row = OutboxMessage(partnership_id=partnership_id, idempotency_key=notice.key,
                         destination_kind=notice.to.kind, destination_ref=notice.to.ref,
-                        payload=notice.message.to_dict(), status="pending", next_attempt_at=utcnow())
+                        payload=payload, status="pending", next_attempt_at=utcnow())
     try:
         with session.begin_nested():
             session.add(row)
@@ -79,23 +86,53 @@ class Sender:
         return ids
 
     # -- delivering --------------------------------------------------------------------------------
+    def _user(self, session: Session, partnership_id: int, key: str) -> str | None:
+        """A member's platform user id: stored, else looked up by email once and stored."""
+        member = session.scalar(select(Member).where(Member.partnership_id == partnership_id, Member.key == key))
+        if member is None or not member.active:
+            return None
+        user = member.identity(self.port.platform)
+        if user is None:
+            user = self.port.user_for_email(member.email)
+            if user is None:
+                return None
+            session.add(ChatIdentity(partnership_id=member.partnership_id, member_id=member.id,
+                                     platform=self.port.platform, user_id=user))
+            session.flush()
+        return user
+
+    def _section(self, session: Session, row: OutboxMessage) -> Section:
+        section = session.get(Section, int(row.destination_ref))
+        if section is None or section.partnership_id != row.partnership_id:
+            raise DeliveryError(f"section {row.destination_ref} no longer exists", permanent=True)
+        return section
+
     def _channel(self, session: Session, row: OutboxMessage) -> str:
         if row.channel:
             return row.channel
         if row.destination_kind == "space":
             return row.destination_ref
-        member = session.scalar(select(Member).where(Member.partnership_id == row.partnership_id,
-                                                     Member.key == row.destination_ref))
-        if member is None or not member.active:
-            raise DeliveryError(f"member {row.destination_ref} is not an active member", permanent=True)
-        user = member.identity(self.port.platform)
+        if row.destination_kind == "section":
+            space = self._section(session, row).space_ref
+            if space is None:  # its space is being created by an earlier row: try again shortly
+                raise DeliveryError("section space not created yet", retry_after=2.0)
+            return space
+        user = self._user(session, row.partnership_id, row.destination_ref)
         if user is None:
-            user = self.port.user_for_email(member.email)
-            if user is None:
-                raise DeliveryError(f"no {self.port.platform} account for {member.key}", permanent=True)
-            session.add(ChatIdentity(partnership_id=member.partnership_id, member_id=member.id,
-                                     platform=self.port.platform, user_id=user))
+            raise DeliveryError(f"no {self.port.platform} account for {row.destination_ref}", permanent=True)
         return self.port.open_dm(user)
+
+    def _sync_space(self, session: Session, row: OutboxMessage) -> str:
+        """Create the section's private space, or set its members to exactly the list. Returns the space ref."""
+        section = self._section(session, row)
+        spec = row.payload["space"]
+        users = [u for u in (self._user(session, row.partnership_id, k) for k in spec["members"]) if u]
+        if section.space_ref is None:
+            section.space_ref = self.port.create_private_space(spec["name"], users)
+            session.flush()
+        else:
+            self.port.set_space_members(section.space_ref, users)
+        return section.space_ref
 
     def deliver(self, row_id: int) -> str:
         """Try one claimed row; returns its new status."""
@@ -104,6 +141,10 @@ class Sender:
             if row is None or row.status != "sending" or row.claimed_by != self.worker_id:
                 return "skipped"
             try:
+                if "space" in row.payload:
+                    ref = self._sync_space(session, row)
+                    row.status, row.sent_ref, row.sent_at, row.lease_until = "sent", ref, self.clock(), None
+                    return "sent"
                 channel = self._channel(session, row)
                 row.channel = channel
                 wait = self.next_free.get(channel, 0.0) - time.monotonic()
@@ -111,7 +152,11 @@ class Sender:
                     row.status, row.lease_until = "pending", None
                     row.next_attempt_at = self.clock() + timedelta(seconds=wait)
                     return "paced"
-                ref = self.port.post(channel, Reply.from_dict(row.payload))
+                message = Reply.from_dict(row.payload["message"])
+                if "attachment" in row.payload:
+                    ref = self.port.upload(channel, Attachment(**row.payload["attachment"]), message)
+                else:
+                    ref = self.port.post(channel, message)
             except DeliveryError as exc:
                 return self._failed(row, exc)
             self.next_free[channel] = time.monotonic() + CHANNEL_INTERVAL

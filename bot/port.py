@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from commands.replies import Form, Reply
+from commands.replies import Attachment, Form, Reply
 
 
 class DeliveryError(Exception):
@@ -24,6 +24,9 @@ class ChatPort(Protocol):
 
     def post(self, channel: str, message: Reply) -> str:
         """Post to a channel (or an opened DM channel); return the platform's message ref."""
+
+    def upload(self, channel: str, attachment: Attachment, message: Reply) -> str:
+        """Share a file in a channel with the message as its comment; return a ref for the share."""
 
     def post_ephemeral(self, channel: str, user: str, message: Reply) -> None: ...
 

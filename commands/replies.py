@@ -54,8 +54,8 @@ class Reply:
 class Destination:
     """Where a notice goes: a member's direct messages, or a named space (channel) by its ref."""
 
-    kind: Literal["member", "space"]
-    ref: str  # member key, or the platform's space id
+    kind: Literal["member", "space", "section"]
+    ref: str  # member key, the platform's space id, or a section id
 
     @classmethod
     def member(cls, key: str) -> Destination:
@@ -65,14 +65,42 @@ class Destination:
     def space(cls, ref: str) -> Destination:
         return cls("space", ref)
 
+    @classmethod
+    def section(cls, section_id: int) -> Destination:
+        """A section's private space, resolved when sending (it may not be created yet)."""
+        return cls("section", str(section_id))
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (e.g. an itinerary's .ics)."""
+
+    filename: str
+    content: str
+    title: str
+
+
+@dataclass(frozen=True)
+class SpaceSync:
+    """Make a section's private space exist and hold exactly these members (keys); nobody else is invited."""
+
+    name: str
+    members: tuple[str, ...]
+
 
 @dataclass(frozen=True)
 class Notice:
-    """A message to send later through the outbox. `key` makes sending it idempotent."""
+    """Something to send later through the outbox. `key` makes sending it idempotent.
+
+    A plain notice posts `message` to `to`; with `attachment` the message goes with a file; with `space` (and
+    `to` a section) the section's private space is created or its membership set instead.
+    """
 
     to: Destination
     message: Reply
     key: str
+    attachment: Attachment | None = None
+    space: SpaceSync | None = None
 
 
 @dataclass(frozen=True)

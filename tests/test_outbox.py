@@ -109,3 +109,59 @@ def test_one_channel_is_paced_to_one_message_a_second(northtown_loaded, fake: Fa
     gaps = [b.at - a.at for a, b in zip(calls, calls[1:], strict=False)]
     assert all(g >= 0.95 for g in gaps), gaps
     assert fake.ratelimited == []  # pacing kept us under the limit: Slack never had to refuse
+
+
+def _section(factory) -> int:  # type: ignore[no-untyped-def]
+    from datetime import UTC, date, datetime
+
+    from models import Cohort, Meeting, Section
+
+    with db.unit_of_work(factory) as session:
+        p = session.scalar(select(Partnership))
+        cohort = session.scalar(select(Cohort).where(Cohort.key == "ocg"))
+        meeting = Meeting(partnership_id=p.id, date=date(2026, 12, 8), status="published")
+        section = Section(partnership_id=p.id, cohort_id=cohort.id, position=0, target_refs=["OCG-07"],
+                          starts_at=datetime(2026, 12, 8, 9, 30, tzinfo=UTC),
+                          ends_at=datetime(2026, 12, 8, 11, 0, tzinfo=UTC))
+        meeting.sections.append(section)
+        session.add(meeting)
+        session.flush()
+        return section.id
+
+
+def test_section_space_is_created_once_with_exact_members_then_posted_to(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
+    from commands.replies import SpaceSync
+
+    section_id = _section(northtown_loaded)
+    to = Destination.section(section_id)
+    # the pointer is queued first: it must wait for the space, not fail
+    queue(northtown_loaded, [
+        Notice(to, Reply(title="OCG section pointer", ephemeral=False), key="pointer"),
+        Notice(to, Reply(), key="space:v1", space=SpaceSync("2026-12-08 ocg", ("tom.ashby", "ali.khan"))),
+    ])
+    assert make_sender(northtown_loaded, fake).drain(timeout=30)
+    [created] = fake.calls_to("conversations.create")
+    assert created.args["name"] == "2026-12-08-ocg" and created.args["is_private"] in (True, "1", "true")
+    space = created.response["channel"]["id"]
+    assert sorted(set(fake.members(space)) - {"UBOT"}) == ["U0ALI", "U0TOM"]
+    assert [p.args["channel"] for p in fake.calls_to("chat.postMessage")] == [space]
+    # membership changes: the same space, ali removed, fin added; nobody else touched
+    queue(northtown_loaded, [Notice(to, Reply(), key="space:v2",
+                                    space=SpaceSync("2026-12-08 ocg", ("tom.ashby", "fin.doyle")))])
+    assert make_sender(northtown_loaded, fake).drain(timeout=30)
+    assert len(fake.calls_to("conversations.create")) == 1
+    assert sorted(set(fake.members(space)) - {"UBOT"}) == ["U0FIN", "U0TOM"]
+    fake.assert_no_rejections()
+
+
+def test_attachment_is_uploaded_to_the_dm(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
+    from commands.replies import Attachment
+
+    ics = "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    queue(northtown_loaded, [Notice(Destination.member("tom.ashby"), Reply(title="Your itinerary"), key="itin",
+                                    attachment=Attachment("itinerary.ics", ics, "Northtown CSP 8 Dec"))])
+    assert make_sender(northtown_loaded, fake).drain(timeout=30)
+    [complete] = fake.calls_to("files.completeUploadExternal")
+    file_id = complete.args["files"][0]["id"]
+    assert fake.uploaded(file_id) == ics.encode()
+    fake.assert_no_rejections()

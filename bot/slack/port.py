@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from bot.port import DeliveryError
 from bot.slack.blocks import render
 from bot.slack.forms import render_form, render_modal
-from commands.replies import Form, Reply
+from commands.replies import Attachment, Form, Reply
 
 log = logging.getLogger("oneday.slack")
 T = TypeVar("T")
@@ -54,6 +54,14 @@ class SlackPort:
         text, blocks = render(message)
         resp = _call(lambda: self.client.chat_postMessage(channel=channel, text=text, blocks=blocks))
         return str(resp["ts"])
+
+    def upload(self, channel: str, attachment: Attachment, message: Reply) -> str:
+        text, _ = render(message)
+        resp = _call(lambda: self.client.files_upload_v2(
+            channel=channel, filename=attachment.filename, title=attachment.title,
+            content=attachment.content.encode("utf-8"), initial_comment=text))
+        files = resp.get("files") or [resp.get("file") or {}]
+        return str(files[0].get("id", ""))
 
     def post_ephemeral(self, channel: str, user: str, message: Reply) -> None:
         text, blocks = render(message)
