@@ -55,28 +55,10 @@ def ack_table(results: dict[str, Any]) -> Table:
     return table
 
 
-def nodelay_table(results: dict[str, Any]) -> Table:
-    meta, runs = results["meta"], results["runs"]
-    table = Table(title="Diagnosis: the same Oneday app on make_server with TCP_NODELAY set by the benchmark",
-                  caption="make_server sends headers and body in two writes; on keep-alive, Nagle holds the body "
-                          "until the client's delayed ACK (~40 ms). The bare ack's body is empty, so A/B never wait.")
-    table.add_column("scenario")
-    for subject in ("oneday", "oneday_nodelay", "bare_pbr"):
-        table.add_column(ack.SUBJECTS[subject], justify="right")
-    table.add_column("ratio NODELAY / A", justify="right")
-    for key, label in _scenarios(meta):
-        for field, name, unit in METRICS:
-            shipped, nodelay, a = (runs[s][key][field] for s in ("oneday", "oneday_nodelay", "bare_pbr"))
-            table.add_row(f"{label}: {name}", _fmt(shipped, unit), _fmt(nodelay, unit), _fmt(a, unit),
-                          _ratio(nodelay, a))
-        table.add_section()
-    return table
-
-
 def growth_table(results: dict[str, Any]) -> Table:
     growth = results["growth"]
     labels = [k for k in growth if k != "p50_ratio"]
-    table = Table(title="Growth: Oneday whoami, c=1, partnership at 1x and 10x members (TCP_NODELAY servers)",
+    table = Table(title="Growth: Oneday whoami, c=1, partnership at 1x and 10x members",
                   caption=f"p50 ratio {labels[-1]} / {labels[0]} = {growth['p50_ratio']:.2f}x")
     for column in ("size", "members", "p50", "p99", "throughput"):
         table.add_column(column, justify="right" if column != "size" else "left")
@@ -120,7 +102,6 @@ def main(argv: list[str] | None = None) -> int:
     if not out.is_terminal:
         out = Console(width=140)  # a log or a pipe: keep the tables on one line per row
     out.print(ack_table(results))
-    out.print(nodelay_table(results))
     out.print(growth_table(results))
     retries = sum(r.get("connect_retries", 0) for by_conc in results["runs"].values() for r in by_conc.values())
     retries += sum(r.get("connect_retries", 0) for r in results["growth"].values() if isinstance(r, dict))

@@ -10,8 +10,6 @@ Subjects, all served in this process by the same `make_server`, each on its own 
   calls ``ack()``: the floor for this server + bolt, with the same ack mode Oneday uses.
 * ``bare_default`` (baseline B): the same bare app with bolt's defaults (``process_before_response=False``:
   the listener runs on bolt's executor and the request thread polls for the ack every 10 ms).
-* ``oneday_nodelay`` (diagnosis): the same Oneday app on a second `make_server` with TCP_NODELAY set on its
-  handler class by the benchmark (see `serve`); the growth check (1x vs 10x members) runs on such servers.
 
 The load generator runs in a separate process (``python -m benchmarks.ack --client``, driven over
 stdin/stdout with JSON lines) so that client threads do not compete with the server for this process's GIL.
@@ -280,19 +278,11 @@ class LoadClient:
 
 # --------------------------------------------------------------------------------------------- server side
 @contextmanager
-def serve(app: Any, *, nodelay: bool = False) -> Iterator[str]:
-    """Serve `app` with bot.http.make_server on a free loopback port; yields the /slack/events URL.
-
-    ``nodelay``: diagnosis only. Set TCP_NODELAY on this server's connections (the handler class is made per
-    `make_server` call, so no other server is touched).  `make_server` writes the headers and the body of a
-    reply in two send() calls; on a keep-alive connection Nagle's algorithm then holds the body until the
-    client's delayed ACK (about 40 ms on Linux).  An empty body (the bare ack) is never held.
-    """
+def serve(app: Any) -> Iterator[str]:
+    """Serve `app` with bot.http.make_server (the production server) on a free port; yields the events URL."""
     from bot.http import make_server
 
     server = make_server(app, "127.0.0.1", 0)
-    if nodelay:
-        server.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name=f"bench-server-{server.server_port}", daemon=True)
     thread.start()
@@ -382,7 +372,6 @@ def check(url: str, expect: str | None) -> None:
 # --------------------------------------------------------------------------------------------- the benchmark
 SUBJECTS = {
     "oneday": "Oneday whoami",
-    "oneday_nodelay": "Oneday whoami, TCP_NODELAY (diagnosis)",
     "bare_pbr": "A: bare bolt, pbr=True",
     "bare_default": "B: bare bolt, defaults",
 }
@@ -411,8 +400,7 @@ def run_benchmark(*, sequential: int = 500, concurrent: int = 2000, concurrency:
         for app in apps.values():
             stack.callback(shutdown_app, app)
         urls = {name: stack.enter_context(serve(app)) for name, app in apps.items()}
-        urls["oneday_nodelay"] = stack.enter_context(serve(oneday, nodelay=True))
-        expects = {"oneday": ONEDAY_EXPECT, "oneday_nodelay": ONEDAY_EXPECT, "bare_pbr": None, "bare_default": None}
+        expects = {"oneday": ONEDAY_EXPECT, "bare_pbr": None, "bare_default": None}
         for name, url in urls.items():
             check(url, expects[name])
 
@@ -426,12 +414,11 @@ def run_benchmark(*, sequential: int = 500, concurrent: int = 2000, concurrency:
         say(f"preparing Oneday at {growth_members}x members ({extra} generated)")
         big, big_members = stack.enter_context(oneday_app(fake.base_url, workdir, extra_members=extra))
         stack.callback(shutdown_app, big)
-        # On TCP_NODELAY servers: as shipped, both sizes would read ~40 ms of Nagle/delayed-ACK wait.
-        big_url = stack.enter_context(serve(big, nodelay=True))
+        big_url = stack.enter_context(serve(big))
         check(big_url, ONEDAY_EXPECT)
-        for label, url, members in (("1x", urls["oneday_nodelay"], base_members),
+        for label, url, members in (("1x", urls["oneday"], base_members),
                                     (f"{growth_members}x", big_url, big_members)):
-            say(f"growth {label} ({members} members, TCP_NODELAY): concurrency 1, {sequential} requests")
+            say(f"growth {label} ({members} members): concurrency 1, {sequential} requests")
             raw = client.run(url, requests=sequential, concurrency=1, warmup=warmup, expect=ONEDAY_EXPECT)
             results["growth"][label] = {"members": members, **summarize(f"oneday-{label}", 1, raw).as_dict()}
         one, many = results["growth"]["1x"], results["growth"][f"{growth_members}x"]
