@@ -150,3 +150,20 @@ def test_healthz_reports_database(served: tuple[str, str, FakeSlack]) -> None:
     events, _, _ = served
     with urllib.request.urlopen(events.replace("/slack/events", "/healthz"), timeout=2) as r:
         assert json.loads(r.read()) == {"ok": True, "database": "reachable"}
+
+
+def test_one_structured_log_line_per_command_without_text(served: tuple[str, str, FakeSlack], tmp_path: Path) -> None:
+    events, _, _ = served
+    send_command(events, SECRET, "/oneday", "whoami OCG-07 secret-words", user_id="U0TOM")
+    deadline = time.monotonic() + 5
+    lines: list[dict] = []
+    while time.monotonic() < deadline and not lines:
+        for raw in (tmp_path / "serve.log").read_text().splitlines():
+            if raw.startswith("{") and json.loads(raw).get("msg") == "request":
+                lines.append(json.loads(raw))
+        time.sleep(0.05)
+    [entry] = lines
+    assert entry["intent"] == "oneday" and entry["user"] == "U0TOM" and entry["team"] == "T0001"
+    assert entry["outcome"] == "usage" and isinstance(entry["latency_ms"], float)
+    log_text = (tmp_path / "serve.log").read_text()
+    assert "OCG-07" not in log_text and "secret-words" not in log_text and "xoxb-test" not in log_text
