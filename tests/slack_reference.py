@@ -26,7 +26,15 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-REFERENCE_DIR = Path(os.environ.get("SLACK_API_REF_DIR", "/work/shared/slack-api-ref/methods"))
+def _reference_dir() -> Path:
+    """SLACK_API_REF_DIR, else shared/ beside the repository (as CI lays it out), else /work/shared."""
+    if os.environ.get("SLACK_API_REF_DIR"):
+        return Path(os.environ["SLACK_API_REF_DIR"])
+    beside = Path(__file__).resolve().parents[2] / "shared" / "slack-api-ref" / "methods"
+    return beside if beside.is_dir() else Path("/work/shared/slack-api-ref/methods")
+
+
+REFERENCE_DIR = _reference_dir()
 
 # Arguments whose value is JSON text on the wire; decoded for the recorded call.
 JSON_ARGS = frozenset(
