@@ -28,6 +28,8 @@ targets_app = typer.Typer(help="Import targets from the analysts' spreadsheet.",
 app.add_typer(db_app, name="db")
 app.add_typer(partnership_app, name="partnership")
 app.add_typer(targets_app, name="targets")
+jobs_app = typer.Typer(help="Scheduled jobs: list them, or run one now.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 
 
 def _register_subapps() -> None:
@@ -214,6 +216,61 @@ def worker() -> None:
         fail(OnedayError("SLACK_BOT_TOKEN is not set", example="SLACK_BOT_TOKEN=xoxb-... oneday worker"))
     _require_schema()
     run_worker(State.settings)
+
+
+@jobs_app.command("list")
+def jobs_list() -> None:
+    """The jobs `oneday worker` runs every minute."""
+    from bot.scheduler import JOBS
+
+    table = Table("job", "what it does")
+    for job in JOBS.values():
+        table.add_row(job.name, job.what)
+    out.print(table)
+
+
+@jobs_app.command("run")
+def jobs_run(
+    name: str,
+    now: Annotated[str | None, typer.Option("--now", help="Run as if at this time (ISO, e.g. 2026-12-07T09:05+00:00)"
+                                            "; replays a missed window.")] = None,
+) -> None:
+    """Run one job now and deliver its messages before exiting."""
+    from datetime import datetime
+
+    from bot.scheduler import JOBS
+    from bot.slack.app import make_client
+    from bot.slack.port import SlackPort
+    from models.base import utcnow
+
+    job = JOBS.get(name)
+    if job is None:
+        fail(OnedayError(f"no job '{name}'; jobs: {', '.join(JOBS)}", example="oneday jobs run reminders"))
+        return
+    when = utcnow()
+    if now:
+        try:
+            when = datetime.fromisoformat(now)
+        except ValueError:
+            fail(OnedayError(f"'{now}' is not an ISO date-time", example="--now 2026-12-07T09:05:00+00:00"))
+            return
+        if when.tzinfo is None:
+            fail(OnedayError(f"'{now}' has no time zone offset", example="--now 2026-12-07T09:05:00+00:00"))
+            return
+    _require_schema()
+    factory = _factory()
+    if name != "outbox":
+        out.print(f"{name}: {job.run(factory, when)}")
+    s = State.settings
+    if not s.slack_bot_token:
+        err.print("SLACK_BOT_TOKEN is not set: messages stay queued for `oneday worker`")
+        return
+    from bot.outbox import Sender
+
+    sender = Sender(factory, SlackPort(make_client(s.slack_bot_token, s.slack_api_url)),
+                    lease_seconds=s.outbox_lease_seconds)
+    delivered = sender.drain(timeout=300)
+    out.print("outbox: all queued messages delivered" if delivered else "outbox: some messages still queued")
 
 
 @app.command()

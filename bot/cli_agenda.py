@@ -48,6 +48,44 @@ def plan_cmd(
         print_plan(result)
 
 
+@agenda_app.command("publish")
+def publish_cmd(
+    date_text: Annotated[str, typer.Option("--date", help="Meeting date, YYYY-MM-DD.")],
+) -> None:
+    """Publish the day: save it and queue the overview, section channels, pointers and itineraries.
+
+    Nothing is sent from here: the messages wait in the outbox for `oneday worker` (or `oneday serve`).
+    Publishing again sends only what changed.
+    """
+    from bot import cli
+    from bot.outbox import enqueue
+    from commands.agenda_publish import publish
+    from models.base import utcnow
+
+    try:
+        day = agenda_plan.parse_date(date_text)
+        url = cli.State.settings.database_url
+        if db.current_revision(url) is None:
+            raise OnedayError("the database is empty; create it and load a partnership first",
+                              example="oneday db upgrade && oneday partnership load examples/northtown.yaml")
+        with db.unit_of_work(cli._factory()) as session:
+            p = partnership_cmd.select_partnership(session, cli.State.settings.partnership)
+            published = publish(session, p, day, actor="cli", now=utcnow())
+            queued = sum(enqueue(session, p.id, n) for n in published.notices)
+    except OnedayError as exc:
+        cli.fail(exc)
+        return
+    from bot.cli import out
+
+    if queued:
+        out.print(f"published {day.isoformat()}: {published.sections} sections, {published.members} members; "
+                  f"{queued} messages queued for the worker", highlight=False)
+    else:
+        out.print(f"{day.isoformat()} is already published as planned now: nothing new queued", highlight=False)
+    for note in published.notes:
+        out.print(f"  note: {note}", highlight=False, markup=False)
+
+
 def print_plan(result: dict[str, Any]) -> None:
     """A readable table of the day: references and counts only, never target details."""
     from bot.cli import out

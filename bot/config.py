@@ -26,6 +26,8 @@ class Settings:
     slack_app_token: str | None = None
     slack_api_url: str | None = None
     commands: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_COMMANDS))
+    outbox_lease_seconds: float = 60.0
+    job_interval_seconds: float = 60.0
 
 
 def sqlite_url(path: Path) -> str:
@@ -47,4 +49,6 @@ def from_env(env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
         slack_app_token=env.get("SLACK_APP_TOKEN") or None,
         slack_api_url=env.get("SLACK_API_URL") or None,
         commands=commands,
+        outbox_lease_seconds=float(env.get("ONEDAY_OUTBOX_LEASE_SECONDS") or 60),
+        job_interval_seconds=float(env.get("ONEDAY_JOB_INTERVAL_SECONDS") or 60),
     )

@@ -32,7 +32,6 @@ log = logging.getLogger("oneday.outbox")
 
 CHANNEL_INTERVAL = 1.0  # seconds between two posts to one channel
 MAX_ATTEMPTS = 8
-LEASE = timedelta(seconds=60)
 
 
 def enqueue(session: Session, partnership_id: int, notice: Notice) -> bool:
@@ -63,8 +62,9 @@ def backoff(attempt: int) -> float:
 
 class Sender:
     def __init__(self, factory: sessionmaker[Session], port: ChatPort, *, worker_id: str | None = None,
-                 clock: Callable[[], datetime] = utcnow, batch: int = 20) -> None:
+                 clock: Callable[[], datetime] = utcnow, batch: int = 20, lease_seconds: float = 60.0) -> None:
         self.factory, self.port, self.clock, self.batch = factory, port, clock, batch
+        self.lease = timedelta(seconds=lease_seconds)
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.next_free: dict[str, float] = {}  # channel -> monotonic time it may be posted to again
         self._wake = threading.Event()
@@ -82,7 +82,7 @@ class Sender:
                                        .limit(self.batch).with_for_update(skip_locked=True)))
             if ids:
                 session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                                .values(status="sending", lease_until=now + LEASE, claimed_by=self.worker_id))
+                                .values(status="sending", lease_until=now + self.lease, claimed_by=self.worker_id))
         return ids
 
     # -- delivering --------------------------------------------------------------------------------

@@ -47,3 +47,6 @@ class ChatPort(Protocol):
 
     def show_modal(self, trigger: str, content: Reply) -> None:
         """Show content privately to the one person who pressed a button (never stored in a channel)."""
+
+    def update_modal(self, view_id: str, content: Reply) -> None:
+        """Replace the content of a modal the person has open (a button inside it was pressed)."""

@@ -54,7 +54,7 @@ class Runner:
     def caller(self, session: Session, req: Request, email_of: Callable[[str], str | None]) -> Caller:
         p = select_partnership(session, self.partnership_key)
         member = resolve_member(session, p, platform=req.platform, user_id=req.user, email_of=email_of)
-        return Caller(session=session, partnership=p, member=member, now=self.clock())
+        return Caller(session=session, partnership=p, member=member, now=self.clock(), channel=req.channel)
 
     def run(self, req: Request, email_of: Callable[[str], str | None],
             action: Callable[[Caller], Result] | None = None) -> Result:

@@ -23,7 +23,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
     engine = db.make_engine(settings.database_url)
     factory = db.session_factory(engine)
     client = make_client(settings.slack_bot_token, settings.slack_api_url)
-    sender = Sender(factory, SlackPort(client))
+    sender = Sender(factory, SlackPort(client), lease_seconds=settings.outbox_lease_seconds)
     runner = Runner(factory=factory, names=settings.commands, partnership_key=settings.partnership,
                     on_queued=sender.wake)
     app = build_app(runner=runner, client=client, signing_secret=settings.slack_signing_secret)
@@ -65,15 +65,22 @@ def _wait(stop: threading.Event) -> None:
 
 
 def worker(settings: Settings) -> None:
-    """Deliver the outbox until stopped. Scheduled jobs join here as they are built."""
+    """Deliver the outbox and run the scheduled jobs until stopped (SIGTERM or Ctrl-C)."""
+    from bot.scheduler import run_scheduled
+
     engine = db.make_engine(settings.database_url)
     factory = db.session_factory(engine)
     client = make_client(settings.slack_bot_token, settings.slack_api_url)
-    sender = Sender(factory, SlackPort(client))
+    sender = Sender(factory, SlackPort(client), lease_seconds=settings.outbox_lease_seconds)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     sender.start()
-    log.info("worker started: outbox")
+    jobs = threading.Thread(target=run_scheduled, args=(factory, stop),
+                            kwargs={"every": settings.job_interval_seconds}, name="oneday-jobs", daemon=True)
+    jobs.start()
+    log.info("worker started: outbox, reminders, digest, publish-agenda")
     _wait(stop)
+    stop.set()
+    jobs.join(timeout=30)
     sender.stop()
     engine.dispose()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from commands.context import Caller
 from commands.errors import Refused
-from models import Action, Agency, Cohort, Member, Target
+from models import Action, Agency, Cohort, Member, Section, Target
 from models.audit import record
 from models.relevance import (
     PRIVILEGED_ROLES,
@@ -92,3 +92,93 @@ def visible_targets(caller: Caller) -> list[Target]:
     targets = caller.session.scalars(select(Target).where(Target.partnership_id == caller.partnership.id,
                                                           Target.status == "active").order_by(Target.ref))
     return [t for t in targets if member_may_see(caller, caller.member, t)]
+
+
+# ------------------------------------------------------------------------------------------ actions
+
+
+def refuse_action(caller: Caller, *, number: int, purpose: str, action: Action | None = None) -> Refused:
+    """Like `refuse`, for an action number: the same words whether the action is unknown or out of reach."""
+    target = action.target if action is not None else None
+    record(caller.session, partnership_id=caller.partnership.id, kind="refusal", actor=caller.actor,
+           actor_member_id=caller.member.id, target_id=target.id if target else None,
+           target_ref=target.ref if target else None, what=f"{purpose}: action {number}",
+           justification="need-to-know check failed")
+    return Refused(f"You can't see action {number}: either it doesn't exist or you are not in its target's "
+                   "section. If you think you should be, ask your coordinator.")
+
+
+def require_action(caller: Caller, number: int, *, purpose: str) -> Action:
+    """The action numbered `number`, if the caller may see its target; otherwise Refused (and audited)."""
+    action = caller.session.scalar(select(Action).where(Action.partnership_id == caller.partnership.id,
+                                                        Action.number == number))
+    if action is None or not member_may_see(caller, caller.member, action.target):
+        raise refuse_action(caller, number=number, purpose=purpose, action=action)
+    return action
+
+
+def may_manage(caller: Caller, action: Action) -> bool:
+    """Change or close an action: its owner, whoever recorded it, the target's lead, or the people who run the day."""
+    me = caller.member
+    return (member_may_see(caller, me, action.target)
+            and (me.id in (action.owner_id, action.created_by_id, action.target.lead_id) or runs_the_day(me)))
+
+
+def require_manager(caller: Caller, action: Action, *, purpose: str) -> None:
+    if may_manage(caller, action):
+        return
+    record(caller.session, partnership_id=caller.partnership.id, kind="refusal", actor=caller.actor,
+           actor_member_id=caller.member.id, target_id=action.target_id, target_ref=action.target.ref,
+           what=f"{purpose}: action {action.number}", justification="not the owner, recorder, lead or chair")
+    raise Refused(f"Only the owner of action {action.number}, whoever recorded it, the lead officer or the "
+                  "coordinator/chair can do that. Ask the owner or your coordinator.")
+
+
+def require_owner_entitled(caller: Caller, owner: Member, target: Target, *, purpose: str) -> None:
+    """An owner must be entitled to the target: nobody is handed an action on a target they may not know of."""
+    if member_may_see(caller, owner, target):
+        return
+    record(caller.session, partnership_id=caller.partnership.id, kind="refusal", actor=caller.actor,
+           actor_member_id=caller.member.id, target_id=target.id, target_ref=target.ref,
+           what=f"{purpose}: owner {owner.key} on {target.ref}", justification="owner not entitled to the target")
+    raise Refused(f"{owner.name} can't own an action on {target.ref}: they are not in its section. Choose "
+                  "someone who is, or ask your coordinator.")
+
+
+def visible_actions(caller: Caller, actions: list[Action]) -> list[Action]:
+    """The actions whose targets the caller may see (lists never show anything else)."""
+    return [a for a in actions if member_may_see(caller, caller.member, a.target)]
+
+
+def require_coordinator(caller: Caller, *, what: str) -> None:
+    """Only an active coordinator plans and publishes the day; a refusal is audited (no target involved)."""
+    if caller.member.active and caller.member.has_role("coordinator"):
+        return
+    record(caller.session, partnership_id=caller.partnership.id, kind="refusal", actor=caller.actor,
+           actor_member_id=caller.member.id, what=what, justification="coordinator role required")
+    raise Refused("Only a coordinator can do that. Ask your coordinator if you need the agenda planned or "
+                  "published.")
+
+
+def may_see_section(caller: Caller, section: Section) -> bool:
+    """Whether the caller is in the section as the need-to-know rule puts it now (or runs the day)."""
+    member = caller.member
+    if section.partnership_id != caller.partnership.id or not member.active:
+        return False
+    return runs_the_day(member) or member.key in section_now(caller, section.cohort_id).members
+
+
+def require_section(caller: Caller, section_id: int | None, *, purpose: str) -> Section:
+    """The section, if the caller is entitled to it now; otherwise Refused (and audited).
+
+    Checked at every press, not only at publication: an invitation can be outlived by a change of flags,
+    actions or membership. The words are the same whether or not the section exists.
+    """
+    section = caller.session.get(Section, section_id) if section_id is not None else None
+    if section is None or not may_see_section(caller, section):
+        record(caller.session, partnership_id=caller.partnership.id, kind="refusal", actor=caller.actor,
+               actor_member_id=caller.member.id, what=f"{purpose}: section {section_id}",
+               justification="need-to-know check failed")
+        raise Refused("You can't see that section's pack: either it doesn't exist or you are not in that "
+                      "section. If you think you should be, ask your coordinator.")
+    return section

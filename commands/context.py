@@ -17,6 +17,7 @@ class Caller:
     partnership: Partnership
     member: Member
     now: datetime  # aware; commands never read the clock themselves
+    channel: str | None = None  # the platform space the request came from, when there is one
 
     @property
     def local_now(self) -> datetime:

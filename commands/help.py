@@ -21,15 +21,21 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("{action} reassign 12 @jo", "hand the action to someone else entitled to the target"),
         ("{action} due 12 5/12 awaiting DWP reply", "move the due date (a reason is required)"),
         ("{action} cancel 12 duplicate of #9", "cancel with a reason"),
+        ("{action}", "open the action form (targets you may see); a date to check gets a preview first"),
     ]),
     "outcome": ("Close an action with what happened.", [
         ("{outcome} 12 claim suspended pending review benefit-sanction", "record the outcome and category"),
+        ("{outcome} 12 nothing found nfa", "categories: arrest, charge, eviction, benefit-sanction, licence-review, "
+                                           "safeguarding-referral, no-further-action (nfa), not possible: "
+                                           "circumstances changed, not done by the agency, ..."),
+        ("{outcome}", "open the outcome form; without a category the form opens too"),
     ]),
     "actions": ("List actions you are entitled to see.", [
         ("{actions}", "your open actions"),
         ("{actions} overdue", "overdue actions you may see"),
         ("{actions} OCG-07", "actions on one target"),
         ("{actions} @sam", "one member's actions"),
+        ("{actions} overdue page 2", "the next page (newest due date first; actions with no date are never overdue)"),
     ]),
 }
 

@@ -30,6 +30,7 @@ DEFAULT_MEETING: dict[str, Any] = {
     "breaks": [],
     "publish_working_days_before": 3,
     "reorder_sections": False,
+    "dates": [],
 }
 DEFAULT_REMINDERS: dict[str, Any] = {
     "first_working_days_before": 2,
@@ -118,6 +119,12 @@ def _date(c: Collector, line: int | None, path: str, v: Any) -> Any:
     except ValueError:
         c.add(line, path, f"'{v}' is not a date; write YYYY-MM-DD, e.g. 2027-03-31")
         return None
+
+
+def _iso_date(c: Collector, line: int | None, path: str, v: Any) -> Any:
+    """A date kept as YYYY-MM-DD text (the meeting settings are stored as JSON)."""
+    day = _date(c, line, path, v)
+    return day.isoformat() if day is not None else None
 
 
 def _time(c: Collector, line: int | None, path: str, v: Any) -> Any:
@@ -209,6 +216,7 @@ MEETING: Fields = {
     "breaks": (None, False, []),
     "publish_working_days_before": (_int(0, 30), False, 3),
     "reorder_sections": (_bool, False, False),
+    "dates": (_list(_iso_date), False, []),  # meeting days; the worker publishes each one's agenda in time
 }
 HOURS: Fields = {"start": (_time, True, None), "end": (_time, True, None)}
 REMINDERS: Fields = {

@@ -19,6 +19,14 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Item:
+    """One entry of a list, with its own buttons (e.g. an action in a reminder)."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
 class Reply:
     """What one person (ephemeral) or a space (public) sees."""
 
@@ -28,6 +36,7 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     footer: str | None = None
     ephemeral: bool = True
+    items: tuple[Item, ...] = ()
 
     @property
     def fallback(self) -> str:
@@ -47,6 +56,8 @@ class Reply:
             buttons=tuple(Button(**b) for b in data.get("buttons") or ()),
             footer=data.get("footer"),
             ephemeral=bool(data.get("ephemeral", True)),
+            items=tuple(Item(i["text"], tuple(Button(**b) for b in i.get("buttons") or ()))
+                        for i in data.get("items") or ()),
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from commands import admin
+from commands import action, actions, admin, agenda, outcome
 from commands.context import Caller
 from commands.errors import UsageError
 from commands.help import HELP, example, help_reply
@@ -16,10 +16,17 @@ FormHandler = Callable[[Caller, dict[str, str], str], Result]  # (caller, field 
 
 HANDLERS: dict[str, Handler] = {
     "oneday": admin.run,
+    "action": action.run,
+    "outcome": outcome.run,
+    "actions": actions.run,
+    "agenda": agenda.run,
 }
 # Button action ids and form callbacks, registered by the command modules that own them.
 BUTTONS: dict[str, ButtonHandler] = {}
 FORMS: dict[str, FormHandler] = {}
+BUTTONS.update({**action.BUTTONS, **outcome.BUTTONS, **actions.BUTTONS})
+BUTTONS.update(agenda.BUTTONS)
+FORMS.update({**action.FORMS, **outcome.FORMS})
 
 
 def dispatch(intent: str, caller: Caller, text: str, names: dict[str, str]) -> Result:

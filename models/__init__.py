@@ -4,15 +4,18 @@ Importing this package registers every table on `Base.metadata` (Alembic and the
 """
 
 from models.action import Action, Outcome
+from models.action_note import ActionNote
 from models.audit import AuditEvent
 from models.base import Base
 from models.meeting import Invitation, Meeting, Section
 from models.outbox import OutboxMessage
 from models.partnership import Agency, ChatIdentity, Cohort, Member, Partnership
+from models.reminder_mark import ReminderMark
 from models.target import Target, TargetDetails
 
 __all__ = [
     "Action",
+    "ActionNote",
     "Agency",
     "AuditEvent",
     "Base",
@@ -24,6 +27,7 @@ __all__ = [
     "Outcome",
     "OutboxMessage",
     "Partnership",
+    "ReminderMark",
     "Section",
     "Target",
     "TargetDetails",

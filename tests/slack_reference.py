@@ -26,6 +26,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+
 def _reference_dir() -> Path:
     """SLACK_API_REF_DIR, else shared/ beside the repository (as CI lays it out), else /work/shared."""
     if os.environ.get("SLACK_API_REF_DIR"):

@@ -21,6 +21,7 @@ from bot.runner import Request, Runner
 from bot.slack.blocks import render
 from bot.slack.forms import form_values, render_form, render_modal
 from bot.slack.port import SlackPort
+from bot.slack.text import neutral
 from commands import router
 from commands.replies import Result
 
@@ -57,7 +58,7 @@ def build_app(*, runner: Runner, client: WebClient, signing_secret: str | None,
     def command_listener(intent: str):  # type: ignore[no-untyped-def]
         def listener(ack: Ack, command: dict[str, Any]) -> None:
             req = Request(platform="slack", workspace=command.get("team_id", ""), user=command["user_id"],
-                          intent=intent, text=command.get("text", ""), channel=command.get("channel_id"))
+                          intent=intent, text=neutral(command.get("text", "")), channel=command.get("channel_id"))
             result = runner.run(req, port.email_of)
             if open_view(command.get("trigger_id"), result):
                 ack()
@@ -80,6 +81,13 @@ def build_app(*, runner: Runner, client: WebClient, signing_secret: str | None,
                       channel=(body.get("channel") or {}).get("id"))
         result = runner.run(req, port.email_of, lambda caller: router.press(action["action_id"], caller,
                                                                             action.get("value", "")))
+        view_id = (body.get("view") or {}).get("id")
+        if view_id and not result.form:  # pressed inside a modal: the answer replaces that modal's content
+            try:
+                port.update_modal(view_id, result.modal or result.reply)
+            except DeliveryError as exc:
+                log.warning("views.update failed: %s", exc)
+            return
         if open_view(body.get("trigger_id"), result):
             return
         text, blocks = render(result.reply)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands.replies import Reply
+from commands.replies import Button, Reply
 
 MAX_BLOCKS = 50
 SECTION_TEXT = 3000
@@ -47,6 +47,18 @@ def _sections(text: str) -> list[dict[str, Any]]:
     return [{"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in out]
 
 
+def _actions(buttons: tuple[Button, ...], block_id: str) -> dict[str, Any]:
+    elements = []
+    for b in buttons[:25]:
+        el: dict[str, Any] = {"type": "button", "action_id": b.action, "value": b.value[:2000],
+                              "text": {"type": "plain_text", "text": clip(b.label, BUTTON_TEXT)}}
+        if b.style:
+            el["style"] = b.style
+        elements.append(el)
+    # action ids repeat across items (every action has a Done button): block ids keep them apart
+    return {"type": "actions", "block_id": block_id, "elements": elements}
+
+
 def render(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
     """(fallback text, blocks) for chat.postMessage, chat.postEphemeral or an ack."""
     blocks: list[dict[str, Any]] = []
@@ -57,15 +69,12 @@ def render(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
     fields = [{"type": "mrkdwn", "text": clip(f"*{escape(k)}*\n{escape(v)}", FIELD_TEXT)} for k, v in reply.fields]
     for i in range(0, len(fields), MAX_FIELDS):
         blocks.append({"type": "section", "fields": fields[i: i + MAX_FIELDS]})
+    for n, item in enumerate(reply.items):
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(escape(item.text), SECTION_TEXT)}})
+        if item.buttons:
+            blocks.append(_actions(item.buttons, f"item-{n}"))
     if reply.buttons:
-        elements = []
-        for b in reply.buttons[:25]:
-            el: dict[str, Any] = {"type": "button", "action_id": b.action, "value": b.value[:2000],
-                                  "text": {"type": "plain_text", "text": clip(b.label, BUTTON_TEXT)}}
-            if b.style:
-                el["style"] = b.style
-            elements.append(el)
-        blocks.append({"type": "actions", "elements": elements})
+        blocks.append(_actions(reply.buttons, "buttons"))
     if reply.footer:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": clip(escape(reply.footer), 3000)}]})
     if len(blocks) > MAX_BLOCKS:

@@ -111,3 +111,7 @@ class SlackPort:
 
     def show_modal(self, trigger: str, content: Reply) -> None:
         _call(lambda: self.client.views_open(trigger_id=trigger, view=render_modal(content)))
+
+    def update_modal(self, view_id: str, content: Reply) -> None:
+        """Replace an open modal's content (a button pressed inside it, e.g. accepting a statement)."""
+        _call(lambda: self.client.views_update(view_id=view_id, view=render_modal(content)))

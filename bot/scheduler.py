@@ -1,0 +1,99 @@
+"""Named scheduled jobs: what `oneday worker` runs every minute and `oneday jobs run NAME` runs once.
+
+Each job opens one unit of work per partnership, so one partnership's failure never blocks another's, and
+queues its messages in the outbox. Running a job twice, or on several workers at once, is safe: reminder
+rounds are marked under a unique key and every notice has an idempotency key.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.outbox import enqueue
+from commands import chasing, digest
+from commands.replies import Notice
+from models import Partnership
+from models.base import utcnow
+
+log = logging.getLogger("oneday.jobs")
+
+
+def _per_partnership(factory: sessionmaker[Session], now: datetime, name: str,
+                     plan: Callable[[Session, Partnership, datetime], list[Notice]]) -> int:
+    """Run `plan` for every partnership in its own transaction; returns how many notices were queued."""
+    with factory() as session:
+        ids = list(session.scalars(select(Partnership.id)))
+    queued = 0
+    for pid in ids:
+        session = factory()
+        try:
+            p = session.get(Partnership, pid)
+            assert p is not None
+            notices = plan(session, p, now)
+            queued += sum(enqueue(session, pid, n) for n in notices)
+            session.commit()
+        except IntegrityError:  # another worker ran this round first: its marks won, ours roll back
+            session.rollback()
+            log.info("%s: partnership %s already handled by another worker", name, pid)
+        except OperationalError:
+            session.rollback()
+            log.warning("%s: database unavailable for partnership %s; will retry next run", name, pid,
+                        exc_info=True)
+        finally:
+            session.close()
+    return queued
+
+
+def reminders(factory: sessionmaker[Session], now: datetime) -> str:
+    n = _per_partnership(factory, now, "reminders", lambda s, p, t: chasing.run_round(s, p, t).notices)
+    return f"{n} reminder messages queued"
+
+
+def weekly_digest(factory: sessionmaker[Session], now: datetime) -> str:
+    n = _per_partnership(factory, now, "digest", digest.weekly_digest)
+    return f"{n} digests queued"
+
+
+def publish_agenda(factory: sessionmaker[Session], now: datetime) -> str:
+    from bot.jobs import publish_agenda_job
+
+    return f"{publish_agenda_job(factory, now)} agendas published"
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    what: str
+    run: Callable[[sessionmaker[Session], datetime], str]
+
+
+JOBS: dict[str, Job] = {j.name: j for j in (
+    Job("reminders", "chase action owners (one DM per owner per round), escalate, pause for out of office",
+        reminders),
+    Job("digest", "weekly digest of overdue and completed actions by agency, to each chair", weekly_digest),
+    Job("publish-agenda", "publish the next meeting's agenda N working days before it", publish_agenda),
+    Job("outbox", "deliver queued messages (paced per channel, retried, exactly once per key)",
+        lambda f, now: "the outbox is delivered by the sender"),
+)}
+
+
+def run_scheduled(factory: sessionmaker[Session], stop: threading.Event, *, every: float = 60.0,
+                  clock: Callable[[], datetime] = utcnow) -> None:
+    """Run every scheduled job once a minute until stopped (the outbox has its own thread)."""
+    while not stop.is_set():
+        for job in JOBS.values():
+            if job.name == "outbox":
+                continue
+            try:
+                log.info("job %s: %s", job.name, job.run(factory, clock()))
+            except Exception:
+                log.exception("job %s failed; will run again next minute", job.name)
+        stop.wait(every)

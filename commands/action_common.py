@@ -1,0 +1,122 @@
+"""What /action, /outcome and /actions share: limits, cleaning text, reading numbers and dates, the notices
+sent when an action changes, and where a section's confirmation goes.
+
+Messages about actions carry the reference, the action number, its wording, the owner's name and the due
+date: never target details.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from sqlalchemy import func, select
+
+from commands.context import Caller
+from commands.dates import read_due
+from commands.errors import UsageError
+from commands.replies import Button, Destination, Notice, Reply
+from models import Action, Meeting, Member, Section, Target
+from models.audit import record
+
+TEXT_MAX = 500  # an action's wording
+NOTE_MAX = 1000  # notes, reasons and outcomes
+NAMES = {"action": "/action", "outcome": "/outcome", "actions": "/actions", "oneday": "/oneday",
+         "agenda": "/agenda"}  # defaults, for buttons and forms (they carry no command names)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def clean(text: str) -> str:
+    """One line of printable text: control and format characters become spaces, runs of space collapse."""
+    chars = (" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs") else c for c in text)
+    return " ".join("".join(chars).split())
+
+
+def checked(text: str, *, limit: int, missing: str, noun: str, example: str) -> str:
+    """Cleaned text, or UsageError when it is empty (`say <missing>`) or longer than `limit`."""
+    text = clean(text)
+    if not text:
+        raise UsageError(f"say {missing}", example=example)
+    if len(text) > limit:
+        raise UsageError(f"{noun} is too long ({len(text)} characters): the limit is {limit}", example=example)
+    return text
+
+
+def number_of(word: str, *, example: str) -> int:
+    match = re.fullmatch(r"#?(\d{1,9})", word.strip())
+    if match is None:
+        shown = " ".join(word.split())[:20]
+        raise UsageError(f"'{shown}' is not an action number: use the number Oneday gave it, like 12",
+                         example=example)
+    return int(match[1])
+
+
+def day_label(day: date | None, today: date) -> str:
+    if day is None:
+        return "no due date"
+    label = f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+    return label if day.year == today.year else f"{label} {day.year}"
+
+
+def due_of(value: str, caller: Caller) -> date:
+    """A due date from a form or a button: ISO as a date picker sends it, else read as typed."""
+    value = value.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    return read_due(value, now=caller.now, tz=caller.partnership.timezone).day
+
+
+def today(caller: Caller) -> date:
+    return caller.local_now.date()
+
+
+def require_open(action: Action, *, doing: str) -> None:
+    if action.status != "open":
+        raise UsageError(f"action {action.number} is already {action.status}: you can't {doing} it",
+                         example=f"{NAMES['actions']} {action.target.ref}")
+
+
+def next_number(caller: Caller) -> int:
+    """max+1 inside the transaction. On PostgreSQL two concurrent inserts can collide on the unique
+    (partnership, number) constraint; the loser's request fails with an incident id and saves nothing."""
+    top = caller.session.scalar(select(func.max(Action.number)).where(Action.partnership_id == caller.partnership.id))
+    return (top or 0) + 1
+
+
+def audit(caller: Caller, action: Action, *, kind: str, what: str, justification: str) -> None:
+    record(caller.session, partnership_id=caller.partnership.id, kind=kind, actor=caller.actor,
+           actor_member_id=caller.member.id, target_id=action.target_id, target_ref=action.target.ref,
+           what=what, justification=justification)
+
+
+def owner_buttons(action: Action) -> tuple[Button, ...]:
+    value = str(action.number)
+    return (Button("Done", "action.done", value, "primary"), Button("Update", "action.update", value))
+
+
+def summary(caller: Caller, action: Action) -> tuple[tuple[str, str], ...]:
+    return (("Reference", action.target.ref), ("Action", f"#{action.number}: {action.text}"),
+            ("Owner", action.owner.name), ("Due", day_label(action.due, today(caller))))
+
+
+def dm(member: Member, message: Reply, key: str) -> Notice:
+    return Notice(Destination.member(member.key), message, key)
+
+
+def section_notice(caller: Caller, target: Target, message: Reply, key: str) -> Notice | None:
+    """A notice for the target's section channel: the next published meeting on or after today, else the
+    latest past one, if it has a section for the target's cohort with a space. None otherwise."""
+    s, pid = caller.session, caller.partnership.id
+    base = (select(Section).join(Meeting, Meeting.id == Section.meeting_id)
+            .where(Section.partnership_id == pid, Meeting.status == "published",
+                   Section.cohort_id == target.cohort_id, Section.space_ref.is_not(None)))
+    section = (s.scalar(base.where(Meeting.date >= today(caller)).order_by(Meeting.date).limit(1))
+               or s.scalar(base.where(Meeting.date < today(caller)).order_by(Meeting.date.desc()).limit(1)))
+    if section is None:
+        return None
+    return Notice(Destination.section(section.id), message, key)

@@ -1,0 +1,222 @@
+"""`/action update|reassign|cancel|due`: change an action after it was recorded.
+
+Anyone entitled to the target may add a progress note. Reassigning, cancelling and moving the due date are
+for the owner, whoever recorded the action, the target's lead officer and the people who run the day; each
+change needs a reason, is kept in the action's history (ActionNote) and in the processing log. A new due date
+is told to the chair; a due date that needs confirming gets a preview first, as when recording.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from sqlalchemy import select
+
+from commands import access, mentions
+from commands.action_common import (
+    NAMES,
+    NOTE_MAX,
+    audit,
+    checked,
+    day_label,
+    dm,
+    number_of,
+    owner_buttons,
+    require_open,
+    summary,
+    today,
+)
+from commands.context import Caller
+from commands.dates import read_due
+from commands.errors import FormInvalid, UsageError
+from commands.help import example
+from commands.replies import Button, Form, FormField, Notice, Reply, Result
+from models import Action, ActionNote, Member
+
+VERBS = ("update", "reassign", "cancel", "due")
+_EXAMPLE = {"update": 1, "reassign": 2, "due": 3, "cancel": 4}
+MAX_DATE_WORDS = 4
+
+
+def run(caller: Caller, verb: str, rest: str, names: dict[str, str]) -> Result:
+    ex = example("action", names, _EXAMPLE[verb])
+    first, _, tail = rest.strip().partition(" ")
+    if not first:
+        raise UsageError(f"say which action to {verb}: its number", example=ex)
+    number = number_of(first, example=ex)
+    return {"update": update, "reassign": reassign, "cancel": cancel, "due": move_due}[verb](
+        caller, number, tail.strip(), ex)
+
+
+def _note(caller: Caller, action: Action, kind: str, text: str) -> ActionNote:
+    note = ActionNote(partnership_id=caller.partnership.id, action=action, kind=kind, text=text,
+                      author=caller.member, at=caller.now)
+    caller.session.add(note)
+    action.updated_at = caller.now
+    caller.session.flush()
+    return note
+
+
+def _tell(member: Member, caller: Caller, message: Reply, key: str) -> list[Notice]:
+    """A DM to `member` unless they made the change themselves."""
+    return [] if member.id == caller.member.id else [dm(member, message, key)]
+
+
+def update(caller: Caller, number: int, note_text: str, ex: str) -> Result:
+    text = checked(note_text, limit=NOTE_MAX, missing="what the update is", noun="The note", example=ex)
+    action = access.require_action(caller, number, purpose="add a note")
+    require_open(action, doing="add a note to")
+    note = _note(caller, action, "note", text)
+    audit(caller, action, kind="alteration", what=f"note added to action {number}",
+          justification="progress on an agreed action")
+    message = Reply(title=f"Update on action #{number} ({action.target.ref})", lines=(text,),
+                    fields=(("From", caller.member.name),), buttons=owner_buttons(action), ephemeral=False)
+    return Result(Reply(title=f"Note added to action #{number}", lines=(text,), fields=summary(caller, action)),
+                  notices=tuple(_tell(action.owner, caller, message, f"action:{number}:note:{note.id}")))
+
+
+def reassign(caller: Caller, number: int, rest: str, ex: str) -> Result:
+    words = rest.split()
+    if not words or not mentions.is_mention(words[0]):
+        raise UsageError("say who takes the action over: @member after the number", example=ex)
+    if len(words) > 1:
+        raise UsageError(f"too many words: reassign takes a number and one @member, not "
+                         f"'{' '.join(words[1:])[:40]}'", example=ex)
+    action = access.require_action(caller, number, purpose="reassign an action")
+    access.require_manager(caller, action, purpose="reassign an action")
+    require_open(action, doing="reassign")
+    new = mentions.resolve(caller, words[0], example=ex)
+    if new.id == action.owner_id:
+        raise UsageError(f"{new.name} already owns action {number}", example=ex)
+    access.require_owner_entitled(caller, new, action.target, purpose="reassign an action")
+    old = action.owner
+    action.owner = new
+    note = _note(caller, action, "reassign", f"{old.key} -> {new.key}")
+    audit(caller, action, kind="alteration", what=f"action {number} reassigned from {old.key} to {new.key}",
+          justification="owner changed")
+    fields = summary(caller, action)
+    notices = _tell(new, caller, Reply(title=f"Action #{number} on {action.target.ref} is now yours",
+                                       fields=(*fields, ("Handed over by", caller.member.name)),
+                                       buttons=owner_buttons(action), ephemeral=False),
+                    f"action:{number}:owner:{note.id}")
+    notices += _tell(old, caller, Reply(title=f"Action #{number} on {action.target.ref} was handed to {new.name}",
+                                        fields=fields, ephemeral=False), f"action:{number}:released:{note.id}")
+    return Result(Reply(title=f"Action #{number} now belongs to {new.name}", fields=fields), notices=tuple(notices))
+
+
+def cancel(caller: Caller, number: int, reason: str, ex: str) -> Result:
+    text = checked(reason, limit=NOTE_MAX, missing="why the action is cancelled", noun="The reason", example=ex)
+    action = access.require_action(caller, number, purpose="cancel an action")
+    access.require_manager(caller, action, purpose="cancel an action")
+    require_open(action, doing="cancel")
+    action.status = "cancelled"
+    note = _note(caller, action, "cancel", text)
+    audit(caller, action, kind="alteration", what=f"action {number} cancelled", justification="action cancelled")
+    message = Reply(title=f"Action #{number} on {action.target.ref} was cancelled", lines=(f"Reason: {text}",),
+                    fields=(("Cancelled by", caller.member.name),), ephemeral=False)
+    return Result(Reply(title=f"Action #{number} cancelled", lines=(f"Reason: {text}",)),
+                  notices=tuple(_tell(action.owner, caller, message, f"action:{number}:cancelled:{note.id}")))
+
+
+def _split_when(caller: Caller, words: list[str], ex: str) -> tuple[str, str]:
+    """(when, reason): the longest run of leading words (up to four) that reads as a date, and the rest."""
+    for size in range(min(MAX_DATE_WORDS, len(words) - 1), 0, -1):
+        try:
+            read_due(" ".join(words[:size]), now=caller.now, tz=caller.partnership.timezone)
+        except UsageError:
+            continue
+        return " ".join(words[:size]), " ".join(words[size:])
+    read_due(" ".join(words[:MAX_DATE_WORDS]) if len(words) <= MAX_DATE_WORDS else words[0],
+             now=caller.now, tz=caller.partnership.timezone)  # raises what is wrong with the date
+    raise UsageError("a new due date needs a reason after the date", example=ex)
+
+
+def move_due(caller: Caller, number: int, rest: str, ex: str) -> Result:
+    words = rest.split()
+    if not words:
+        raise UsageError("say the new due date and why it moves", example=ex)
+    when, reason = _split_when(caller, words, ex)
+    reason = checked(reason, limit=NOTE_MAX, missing="why the due date moves", noun="The reason", example=ex)
+    action = access.require_action(caller, number, purpose="move a due date")
+    access.require_manager(caller, action, purpose="move a due date")
+    require_open(action, doing="move the due date of")
+    due = read_due(when, now=caller.now, tz=caller.partnership.timezone)
+    if due.needs_confirmation:
+        shown = today(caller)
+
+        def value(day: date) -> str:
+            return json.dumps({"n": number, "d": day.isoformat(), "r": reason}, ensure_ascii=False)
+
+        buttons = [Button(f"Move to {day_label(d, shown)}", "action.redate", value(d), "primary" if i == 0 else None)
+                   for i, d in enumerate((due.day, *due.alternatives))]
+        return Result(Reply(title="Check the new due date", lines=(f'"{when}": {due.reason}.',
+                                                                   "Nothing is changed until you choose."),
+                            fields=(*summary(caller, action), ("New due", day_label(due.day, shown))),
+                            buttons=tuple(buttons)))
+    return _apply_due(caller, action, due.day, reason)
+
+
+def _apply_due(caller: Caller, action: Action, day: date, reason: str) -> Result:
+    shown = today(caller)
+    old = action.due
+    action.due = day
+    note = _note(caller, action, "due", f"{old.isoformat() if old else 'none'} -> {day.isoformat()}: {reason}")
+    audit(caller, action, kind="alteration", what=f"action {action.number} due date moved from "
+                                                  f"{old.isoformat() if old else 'none'} to {day.isoformat()}",
+          justification="due date changed with a reason")
+    message = Reply(title=f"Action #{action.number} on {action.target.ref}: new due date {day_label(day, shown)}",
+                    lines=(f"Reason: {reason}",),
+                    fields=(*summary(caller, action), ("Was due", day_label(old, shown)),
+                            ("Moved by", caller.member.name)), ephemeral=False)
+    chairs = [m for m in caller.session.scalars(select(Member).where(
+        Member.partnership_id == caller.partnership.id, Member.active.is_(True)).order_by(Member.key))
+        if m.has_role("chair")]
+    notices = [n for chair in chairs
+               for n in _tell(chair, caller, message, f"action:{action.number}:due:{note.id}:{chair.key}")]
+    if all(chair.id != action.owner_id for chair in chairs):
+        notices += _tell(action.owner, caller, message, f"action:{action.number}:due:{note.id}:{action.owner.key}")
+    return Result(Reply(title=f"Action #{action.number} now due {day_label(day, shown)}",
+                        lines=(f"Reason: {reason}", "The chair has been told.")), notices=tuple(notices))
+
+
+# ------------------------------------------------------------------------------------ buttons and form
+
+
+def redate(caller: Caller, value: str) -> Result:
+    try:
+        data = json.loads(value)
+        number, day, reason = int(data["n"]), date.fromisoformat(data["d"]), str(data["r"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError("this button is out of date: run the command again",
+                         example=example("action", NAMES, 3)) from exc
+    reason = checked(reason, limit=NOTE_MAX, missing="why the due date moves", noun="The reason",
+                     example=example("action", NAMES, 3))
+    action = access.require_action(caller, number, purpose="move a due date")
+    access.require_manager(caller, action, purpose="move a due date")
+    require_open(action, doing="move the due date of")
+    return _apply_due(caller, action, day, reason)
+
+
+def update_button(caller: Caller, value: str) -> Result:
+    number = number_of(value, example=example("action", NAMES, 1))
+    action = access.require_action(caller, number, purpose="add a note")
+    require_open(action, doing="add a note to")
+    return Result(Reply(lines=(f"Opening the update form for action #{number}.",)), form=Form(
+        callback="action.note", title=f"Update action #{number}"[:24], submit="Save", context=str(number),
+        intro=f"{action.target.ref}: {action.text}",
+        fields=(FormField("note", "Progress note", "multiline", hint=f"Up to {NOTE_MAX} characters"),)))
+
+
+def note_submitted(caller: Caller, values: dict[str, str], context: str) -> Result:
+    ex = example("action", NAMES, 1)
+    number = number_of(context, example=ex)
+    try:
+        checked(values.get("note", ""), limit=NOTE_MAX, missing="what the update is", noun="The note", example=ex)
+    except UsageError as exc:
+        raise FormInvalid({"note": exc.message}) from exc
+    return update(caller, number, values.get("note", ""), ex)
+
+
+BUTTONS = {"action.redate": redate, "action.update": update_button}
+FORMS = {"action.note": note_submitted}

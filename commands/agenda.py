@@ -1,0 +1,81 @@
+"""`/agenda`: plan (preview), publish and show the meeting day.
+
+- `plan <date>`: coordinator only; an ephemeral preview with each agency's reasons and each exclusion.
+- `publish <date>`: coordinator only; saves the meeting and queues the overview, the section spaces and
+  pointers and everyone's itinerary (commands/agenda_publish.py). Publishing again sends only what changed.
+- `show`: in a section channel, the section pack (commands/pack.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from commands import access, agenda_plan, pack
+from commands.agenda_publish import PACK_VIEW, long_date, publish
+from commands.context import Caller
+from commands.errors import UsageError
+from commands.help import example
+from commands.replies import Reply, Result
+from models.planning import plan_day
+
+BUTTONS = {PACK_VIEW: pack.view, pack.ACCEPT: pack.accept}
+
+
+def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
+    words = text.split()
+    verb = words[0].lower() if words else ""
+    if verb in ("plan", "publish"):
+        if len(words) != 2:
+            raise UsageError(f"'{names['agenda']} {verb}' takes the meeting date",
+                             example=f"{names['agenda']} {verb} 2026-12-08")
+        access.require_coordinator(caller, what=f"agenda {verb} {words[1][:10]}")
+        day = read_date(words[1], f"{names['agenda']} {verb} 2026-12-08")
+        return preview(caller, day) if verb == "plan" else publish_now(caller, day)
+    if verb == "show":
+        if len(words) > 1:
+            raise UsageError(f"'{names['agenda']} show' takes no arguments; run it in a section channel",
+                             example=f"{names['agenda']} show")
+        return pack.show_here(caller)
+    what = f"unknown subcommand '{verb}'" if verb else "say what to do"
+    raise UsageError(what, example=example("agenda", names))
+
+
+def read_date(text: str, usage: str) -> date:
+    try:
+        return agenda_plan.parse_date(text)
+    except UsageError as exc:
+        raise UsageError(exc.message, example=usage) from None
+
+
+def preview(caller: Caller, day: date) -> Result:
+    """The day as it would be published now, with every reason and exclusion; nothing is saved or sent."""
+    day_plan = plan_day(caller.session, caller.partnership, day)
+    lines: list[str] = []
+    for s in day_plan.sections:
+        rel = s.relevance
+        lines.append(f"{s.start:%H:%M}-{s.end:%H:%M}  {s.name}: {len(rel.targets)} targets "
+                     f"({', '.join(rel.targets)}), {len(rel.members)} members")
+        for a in rel.agencies:
+            lines.append(f"    invited {a.key}: {', '.join(a.reasons)}")
+        for e in rel.excluded:
+            lines.append(f"    EXCLUDED {e.key} ({e.reason})")
+    if not day_plan.sections:
+        lines.append("No cohort has an active target: there is nothing to publish.")
+    for note in day_plan.notes:
+        lines.append(f"note: {note}")
+    footer = (f"Waiting between sections: {day_plan.waiting_after} min in total. Nothing is sent until you "
+              f"publish: /agenda publish {day.isoformat()}")
+    return Result(Reply(title=f"Agenda plan for {long_date(day)} (preview)", lines=tuple(lines), footer=footer))
+
+
+def publish_now(caller: Caller, day: date) -> Result:
+    published = publish(caller.session, caller.partnership, day, actor=caller.actor, now=caller.now,
+                        actor_member_id=caller.member.id)
+    if published.notices:
+        head = f"Published the agenda for {long_date(day)}: {published.sections} sections, {published.members} members."
+        body = f"{len(published.notices)} messages queued (overview, section channels, pointers, itineraries)."
+    else:
+        head = f"The agenda for {long_date(day)} is already published as planned now."
+        body = "Nothing changed since the last publication, so nothing new was sent."
+    notes = tuple(f"note: {n}" for n in published.notes)
+    return Result(Reply(title="Agenda published", lines=(head, body, *notes)), notices=tuple(published.notices))

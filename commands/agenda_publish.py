@@ -1,0 +1,296 @@
+"""Publishing the day: save the meeting as planned now and queue what people are sent, in one unit of work.
+
+What goes where (PRODUCT.md, "Keep intelligence out of chat history"):
+- the meeting channel gets a depersonalised overview: sections, times, agency names; no reference, no name;
+- each section gets a private space holding exactly its members (a SpaceSync notice), then a pointer post:
+  section, time, target references, handling marking and a "View pack" button; never target details;
+- each member gets one DM: their itinerary with an .ics file.
+
+Idempotency: every notice has a key `publish:<date>:<what>:<digest>`, the digest being a short hash of what
+would be sent. Before queuing, the latest row already queued for the same `<what>` is looked up: if its
+digest is the same, nothing is queued (a re-publish with an unchanged plan sends nothing); if it differs, the
+new notice is queued with a fresh key, so a plan that changes back (A, B, A) is sent again rather than
+swallowed by the first A's key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from commands.errors import UsageError
+from commands.itinerary import Visit, calendar, summary_line
+from commands.replies import Attachment, Button, Destination, Notice, Reply, SpaceSync
+from models import Agency, Cohort, Invitation, Meeting, Member, OutboxMessage, Partnership, Section
+from models.audit import record
+from models.planning import DayPlan, PlannedSection, plan_day
+from models.relevance import PRIVILEGED_ROLES
+
+PACK_VIEW = "pack.view"
+RUNS_THE_DAY = "runs-the-day"  # the reason on an invitation made when a coordinator or chair opens a pack
+
+
+@dataclass
+class Published:
+    meeting_id: int
+    sections: int
+    members: int
+    notices: list[Notice] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def digest(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def long_date(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def space_name(day: date, cohort: str) -> str:
+    return f"oneday-{day.isoformat()}-{cohort}"
+
+
+def fresh_key(session: Session, partnership_id: int, prefix: str, content_digest: str) -> str | None:
+    """The key for new content under `prefix`, or None when the latest queued under it is the same content."""
+    matching = (OutboxMessage.partnership_id == partnership_id,
+                OutboxMessage.idempotency_key.startswith(prefix, autoescape=True))
+    latest = session.scalar(select(OutboxMessage.idempotency_key).where(*matching)
+                            .order_by(OutboxMessage.id.desc()).limit(1))
+    if latest is None:
+        return prefix + content_digest
+    if latest[len(prefix):].split(":")[0] == content_digest:
+        return None
+    return f"{prefix}{content_digest}:{queued_before(session, partnership_id, prefix)}"
+
+
+def queued_before(session: Session, partnership_id: int, prefix: str) -> int:
+    """How many notices were ever queued under `prefix`."""
+    return session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.partnership_id == partnership_id,
+        OutboxMessage.idempotency_key.startswith(prefix, autoescape=True))) or 0
+
+
+def _hhmm(when: datetime) -> str:
+    return f"{when:%H:%M}"
+
+
+class _Publisher:
+    def __init__(self, session: Session, p: Partnership, day_plan: DayPlan, *, now: datetime) -> None:
+        self.s, self.p, self.plan, self.now = session, p, day_plan, now
+        self.day = day_plan.day
+        self.cohorts = {c.key: c for c in session.scalars(select(Cohort).where(Cohort.partnership_id == p.id))}
+        self.agencies = {a.key: a for a in session.scalars(select(Agency).where(Agency.partnership_id == p.id))}
+        self.members = {m.key: m for m in session.scalars(select(Member).where(Member.partnership_id == p.id))}
+        self.sections: list[Section] = []
+        self.notices: list[Notice] = []
+        self.notes: list[str] = []
+
+    def queue(self, prefix: str, content: Any, make: Any) -> bool:
+        key = fresh_key(self.s, self.p.id, prefix, digest(content))
+        if key is None:
+            return False
+        self.notices.append(make(key))
+        return True
+
+    # -- the database ------------------------------------------------------------------------------
+    def meeting(self) -> tuple[Meeting, bool]:
+        meeting = self.s.scalar(select(Meeting).where(Meeting.partnership_id == self.p.id, Meeting.date == self.day))
+        if meeting is None:
+            meeting = Meeting(partnership_id=self.p.id, date=self.day, status="planned")
+            self.s.add(meeting)
+        was_published = meeting.status == "published"
+        meeting.status = "published"
+        meeting.published_at = meeting.published_at or self.now
+        self.s.flush()
+        self.sections = meeting.sections
+        return meeting, was_published
+
+    def save_section(self, meeting: Meeting, position: int, planned: PlannedSection) -> tuple[Section, set[str]]:
+        """Create or update one section and its invitations; returns it and the member keys invited before."""
+        cohort = self.cohorts[planned.cohort]
+        section = next((s for s in meeting.sections if s.cohort_id == cohort.id), None)
+        if section is None:
+            section = Section(partnership_id=self.p.id, cohort_id=cohort.id, position=position,
+                              starts_at=planned.start, ends_at=planned.end)
+            meeting.sections.append(section)
+        section.position, section.starts_at, section.ends_at = position, planned.start, planned.end
+        section.target_refs = list(planned.targets)
+        before = self._sync_invitations(section, planned)
+        return section, before
+
+    def _sync_invitations(self, section: Section, planned: PlannedSection | None) -> set[str]:
+        rel = planned.relevance if planned else None
+        by_id = {m.id: m for m in self.members.values()}
+        before = {by_id[i.member_id].key for i in section.invitations
+                  if i.member_id in by_id and i.reasons != [RUNS_THE_DAY]}
+        wanted = set(rel.members) if rel else set()
+        for inv in list(section.invitations):
+            if inv.agency_id is not None:
+                section.invitations.remove(inv)
+        if rel:
+            for a in rel.agencies:
+                section.invitations.append(Invitation(partnership_id=self.p.id, agency_id=self.agencies[a.key].id,
+                                                      reasons=list(a.reasons)))
+            for e in rel.excluded:
+                section.invitations.append(Invitation(partnership_id=self.p.id, agency_id=self.agencies[e.key].id,
+                                                      reasons=list(e.would_have), excluded=True,
+                                                      exclusion_reason=e.reason))
+        changed = before != wanted
+        for inv in list(section.invitations):
+            member = by_id.get(inv.member_id) if inv.member_id is not None else None
+            if member is None:
+                continue
+            if member.key in wanted:
+                inv.reasons = self._member_reasons(member.key, planned)
+            elif member.active and member.has_role(*PRIVILEGED_ROLES):
+                inv.reasons = [RUNS_THE_DAY]  # kept: they run the day and may have accepted the statement
+            else:
+                section.invitations.remove(inv)
+                continue
+            if changed:  # attendees changed: everyone reaffirms the confidentiality statement
+                inv.confidentiality_accepted_at = None
+        have = {by_id[i.member_id].key for i in section.invitations if i.member_id in by_id}
+        for key in sorted(wanted - have):
+            section.invitations.append(Invitation(partnership_id=self.p.id, member_id=self.members[key].id,
+                                                  reasons=self._member_reasons(key, planned)))
+        return before
+
+    def _member_reasons(self, key: str, planned: PlannedSection | None) -> list[str]:
+        if planned is None:
+            return []
+        member = self.members[key]
+        agency = next((a.key for a in self.agencies.values() if a.id == member.agency_id), "")
+        reasons = [f"agency:{agency}"] if agency in {a.key for a in planned.relevance.agencies} else []
+        reasons += [f"lead:{ref}" for ref, lead in planned.relevance.leads.items() if lead == key]
+        return reasons or ["action-owner"]
+
+    # -- what people are sent ----------------------------------------------------------------------
+    def overview(self) -> None:
+        channel = (self.p.meeting or {}).get("channel")
+        if not channel:
+            self.notes.append("no meeting channel is configured (meeting.channel): no overview was posted")
+            return
+        lines: list[str] = []
+        for s in self.plan.sections:
+            names = sorted(self.agencies[a.key].name for a in s.relevance.agencies)
+            lines.append(f"{_hhmm(s.start)}-{_hhmm(s.end)}  {s.name}")
+            lines.append(f"    Agencies: {', '.join(names) or 'none'}")
+        breaks = (self.p.meeting or {}).get("breaks") or []
+        if breaks:
+            lines.append("Breaks: " + ", ".join(f"{b['at']} ({b['minutes']} min)" for b in breaks))
+        prefix = f"publish:{self.day.isoformat()}:overview:"
+        updated = queued_before(self.s, self.p.id, prefix) > 0
+        title = f"{self.p.name}: agenda for {long_date(self.day)}" + (" (updated)" if updated else "")
+        message = Reply(title=title, lines=tuple(lines), ephemeral=False,
+                        footer="Each section meets in its own private channel with only its invited members; "
+                               "everyone invited gets their itinerary by direct message.")
+        self.queue(prefix, lines, lambda key: Notice(Destination.space(str(channel)), message, key))
+
+    def space_and_pointer(self, section: Section, planned: PlannedSection) -> None:
+        cohort = self.cohorts[planned.cohort]
+        members = tuple(sorted(planned.members))
+        to = Destination.section(section.id)
+        sync = SpaceSync(space_name(self.day, cohort.key), members)
+        self.queue(f"publish:{self.day.isoformat()}:{cohort.key}:space:", list(members),
+                   lambda key: Notice(to, Reply(), key, space=sync))
+        lines = (f"Targets: {', '.join(planned.targets)}",
+                 f"Handling: {cohort.handling}",
+                 "Target details are never posted here. Press View pack to see the section pack "
+                 "(after the section's confidentiality statement).")
+        title = f"{cohort.name}: {long_date(self.day)}, {_hhmm(planned.start)}-{_hhmm(planned.end)}"
+        pointer = Reply(title=title, lines=lines, ephemeral=False,
+                        buttons=(Button("View pack", PACK_VIEW, str(section.id), style="primary"),))
+        self.queue(f"publish:{self.day.isoformat()}:{cohort.key}:pointer:", [title, *lines],
+                   lambda key: Notice(to, pointer, key))
+
+    def dropped(self, section: Section) -> None:
+        """A section no longer on the plan: nobody keeps access to its space."""
+        section.target_refs = []
+        self._sync_invitations(section, None)
+        cohort = next(c for c in self.cohorts.values() if c.id == section.cohort_id)
+        prefix = f"publish:{self.day.isoformat()}:{cohort.key}:space:"
+        if not queued_before(self.s, self.p.id, prefix):  # its space was never made: nothing to empty
+            return
+        sync = SpaceSync(space_name(self.day, cohort.key), ())
+        self.queue(prefix, [], lambda key: Notice(Destination.section(section.id), Reply(), key, space=sync))
+        self.notes.append(f"{cohort.key}: no longer on the agenda; its channel is emptied")
+
+    def itineraries(self, previous: dict[str, set[str]]) -> None:
+        tz = self.plan.timezone
+        names = {s.cohort: s.name for s in self.plan.sections}
+        everyone = set(self.plan.itineraries) | {m for m, cohorts in previous.items() if cohorts}
+        for key in sorted(everyone):
+            stops = self.plan.itineraries.get(key, ())
+            visits = [Visit(s.cohort, names[s.cohort], s.start, s.end, "#" + space_name(self.day, s.cohort))
+                      for s in stops]
+            gone = previous.get(key, set()) - {s.cohort for s in stops}
+            cancelled = [self._old_visit(c) for c in sorted(gone)]
+            prefix = f"publish:{self.day.isoformat()}:itinerary:{key}:"
+            content = [(v.cohort, v.start.isoformat(), v.end.isoformat()) for v in visits]
+            sequence = queued_before(self.s, self.p.id, prefix)
+            if visits:
+                title = (f"{self.p.name}, {long_date(self.day)}: your sections: {summary_line(visits, tz)}"
+                         if not sequence else f"Updated: {self.p.name}, {long_date(self.day)}: your sections: "
+                                              f"{summary_line(visits, tz)}")
+            else:
+                title = f"{self.p.name}, {long_date(self.day)}: you are no longer invited to any section"
+            ics = calendar(day=self.day, partnership_key=self.p.key, partnership_name=self.p.name, timezone=tz,
+                           visits=visits, cancelled=cancelled, sequence=sequence, stamp=self.now)
+            message = Reply(title=title, lines=(summary_line(visits, tz),) if visits else (), ephemeral=False)
+            attachment = Attachment(f"oneday-{self.day.isoformat()}.ics", ics, f"{self.p.name} {self.day.isoformat()}")
+            self.queue(prefix, content or "none",
+                       lambda k, m=message, a=attachment, who=key: Notice(Destination.member(who), m, k, attachment=a))
+
+    def _old_visit(self, cohort_key: str) -> Visit:
+        cohort = self.cohorts[cohort_key]
+        section = next(s for s in self.sections if s.cohort_id == cohort.id)
+        return Visit(cohort.key, cohort.name, section.starts_at, section.ends_at, "#" + space_name(self.day, cohort.key))
+
+
+def publish(session: Session, partnership: Partnership, day: date, *, actor: str, now: datetime,
+            actor_member_id: int | None = None) -> Published:
+    """Save the day as planned now and return the notices to queue. Calling it again with nothing changed
+    returns no notices; with a change, only what changed (and the updated overview)."""
+    if day < now.astimezone(ZoneInfo(partnership.timezone or "Europe/London")).date():
+        raise UsageError(f"{day.isoformat()} has passed; publish a meeting that is still to come",
+                         example="/agenda publish 2026-12-08")
+    day_plan = plan_day(session, partnership, day)
+    if not day_plan.sections:
+        raise UsageError(f"nothing to publish for {day.isoformat()}: no cohort has an active target",
+                         example="/agenda plan 2026-12-08")
+    pub = _Publisher(session, partnership, day_plan, now=now)
+    meeting, _ = pub.meeting()
+    by_id = {m.id: m.key for m in pub.members.values()}
+    previous: dict[str, set[str]] = {}
+    for s in meeting.sections:
+        cohort = next(c.key for c in pub.cohorts.values() if c.id == s.cohort_id)
+        for inv in s.invitations:
+            if inv.member_id in by_id and s.target_refs and inv.reasons != [RUNS_THE_DAY]:
+                previous.setdefault(by_id[inv.member_id], set()).add(cohort)
+    pub.overview()
+    planned_cohorts = set()
+    for position, planned in enumerate(day_plan.sections):
+        section, _ = pub.save_section(meeting, position, planned)
+        session.flush()
+        planned_cohorts.add(section.cohort_id)
+        pub.space_and_pointer(section, planned)
+    for section in list(meeting.sections):
+        if section.cohort_id not in planned_cohorts:
+            pub.dropped(section)
+    pub.itineraries(previous)
+    pub.notes.extend(day_plan.notes)
+    session.flush()
+    members = len(day_plan.itineraries)
+    record(session, partnership_id=partnership.id, kind="alteration", actor=actor, actor_member_id=actor_member_id,
+           what=f"agenda {day.isoformat()} published: {len(day_plan.sections)} sections, {members} members invited, "
+                f"{len(pub.notices)} messages queued",
+           justification=f"{day.isoformat()} meeting agenda publication")
+    return Published(meeting.id, len(day_plan.sections), members, pub.notices, pub.notes)

@@ -1,0 +1,52 @@
+"""Automatic publication: each meeting's agenda goes out N working days before it (England and Wales).
+
+The meeting days are the partnership file's `meeting.dates`; N is `meeting.publish_working_days_before`.
+A meeting is published by the worker once, when its publish date has arrived and it is not yet published;
+publishing is idempotent anyway, so a job that runs twice (or two workers) sends nothing twice. After that,
+changes are re-published by the coordinator (`/agenda publish <date>`), who sees what changed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commands.agenda_publish import publish
+from commands.errors import UsageError
+from commands.replies import Reply, Result
+from models import Meeting, Partnership
+from models.calendar import publish_date
+
+ACTOR = "worker"
+
+
+def meeting_dates(partnership: Partnership) -> list[date]:
+    return sorted({date.fromisoformat(d) for d in (partnership.meeting or {}).get("dates") or []})
+
+
+def due(partnership: Partnership, today: date, published: set[date]) -> list[date]:
+    """Meeting days, today or later, whose publish date has arrived and which are not published yet."""
+    n = int((partnership.meeting or {}).get("publish_working_days_before", 3))
+    return [d for d in meeting_dates(partnership)
+            if d >= today and d not in published and publish_date(d, n) <= today]
+
+
+def publish_due(session: Session, partnership: Partnership, now: datetime) -> Result:
+    """Publish every meeting that is due (in the caller's transaction). The reply says what was done."""
+    today = now.astimezone(ZoneInfo(partnership.timezone or "Europe/London")).date()
+    published = set(session.scalars(select(Meeting.date).where(Meeting.partnership_id == partnership.id,
+                                                               Meeting.status == "published")))
+    lines: list[str] = []
+    notices = []
+    for day in due(partnership, today, published):
+        try:
+            result = publish(session, partnership, day, actor=ACTOR, now=now)
+        except UsageError as exc:  # e.g. no cohort has a target: say so, publish the others
+            lines.append(f"{day.isoformat()}: not published: {exc.message}")
+            continue
+        notices.extend(result.notices)
+        lines.append(f"{day.isoformat()}: published ({result.sections} sections, {len(result.notices)} messages)")
+    return Result(Reply(title=f"{partnership.name}: agenda publication", lines=tuple(lines)), notices=tuple(notices))

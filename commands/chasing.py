@@ -1,0 +1,180 @@
+"""Chasing owners: one reminder DM per owner per round, escalation to the chair and the lead officer, and the
+chair told who covers for members out of office. Platform-neutral: returns Notices for the outbox.
+
+The run records a ReminderMark per (action, round, due date) in the same transaction as the Notices it
+queues; the unique key makes a second concurrent run of the same round fail and roll back, so nothing is
+sent twice, and a crashed run leaves nothing marked, so nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from commands.replies import Button, Destination, Item, Notice, Reply
+from models import Action, Member, Partnership
+from models.calendar import is_working_day
+from models.reminder_mark import ReminderMark
+from models.reminders import (
+    ReminderPolicy,
+    in_working_hours,
+    latest_round,
+    overdue_working_days,
+    should_escalate,
+    working_days_after,
+)
+
+MAX_ITEMS = 20  # Block Kit allows 50 blocks; an item takes two
+
+
+def action_buttons(number: int) -> tuple[Button, ...]:
+    v = str(number)
+    return (Button("Done", "action.done", v, "primary"), Button("Update", "action.update", v),
+            Button("Need more time", "action.more_time", v), Button("Not mine", "action.not_mine", v))
+
+
+def describe(action: Action, today: date) -> str:
+    """Reference, number, wording and due state: what chat may carry (never target details)."""
+    assert action.due is not None
+    when = action.due.strftime("%a %-d %b")
+    late = overdue_working_days(action.due, today)
+    if late:
+        state = f"overdue since {when} ({late} working day{'s' if late != 1 else ''})"
+    elif action.due == today:
+        state = "due today"
+    else:
+        state = f"due {when}"
+    return f"#{action.number} {action.target.ref}: {action.text} - {state}"
+
+
+def _digest(parts: list[str]) -> str:
+    return hashlib.sha256("|".join(sorted(parts)).encode()).hexdigest()[:12]
+
+
+@dataclass
+class RoundReport:
+    """What one run did, for operators and tests."""
+
+    reminded: dict[str, list[int]] = field(default_factory=dict)  # owner key -> action numbers
+    escalated: list[int] = field(default_factory=list)
+    out_of_office: dict[str, list[int]] = field(default_factory=dict)
+    notices: list[Notice] = field(default_factory=list)
+
+
+def run_round(session: Session, p: Partnership, now: datetime) -> RoundReport:
+    """Plan this run's reminders; add marks to the session and return the notices to queue."""
+    report = RoundReport()
+    policy = ReminderPolicy.from_settings(p.reminders)
+    if not in_working_hours(now, policy, p.timezone):
+        return report
+    today = now.astimezone(ZoneInfo(p.timezone)).date()
+    # Only actions whose first round can have come: cost follows what is due, not what is stored.
+    horizon = working_days_after(today, policy.first_working_days_before) + timedelta(days=7)
+    actions = session.scalars(
+        select(Action).where(Action.partnership_id == p.id, Action.status == "open", Action.due.is_not(None),
+                             Action.due <= horizon)
+        .options(joinedload(Action.owner), joinedload(Action.target)).order_by(Action.due, Action.number)
+    ).all()
+    if not actions:
+        return report
+    marks = {(m.action_id, m.round, m.due) for m in session.scalars(
+        select(ReminderMark).where(ReminderMark.action_id.in_([a.id for a in actions])))}
+    members = {m.id: m for m in session.scalars(select(Member).where(Member.partnership_id == p.id))}
+    chairs = [m for m in members.values() if m.active and m.has_role("chair")]
+
+    per_owner: dict[str, list[tuple[Action, str]]] = defaultdict(list)
+    escalations: list[Action] = []
+    away: dict[int, list[Action]] = defaultdict(list)
+    for a in actions:
+        assert a.due is not None
+        r = latest_round(a.due, policy, p.timezone, now)
+        if r is None:
+            continue
+        owner = a.owner
+        if owner.out_of_office_until and owner.out_of_office_until >= today:
+            if (a.id, f"ooo:{owner.out_of_office_until}", a.due) not in marks:
+                away[owner.id].append(a)
+                session.add(ReminderMark(partnership_id=p.id, action_id=a.id, due=a.due,
+                                         round=f"ooo:{owner.out_of_office_until}"))
+            continue
+        if (a.id, r.key, a.due) not in marks:
+            per_owner[owner.key].append((a, r.key))
+            session.add(ReminderMark(partnership_id=p.id, action_id=a.id, round=r.key, due=a.due))
+        if should_escalate(r, policy) and (a.id, "escalation", a.due) not in marks:
+            escalations.append(a)
+            session.add(ReminderMark(partnership_id=p.id, action_id=a.id, round="escalation", due=a.due))
+
+    for owner_key, items in per_owner.items():
+        key = f"remind:{owner_key}:{today}:{_digest([f'{a.number}:{k}:{a.due}' for a, k in items])}"
+        report.reminded[owner_key] = [a.number for a, _ in items]
+        report.notices.append(Notice(Destination.member(owner_key), reminder_message(items, today), key))
+    if escalations:
+        report.escalated = [a.number for a in escalations]
+        report.notices.extend(escalation_notices(escalations, members, chairs, today))
+    for owner_id, acts in away.items():
+        owner = members[owner_id]
+        report.out_of_office[owner.key] = [a.number for a in acts]
+        report.notices.extend(cover_notices(owner, acts, members, chairs, today))
+    return report
+
+
+def reminder_message(items: list[tuple[Action, str]], today: date) -> Reply:
+    shown = items[:MAX_ITEMS]
+    overdue = sum(1 for a, _ in items if a.due and a.due < today)
+    title = f"Your actions: {len(items)} to report on" + (f" ({overdue} overdue)" if overdue else "")
+    more = (f"and {len(items) - MAX_ITEMS} more: see /actions",) if len(items) > MAX_ITEMS else ()
+    return Reply(title=title, items=tuple(Item(describe(a, today), action_buttons(a.number)) for a, _ in shown),
+                 lines=more, footer="Done records the outcome; the partners who contributed are told what happened.")
+
+
+def escalation_notices(actions: list[Action], members: dict[int, Member], chairs: list[Member],
+                       today: date) -> list[Notice]:
+    """One DM per recipient (each chair, and each lead officer for their own targets' actions)."""
+    recipients: dict[str, list[Action]] = defaultdict(list)
+    for a in actions:
+        for chair in chairs:
+            recipients[chair.key].append(a)
+        lead = members.get(a.target.lead_id)
+        if lead is not None and lead.active and lead not in chairs:
+            recipients[lead.key].append(a)
+    notices = []
+    for key, acts in recipients.items():
+        lines = tuple(f"{describe(a, today)} (owner {a.owner.name}, {a.owner.agency.name})" for a in acts)
+        digest = _digest([f"{a.number}:{a.due}" for a in acts])
+        notices.append(Notice(Destination.member(key), Reply(
+            title=f"Escalation: {len(acts)} action{'s' if len(acts) != 1 else ''} overdue after repeated reminders",
+            lines=lines, footer="Sent to the chair and the target's lead officer."), f"escalate:{key}:{today}:{digest}"))
+    return notices
+
+
+def cover_notices(owner: Member, actions: list[Action], members: dict[int, Member], chairs: list[Member],
+                  today: date) -> list[Notice]:
+    """The owner is away: not chased; the chair is told who covers (the agency's single point of contact)."""
+    cover = next((m for m in members.values() if m.active and m.agency_id == owner.agency_id and m.spoc
+                  and m.id != owner.id), None)
+    cover = cover or next((m for m in members.values() if m.active and m.agency_id == owner.agency_id
+                           and m.id != owner.id), None)
+    who = f"{cover.name} ({cover.key}) covers for {owner.agency.name}" if cover else (
+        f"nobody else from {owner.agency.name} is listed: consider reassigning")
+    assert owner.out_of_office_until is not None
+    lines = (f"{owner.name} is out of office until {owner.out_of_office_until.strftime('%-d %b %Y')} and is not "
+             f"being chased. {who}.", *(describe(a, today) for a in actions))
+    digest = _digest([str(a.number) for a in actions])
+    return [Notice(Destination.member(c.key), Reply(title="Out of office: reminders paused", lines=lines),
+                   f"ooo:{c.key}:{owner.key}:{owner.out_of_office_until}:{digest}") for c in chairs]
+
+
+def next_working_morning(now: datetime, p: Partnership) -> datetime:
+    """When the next run in working hours can happen (for operators' 'nothing to do until' messages)."""
+    policy = ReminderPolicy.from_settings(p.reminders)
+    local = now.astimezone(ZoneInfo(p.timezone))
+    day = local.date() if local.time() < policy.start else local.date() + timedelta(days=1)
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return datetime.combine(day, policy.start, tzinfo=ZoneInfo(p.timezone))

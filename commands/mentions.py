@@ -1,0 +1,66 @@
+"""Who a command names: `@{platform:id}` (a chat mention, turned platform-neutral by the adapter) or `@key`.
+
+The platform is data: a mention resolves through ChatIdentity for whichever platform the token names, so a
+Teams adapter only has to produce `@{teams:...}` tokens.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from commands.context import Caller
+from commands.errors import UsageError
+from models import ChatIdentity, Member
+
+TOKEN = re.compile(r"@\{([a-z]+):([A-Za-z0-9._-]{1,64})\}")
+KEY = re.compile(r"@?([A-Za-z0-9][A-Za-z0-9._-]{0,63})")
+
+
+def is_mention(word: str) -> bool:
+    return word.startswith("@") and len(word) > 1
+
+
+def find(caller: Caller, word: str, *, loose: bool = False) -> Member | None:
+    """The active member `word` names, or None. `loose` (forms) also accepts a bare key or a full name."""
+    s, pid = caller.session, caller.partnership.id
+    word = word.strip()
+    if match := TOKEN.fullmatch(word):
+        member = s.scalar(select(Member).join(ChatIdentity, ChatIdentity.member_id == Member.id).where(
+            ChatIdentity.partnership_id == pid, ChatIdentity.platform == match[1], ChatIdentity.user_id == match[2]))
+    elif (match := KEY.fullmatch(word.rstrip(".,;:"))) and (loose or word.startswith("@")):
+        member = s.scalar(select(Member).where(Member.partnership_id == pid,
+                                               func.lower(Member.key) == match[1].lower()))
+    else:
+        member = None
+    if member is None and loose and word and not word.startswith("@"):
+        member = s.scalar(select(Member).where(Member.partnership_id == pid,
+                                               func.lower(Member.name) == " ".join(word.split()).lower()))
+    return member if member is not None and member.active else None
+
+
+def shown(word: str) -> str:
+    """How to name what was typed back to the user (a platform token is not something they typed)."""
+    if TOKEN.fullmatch(word.strip()):
+        return "the person you mentioned"
+    word = " ".join(word.split())
+    return f"'{word[:40]}'"
+
+
+def resolve(caller: Caller, word: str, *, example: str, loose: bool = False) -> Member:
+    member = find(caller, word, loose=loose)
+    if member is None:
+        raise UsageError(f"{shown(word)} is not a member of {caller.partnership.name}: name the owner with @ and "
+                         "their member key (see /oneday whoami) or mention them", example=example)
+    return member
+
+
+def humanise(caller: Caller, text: str) -> str:
+    """Platform mention tokens inside free text become `@key` (or `@someone` for a non-member)."""
+
+    def name(match: re.Match[str]) -> str:
+        member = find(caller, match[0])
+        return f"@{member.key}" if member else "@someone"
+
+    return TOKEN.sub(name, text)

@@ -1,0 +1,157 @@
+"""`/outcome <action-id> <what happened> [category]`: close an action with what happened.
+
+The category is the last word(s): a key from OUTCOME_CATEGORIES ("benefit-sanction"), the same words with
+spaces, or a friendly form ("nfa", "not possible: circumstances changed", "not done by the agency"). Without
+a category the outcome form opens with the text filled in, so the category is chosen from the list.
+The outcome closes the action (status "done") and is told to whoever recorded the action and its owner:
+the feedback partners otherwise never get.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from commands import access
+from commands.action_common import NAMES, NOTE_MAX, audit, checked, dm, number_of, require_open, section_notice, summary
+from commands.context import Caller
+from commands.errors import FormInvalid, UsageError
+from commands.help import example
+from commands.replies import Form, FormField, Notice, Reply, Result
+from models import Action, Outcome
+from models.action import OUTCOME_CATEGORIES
+
+PURPOSE = "record an outcome"
+_ALIASES = {
+    "nfa": "no-further-action", "no-action": "no-further-action", "safeguarding": "safeguarding-referral",
+    "sanction": "benefit-sanction", "licence": "licence-review", "license-review": "licence-review",
+    "not-possible": "not-possible-circumstances-changed", "circumstances-changed": "not-possible-circumstances-changed",
+    "not-done": "not-done-by-agency", "not-done-by-the-agency": "not-done-by-agency",
+    "not-done-by-the-agency-concerned": "not-done-by-agency",
+}
+_MAX_CATEGORY_WORDS = 6
+
+
+def _slug(words: list[str]) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", " ".join(words).lower()).strip("-")
+
+
+def category_of(slug: str) -> str | None:
+    return slug if slug in OUTCOME_CATEGORIES else _ALIASES.get(slug)
+
+
+def split_category(text: str) -> tuple[str, str | None]:
+    """(what happened, category or None): the longest run of trailing words that names a category."""
+    words = text.split()
+    for size in range(min(_MAX_CATEGORY_WORDS, len(words) - 1), 0, -1):
+        category = category_of(_slug(words[-size:]))
+        if category:
+            return " ".join(words[:-size]), category
+    return text.strip(), None
+
+
+def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
+    ex = example("outcome", names)
+    first, _, rest = text.strip().partition(" ")
+    if not first:
+        if not closable(caller):
+            return Result(Reply(lines=("You have no open actions you can close.",
+                                       f"To see the actions you may see: {names['actions']}")))
+        return Result(Reply(lines=("Opening the outcome form.",)), form=outcome_form(caller))
+    number = number_of(first, example=ex)
+    what, category = split_category(rest)
+    if category is None and category_of(_slug(rest.split())):
+        what = ""  # only a category: say what happened
+    what = checked(what, limit=NOTE_MAX, missing="what happened, then the category", noun="The outcome",
+                   example=ex)
+    action = access.require_action(caller, number, purpose=PURPOSE)
+    access.require_manager(caller, action, purpose=PURPOSE)
+    require_open(action, doing="record an outcome for")
+    if category is None:
+        return Result(Reply(lines=(f"Choose a category to close action #{number}: "
+                                   f"{', '.join(OUTCOME_CATEGORIES)}.", f"Example: {ex}")),
+                      form=outcome_form(caller, action=action, text=what))
+    return close(caller, action, what, category)
+
+
+def close(caller: Caller, action: Action, what: str, category: str) -> Result:
+    action.status = "done"
+    action.updated_at = caller.now
+    caller.session.add(Outcome(partnership_id=caller.partnership.id, action=action, text=what, category=category,
+                               recorded_by_id=caller.member.id, recorded_at=caller.now))
+    caller.session.flush()
+    audit(caller, action, kind="alteration", what=f"outcome recorded for action {action.number}: {category}",
+          justification="action closed with its outcome")
+    fields = (*summary(caller, action), ("Outcome", f"{what} ({category})"), ("Recorded by", caller.member.name))
+    message = Reply(title=f"Outcome for action #{action.number} on {action.target.ref}", fields=fields,
+                    ephemeral=False)
+    told = {caller.member.id}
+    notices: list[Notice] = []
+    for member in (action.created_by, action.owner):
+        if member is not None and member.id not in told and member.active:
+            told.add(member.id)
+            notices.append(dm(member, message, f"action:{action.number}:outcome:{member.key}"))
+    channel = section_notice(caller, action.target, message, f"action:{action.number}:outcome:section")
+    return Result(Reply(title=f"Action #{action.number} closed", fields=fields),
+                  notices=tuple(notices + ([channel] if channel else [])))
+
+
+# ------------------------------------------------------------------------------------ buttons and form
+
+
+def closable(caller: Caller) -> list[Action]:
+    """Open actions the caller may close, newest first (a form list holds at most 100)."""
+    actions = caller.session.scalars(select(Action).where(Action.partnership_id == caller.partnership.id,
+                                                          Action.status == "open").order_by(Action.number.desc()))
+    return [a for a in access.visible_actions(caller, list(actions)) if access.may_manage(caller, a)][:100]
+
+
+def outcome_form(caller: Caller, *, action: Action | None = None, text: str | None = None) -> Form:
+    categories = tuple((c, c.replace("-", " ")) for c in OUTCOME_CATEGORIES)
+    fields = [FormField("text", "What happened", "multiline", initial=text, hint=f"Up to {NOTE_MAX} characters"),
+              FormField("category", "Category", "choice", categories)]
+    if action is None:
+        choices = tuple((str(a.number), f"#{a.number} {a.target.ref}: {a.text}"[:75]) for a in closable(caller))
+        fields.insert(0, FormField("action", "Action", "choice", choices))
+    return Form(callback="outcome.record", title="Record an outcome", submit="Close action",
+                context=str(action.number) if action else "", fields=tuple(fields),
+                intro=f"Action #{action.number} on {action.target.ref}: {action.text}" if action else None)
+
+
+def submitted(caller: Caller, values: dict[str, str], context: str) -> Result:
+    ex = example("outcome", NAMES)
+    errors: dict[str, str] = {}
+    number = None
+    try:
+        number = number_of(context or values.get("action", ""), example=ex)
+    except UsageError:
+        errors["action"] = "choose an action"
+    try:
+        what = checked(values.get("text", ""), limit=NOTE_MAX, missing="what happened", noun="The outcome",
+                       example=ex)
+    except UsageError as exc:
+        errors["text"] = exc.message
+    category = category_of(_slug([values.get("category", "")]))
+    if category is None:
+        errors["category"] = "choose a category"
+    if errors:
+        raise FormInvalid(errors)
+    assert number is not None and category is not None
+    action = access.require_action(caller, number, purpose=PURPOSE)
+    access.require_manager(caller, action, purpose=PURPOSE)
+    require_open(action, doing="record an outcome for")
+    return close(caller, action, what, category)
+
+
+def done_button(caller: Caller, value: str) -> Result:
+    number = number_of(value, example=example("outcome", NAMES))
+    action = access.require_action(caller, number, purpose=PURPOSE)
+    access.require_manager(caller, action, purpose=PURPOSE)
+    require_open(action, doing="record an outcome for")
+    return Result(Reply(lines=(f"Opening the outcome form for action #{number}.",)),
+                  form=outcome_form(caller, action=action))
+
+
+BUTTONS = {"action.done": done_button}
+FORMS = {"outcome.record": submitted}

@@ -1,0 +1,133 @@
+"""The section pack: shown on demand, privately, after the confidentiality statement; never posted.
+
+Three ways in: the pointer's "View pack" button (`pack.view`), the statement's "I accept" button
+(`pack.accept`) and `/agenda show` typed in a section channel. Each one checks entitlement now, through
+`access.require_section`: a button can outlive the right to press it. Each showing is a consultation in the
+processing log, one event per target shown, justified by the meeting date and section (DPA 2018 s.62).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from commands import access
+from commands.agenda_publish import RUNS_THE_DAY, long_date
+from commands.context import Caller
+from commands.replies import Button, Reply, Result
+from models import Action, Invitation, Meeting, Outcome, Section, Target
+from models.audit import record
+
+ACCEPT = "pack.accept"
+# With no earlier meeting to count from, outcomes of the last six weeks are shown (the usual cycle).
+DEFAULT_LOOKBACK = timedelta(weeks=6)
+
+
+def _section_id(value: str) -> int | None:
+    return int(value) if value.strip().isdigit() else None
+
+
+def view(caller: Caller, value: str) -> Result:
+    """The pointer's button: the pack, or first the confidentiality statement."""
+    section = access.require_section(caller, _section_id(value), purpose="section pack")
+    return _pack_or_statement(caller, section)
+
+
+def show_here(caller: Caller) -> Result:
+    """`/agenda show` in a section channel: the same as pressing View pack there."""
+    section = None
+    if caller.channel:
+        section = caller.session.scalar(select(Section).where(Section.partnership_id == caller.partnership.id,
+                                                              Section.space_ref == caller.channel))
+    section = access.require_section(caller, section.id if section else None, purpose="section pack")
+    return _pack_or_statement(caller, section)
+
+
+def accept(caller: Caller, value: str) -> Result:
+    """'I accept': record the acceptance for this section of this meeting, then show the pack."""
+    section = access.require_section(caller, _section_id(value), purpose="section pack")
+    invitation = _invitation(caller, section)
+    if invitation is None:  # entitled without an invitation row (a coordinator or chair, or since publication)
+        invitation = Invitation(partnership_id=caller.partnership.id, section_id=section.id,
+                                member_id=caller.member.id, reasons=[RUNS_THE_DAY])
+        caller.session.add(invitation)
+    if invitation.confidentiality_accepted_at is None:
+        invitation.confidentiality_accepted_at = caller.now
+    return _pack(caller, section)
+
+
+def _invitation(caller: Caller, section: Section) -> Invitation | None:
+    return caller.session.scalar(select(Invitation).where(Invitation.section_id == section.id,
+                                                          Invitation.member_id == caller.member.id))
+
+
+def statement(section: Section) -> str:
+    cohort = section.cohort
+    return cohort.confidentiality or (
+        f"Information shared in this section is {cohort.handling}, shared under the partnership's information "
+        "sharing protocol for this meeting alone; do not record or pass it on outside this meeting.")
+
+
+def _pack_or_statement(caller: Caller, section: Section) -> Result:
+    invitation = _invitation(caller, section)
+    if invitation is not None and invitation.confidentiality_accepted_at is not None:
+        return _pack(caller, section)
+    day = section.meeting.date
+    modal = Reply(title="Confidentiality",
+                  lines=(f"{section.cohort.name}, {long_date(day)} ({section.cohort.handling})",
+                         statement(section),
+                         "Press I accept to confirm; the pack opens next. You are asked once per section per "
+                         "meeting, and again if the section's attendees change."),
+                  buttons=(Button("I accept", ACCEPT, str(section.id), style="primary"),))
+    return Result(Reply(lines=("Accept the section's confidentiality statement to see its pack.",)), modal=modal)
+
+
+def _since(caller: Caller, section: Section) -> datetime:
+    """Local midnight of the previous meeting day, or six weeks before this one."""
+    tz = ZoneInfo(caller.partnership.timezone)
+    day = section.meeting.date
+    previous = caller.session.scalar(select(Meeting.date).where(Meeting.partnership_id == caller.partnership.id,
+                                                                Meeting.date < day).order_by(Meeting.date.desc()))
+    start = datetime.combine(previous or day, time(0), tzinfo=tz)
+    return start if previous else start - DEFAULT_LOOKBACK
+
+
+def _pack(caller: Caller, section: Section) -> Result:
+    s, pid, cohort, day = caller.session, caller.partnership.id, section.cohort, section.meeting.date
+    refs = list(section.target_refs or [])
+    found = {t.ref: t for t in s.scalars(select(Target).where(Target.partnership_id == pid, Target.ref.in_(refs)))}
+    targets = [found[r] for r in refs if r in found and found[r].cohort_id == section.cohort_id
+               and access.member_may_see(caller, caller.member, found[r])]
+    ids = [t.id for t in targets]
+    actions = list(s.scalars(select(Action).where(Action.partnership_id == pid, Action.target_id.in_(ids),
+                                                  Action.status == "open").order_by(Action.number)))
+    outcomes = list(s.scalars(select(Outcome).join(Action, Outcome.action_id == Action.id)
+                              .where(Outcome.partnership_id == pid, Action.target_id.in_(ids),
+                                     Outcome.recorded_at >= _since(caller, section))
+                              .order_by(Outcome.recorded_at)))
+    tz = ZoneInfo(caller.partnership.timezone)
+    lines = [f"{cohort.name}, {long_date(day)} - {cohort.handling}", ""]
+    for t in targets:
+        lead = t.lead
+        lines.append(f"{t.ref} ({t.kind}, priority {t.priority}; flags: {', '.join(t.flags or []) or 'none'})")
+        lines.append(f"    {t.details.summary if t.details and t.details.summary else '(no details recorded)'}")
+        lines.append(f"    Lead officer: {lead.name} ({lead.agency.name})")
+        for a in (a for a in actions if a.target_id == t.id):
+            due = f", due {a.due:%-d %b}" if a.due else ""
+            lines.append(f"    Open action #{a.number}: {a.text} ({a.owner.name}{due})")
+        for o in (o for o in outcomes if o.action.target_id == t.id):
+            lines.append(f"    Outcome of #{o.action.number} ({o.recorded_at.astimezone(tz):%-d %b}): "
+                         f"{o.category}: {o.text}")
+    if not targets:
+        lines.append("No targets to show in this section.")
+    justification = f"{day.isoformat()} {cohort.key} section pack"
+    for t in targets:
+        record(s, partnership_id=pid, kind="consultation", actor=caller.actor, actor_member_id=caller.member.id,
+               target_id=t.id, target_ref=t.ref, recipients=[caller.member.key], justification=justification,
+               what="section pack shown: details, lead officer, open actions, outcomes since the last meeting")
+    modal = Reply(title="Section pack", lines=tuple(lines),
+                  footer=f"{cohort.handling}. Shown to you alone and recorded in the processing log; "
+                         "do not copy it into chat.")
+    return Result(Reply(lines=(f"The {cohort.name} pack is open.",)), modal=modal)
