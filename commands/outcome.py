@@ -17,6 +17,7 @@ from commands import access
 from commands.action_common import NAMES, NOTE_MAX, audit, checked, dm, number_of, require_open, section_notice, summary
 from commands.context import Caller
 from commands.errors import FormInvalid, UsageError
+from commands.feedback import feedback_notices
 from commands.help import example
 from commands.replies import Form, FormField, Notice, Reply, Result
 from models import Action, Outcome
@@ -92,6 +93,7 @@ def close(caller: Caller, action: Action, what: str, category: str) -> Result:
         if member is not None and member.id not in told and member.active:
             told.add(member.id)
             notices.append(dm(member, message, f"action:{action.number}:outcome:{member.key}"))
+    notices += feedback_notices(caller, action, message, already=told)
     channel = section_notice(caller, action.target, message, f"action:{action.number}:outcome:section")
     return Result(Reply(title=f"Action #{action.number} closed", fields=fields),
                   notices=tuple(notices + ([channel] if channel else [])))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from commands import action, actions, admin, agenda, outcome
+from commands import action, actions, admin, agenda, outcome, reminder_buttons
 from commands.context import Caller
 from commands.errors import UsageError
 from commands.help import HELP, example, help_reply
@@ -26,7 +26,8 @@ BUTTONS: dict[str, ButtonHandler] = {}
 FORMS: dict[str, FormHandler] = {}
 BUTTONS.update({**action.BUTTONS, **outcome.BUTTONS, **actions.BUTTONS})
 BUTTONS.update(agenda.BUTTONS)
-FORMS.update({**action.FORMS, **outcome.FORMS})
+BUTTONS.update(reminder_buttons.BUTTONS)
+FORMS.update({**action.FORMS, **outcome.FORMS, **reminder_buttons.FORMS})
 
 
 def dispatch(intent: str, caller: Caller, text: str, names: dict[str, str]) -> Result:

@@ -54,7 +54,7 @@ class SlackEnv:
 
     def start(self) -> SlackEnv:
         client = WebClient(token="xoxb-test", base_url=self.fake.base_url, retry_handlers=[])
-        self.sender = Sender(self.factory, SlackPort(client), clock=self.now)
+        self.sender = Sender(self.factory, SlackPort(client))  # delivery runs on real time
         runner = Runner(factory=self.factory, names=dict(DEFAULT_COMMANDS), clock=self.now)
         app = build_app(runner=runner, client=client, signing_secret=SECRET)
         self.server = make_server(app, "127.0.0.1", 0)

@@ -1,0 +1,80 @@
+"""The two reminder buttons that are not plain action edits: "Need more time" and "Not mine".
+
+Both check entitlement again at the press: a reminder can outlive the owner's right to the target.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from commands import access
+from commands.action_common import NAMES, NOTE_MAX, checked, day_label, dm, number_of, require_open, summary, today
+from commands.action_edit import _apply_due, _note
+from commands.context import Caller
+from commands.errors import FormInvalid, UsageError
+from commands.help import example
+from commands.replies import Form, FormField, Reply, Result
+from models import Member
+
+
+def more_time(caller: Caller, value: str) -> Result:
+    number = number_of(value, example=example("action", NAMES, 3))
+    action = access.require_action(caller, number, purpose="ask for more time")
+    access.require_manager(caller, action, purpose="ask for more time")
+    require_open(action, doing="move the due date of")
+    return Result(Reply(lines=(f"Opening the new-date form for action #{number}.",)), form=Form(
+        callback="action.more_time", title=f"More time: #{number}"[:24], submit="Move date", context=str(number),
+        intro=f"{action.target.ref}: {action.text} (due {day_label(action.due, today(caller))}). The chair is told.",
+        fields=(FormField("due", "New due date", "date"),
+                FormField("reason", "Why it needs more time", "multiline", hint=f"Up to {NOTE_MAX} characters"))))
+
+
+def more_time_submitted(caller: Caller, values: dict[str, str], context: str) -> Result:
+    number = number_of(context, example=example("action", NAMES, 3))
+    errors: dict[str, str] = {}
+    day: date | None = None
+    try:
+        day = date.fromisoformat(values.get("due", ""))
+        if day < today(caller):
+            errors["due"] = "The new date is in the past: choose today or later."
+    except ValueError:
+        errors["due"] = "Choose the new due date."
+    try:
+        reason = checked(values.get("reason", ""), limit=NOTE_MAX, missing="why it needs more time",
+                         noun="The reason", example=example("action", NAMES, 3))
+    except UsageError as exc:
+        errors["reason"] = exc.message
+    if errors:
+        raise FormInvalid(errors)
+    assert day is not None
+    action = access.require_action(caller, number, purpose="ask for more time")
+    access.require_manager(caller, action, purpose="ask for more time")
+    require_open(action, doing="move the due date of")
+    return _apply_due(caller, action, day, reason)
+
+
+def not_mine(caller: Caller, value: str) -> Result:
+    """Tell the coordinators the action needs a new owner; nothing changes until one reassigns it."""
+    number = number_of(value, example=example("action", NAMES, 2))
+    action = access.require_action(caller, number, purpose="say an action is not theirs")
+    require_open(action, doing="hand back")
+    if action.owner_id != caller.member.id:
+        raise UsageError(f"Action #{number} is not yours, so there is nothing to hand back.")
+    note = _note(caller, action, "note", f"{caller.member.name} says this action is not theirs")
+    coordinators = [m for m in caller.session.scalars(select(Member).where(
+        Member.partnership_id == caller.partnership.id, Member.active.is_(True)).order_by(Member.key))
+        if m.has_role("coordinator")]
+    message = Reply(title=f"Action #{number} on {action.target.ref} needs a new owner",
+                    lines=(f"{caller.member.name} ({caller.member.agency.name}) says it is not theirs.",
+                           f"Reassign it: {NAMES['action']} reassign {number} @member"),
+                    fields=summary(caller, action), ephemeral=False)
+    notices = tuple(dm(c, message, f"action:{number}:not-mine:{note.id}:{c.key}") for c in coordinators)
+    who = ", ".join(c.name for c in coordinators) or "nobody (no coordinator is listed)"
+    return Result(Reply(title=f"Action #{number}: coordinators told",
+                        lines=(f"Told {who}. You stay the owner until it is reassigned.",)), notices=notices)
+
+
+BUTTONS = {"action.more_time": more_time, "action.not_mine": not_mine}
+FORMS = {"action.more_time": more_time_submitted}
