@@ -19,6 +19,15 @@ from commands import agenda_plan
 from commands import partnership as partnership_cmd
 from commands.errors import OnedayError
 
+
+def _require_database() -> None:
+    from bot import cli
+
+    if db.current_revision(cli.State.settings.database_url) is None:
+        raise OnedayError("the database is empty; create it and load a partnership first",
+                          example="oneday db upgrade && oneday partnership load examples/northtown.yaml")
+
+
 agenda_app = typer.Typer(help="Plan and publish the meeting day.", no_args_is_help=True)
 
 
@@ -32,10 +41,7 @@ def plan_cmd(
 
     try:
         day = agenda_plan.parse_date(date_text)
-        url = cli.State.settings.database_url
-        if db.current_revision(url) is None:
-            raise OnedayError("the database is empty; create it and load a partnership first",
-                              example="oneday db upgrade && oneday partnership load examples/northtown.yaml")
+        _require_database()
         with db.unit_of_work(cli._factory()) as session:
             p = partnership_cmd.select_partnership(session, cli.State.settings.partnership)
             result = agenda_plan.plan(session, p, day)
@@ -64,10 +70,7 @@ def publish_cmd(
 
     try:
         day = agenda_plan.parse_date(date_text)
-        url = cli.State.settings.database_url
-        if db.current_revision(url) is None:
-            raise OnedayError("the database is empty; create it and load a partnership first",
-                              example="oneday db upgrade && oneday partnership load examples/northtown.yaml")
+        _require_database()
         with db.unit_of_work(cli._factory()) as session:
             p = partnership_cmd.select_partnership(session, cli.State.settings.partnership)
             published = publish(session, p, day, actor="cli", now=utcnow())

@@ -96,9 +96,12 @@ class Sender:
             user = self.port.user_for_email(member.email)
             if user is None:
                 return None
-            session.add(ChatIdentity(partnership_id=member.partnership_id, member_id=member.id,
-                                     platform=self.port.platform, user_id=user))
-            session.flush()
+            try:
+                with session.begin_nested():  # another worker may store the same lookup at the same time
+                    session.add(ChatIdentity(partnership_id=member.partnership_id, member_id=member.id,
+                                             platform=self.port.platform, user_id=user))
+            except IntegrityError:
+                log.info("chat identity of %s was stored by another worker", key)
         return user
 
     def _section(self, session: Session, row: OutboxMessage) -> Section:
@@ -135,9 +138,16 @@ class Sender:
         return section.space_ref
 
     def deliver(self, row_id: int) -> str:
-        """Try one claimed row; returns its new status."""
+        """Try one claimed row; returns its new status ("sent", "paced", "retry", "failed", "skipped", ...).
+
+        Two short transactions. The first resolves and commits the channel and marks the row
+        `check_before_send` (a post may be about to land), so a worker killed during the post leaves enough
+        behind for the next one to look the message up instead of posting it again. The second holds the
+        row's lock (FOR UPDATE on PostgreSQL) across the post: a live worker's row is never re-claimed, even
+        past its lease; a dead worker's lock goes with its connection.
+        """
         with self.factory() as session, session.begin():
-            row = session.get(OutboxMessage, row_id, with_for_update=False)
+            row = session.get(OutboxMessage, row_id, with_for_update=True)
             if row is None or row.status != "sending" or row.claimed_by != self.worker_id:
                 return "skipped"
             try:
@@ -146,27 +156,52 @@ class Sender:
                     row.status, row.sent_ref, row.sent_at, row.lease_until = "sent", ref, self.clock(), None
                     return "sent"
                 channel = self._channel(session, row)
-                row.channel = channel
-                wait = self.next_free.get(channel, 0.0) - time.monotonic()
-                if wait > 0:  # this channel is paced: hand the row back for later
-                    row.status, row.lease_until = "pending", None
-                    row.next_attempt_at = self.clock() + timedelta(seconds=wait)
-                    return "paced"
-                message = Reply.from_dict(row.payload["message"])
-                if "attachment" in row.payload:
-                    ref = self.port.upload(channel, Attachment(**row.payload["attachment"]), message)
-                else:
-                    ref = self.port.post(channel, message)
+            except DeliveryError as exc:  # nothing was posted: an earlier uncertain post stays to be checked
+                return self._failed(row, exc, may_have_landed=row.check_before_send)
+            row.channel = channel
+            wait = self.next_free.get(channel, 0.0) - time.monotonic()
+            if wait > 0:  # this channel is paced: hand the row back for later
+                row.status, row.lease_until = "pending", None
+                row.next_attempt_at = self.clock() + timedelta(seconds=wait)
+                return "paced"
+            look_first = row.check_before_send
+            row.check_before_send = True
+        return self._send(row_id, channel, look_first)
+
+    def _send(self, row_id: int, channel: str, look_first: bool) -> str:
+        with self.factory() as session, session.begin():
+            row = session.get(OutboxMessage, row_id, with_for_update=True, populate_existing=True)
+            if row is None or row.status != "sending" or row.claimed_by != self.worker_id:
+                return "skipped"  # our lease ran out between the two steps and another worker took the row
+            message = Reply.from_dict(row.payload["message"])
+            attachment = Attachment(**row.payload["attachment"]) if "attachment" in row.payload else None
+            posting = False
+            try:
+                ref = None
+                if look_first:
+                    ref = self.port.already_sent(channel, row.idempotency_key, row.created_at, dedupe_id=row.id,
+                                                 attachment=attachment)
+                    if ref is not None:
+                        log.info("outbox row %s had reached %s before its last attempt ended; not sent again",
+                                 row.id, self.port.platform)
+                posting = ref is None
+                if ref is None and attachment is not None:
+                    ref = self.port.upload(channel, attachment, message)
+                elif ref is None:
+                    ref = self.port.post(channel, message, row.idempotency_key, dedupe_id=row.id)
             except DeliveryError as exc:
-                return self._failed(row, exc)
+                # The look-up failed: still unknown. The post failed: unknown only if no answer came (network,
+                # timeout, 5xx); an answer (429, an error code) means the platform did not take it.
+                return self._failed(row, exc, may_have_landed=exc.uncertain if posting else True)
             self.next_free[channel] = time.monotonic() + CHANNEL_INTERVAL
             row.status, row.sent_ref, row.sent_at, row.lease_until = "sent", ref, self.clock(), None
             row.last_error = None
             return "sent"
 
-    def _failed(self, row: OutboxMessage, exc: DeliveryError) -> str:
+    def _failed(self, row: OutboxMessage, exc: DeliveryError, *, may_have_landed: bool = False) -> str:
         row.lease_until = None
         row.last_error = str(exc)[:500]
+        row.check_before_send = may_have_landed  # then the next attempt looks before it posts
         if exc.retry_after is not None:
             if row.channel:
                 self.next_free[row.channel] = time.monotonic() + exc.retry_after

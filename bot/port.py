@@ -4,6 +4,7 @@ a Teams adapter implements the same in bot/teams/ and nothing else changes.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from commands.replies import Attachment, Form, Reply
@@ -11,22 +12,32 @@ from commands.replies import Attachment, Form, Reply
 
 class DeliveryError(Exception):
     """A send failed. `retry_after` (seconds) when the platform asked us to slow down; `permanent` when
-    retrying cannot help (unknown channel, user gone)."""
+    retrying cannot help (unknown channel, user gone); `uncertain` when no answer came (network error, timeout,
+    server error), so the platform may have accepted the message anyway."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False,
+                 uncertain: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
+        self.uncertain = uncertain
 
 
 class ChatPort(Protocol):
     platform: str
 
-    def post(self, channel: str, message: Reply) -> str:
-        """Post to a channel (or an opened DM channel); return the platform's message ref."""
+    def post(self, channel: str, message: Reply, dedupe_key: str | None = None, *,
+             dedupe_id: int | None = None) -> str:
+        """Post to a channel (or an opened DM channel); return the platform's message ref. `dedupe_key` (and
+        `dedupe_id`) travel invisibly with the message so `already_sent` can find it again."""
 
     def upload(self, channel: str, attachment: Attachment, message: Reply) -> str:
         """Share a file in a channel with the message as its comment; return a ref for the share."""
+
+    def already_sent(self, channel: str, dedupe_key: str, since: datetime, *, dedupe_id: int | None = None,
+                     attachment: Attachment | None = None) -> str | None:
+        """The ref of a message posted to `channel` since `since` with this dedupe key (or, for an attachment,
+        the ref of the same file shared there), or None when it never arrived."""
 
     def post_ephemeral(self, channel: str, user: str, message: Reply) -> None: ...
 

@@ -192,6 +192,11 @@ def redate(caller: Caller, value: str) -> Result:
                          example=example("action", NAMES, 3)) from exc
     reason = checked(reason, limit=NOTE_MAX, missing="why the due date moves", noun="The reason",
                      example=example("action", NAMES, 3))
+    return move_to(caller, number, day, reason)
+
+
+def move_to(caller: Caller, number: int, day: date, reason: str) -> Result:
+    """Move an action's due date after checking, at this moment, that the caller may."""
     action = access.require_action(caller, number, purpose="move a due date")
     access.require_manager(caller, action, purpose="move a due date")
     require_open(action, doing="move the due date of")

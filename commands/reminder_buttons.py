@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from commands import access
 from commands.action_common import NAMES, NOTE_MAX, checked, day_label, dm, number_of, require_open, summary, today
-from commands.action_edit import _apply_due, _note
+from commands.action_edit import _note, move_to
 from commands.context import Caller
 from commands.errors import FormInvalid, UsageError
 from commands.help import example
@@ -49,10 +49,7 @@ def more_time_submitted(caller: Caller, values: dict[str, str], context: str) ->
     if errors:
         raise FormInvalid(errors)
     assert day is not None
-    action = access.require_action(caller, number, purpose="ask for more time")
-    access.require_manager(caller, action, purpose="ask for more time")
-    require_open(action, doing="move the due date of")
-    return _apply_due(caller, action, day, reason)
+    return move_to(caller, number, day, reason)
 
 
 def not_mine(caller: Caller, value: str) -> Result:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import logging
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.error import URLError
 
@@ -33,10 +36,10 @@ def _call(fn: Callable[[], T]) -> T:
             retry = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after") or "1"
             raise DeliveryError("rate limited", retry_after=float(retry)) from exc
         if status >= 500:
-            raise DeliveryError(f"Slack answered {status}") from exc
+            raise DeliveryError(f"Slack answered {status}", uncertain=True) from exc
         raise DeliveryError(f"Slack error {error}", permanent=error in PERMANENT) from exc
     except (URLError, OSError, TimeoutError) as exc:
-        raise DeliveryError(f"network error: {type(exc).__name__}") from exc
+        raise DeliveryError(f"network error: {type(exc).__name__}", uncertain=True) from exc
 
 
 def channel_name(name: str) -> str:
@@ -44,20 +47,57 @@ def channel_name(name: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-")[:80]
 
 
+METADATA_EVENT = "oneday_outbox"  # the event_type of the metadata every outbox post carries
+CLOCK_SKEW = 300.0  # seconds: look this far before `since`, in case our clock is ahead of Slack's
+HISTORY_PAGES = 10  # pages of 200 messages scanned by already_sent before giving up
+
+
 class SlackPort:
     platform = "slack"
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
+        # Sends go through a copy that never retries by itself: a connection reset after Slack accepted a
+        # post would otherwise post it twice. The outbox retries instead, looking before it posts again.
+        self.send_client = copy.copy(client)
+        self.send_client.retry_handlers = []
+        self._me: str | None = None
 
-    def post(self, channel: str, message: Reply) -> str:
+    def post(self, channel: str, message: Reply, dedupe_key: str | None = None, *,
+             dedupe_id: int | None = None) -> str:
         text, blocks = render(message)
-        resp = _call(lambda: self.client.chat_postMessage(channel=channel, text=text, blocks=blocks))
+        extra: dict[str, Any] = {}
+        if dedupe_key is not None:
+            payload: dict[str, Any] = {"key": dedupe_key}
+            if dedupe_id is not None:
+                payload["id"] = dedupe_id
+            extra["metadata"] = json.dumps({"event_type": METADATA_EVENT, "event_payload": payload})
+        resp = _call(lambda: self.send_client.chat_postMessage(channel=channel, text=text, blocks=blocks, **extra))
         return str(resp["ts"])
+
+    def already_sent(self, channel: str, dedupe_key: str, since: datetime, *, dedupe_id: int | None = None,
+                     attachment: Attachment | None = None) -> str | None:
+        """Scan the channel's history since `since` (newest first) for the message: by its metadata, or for an
+        attachment (files carry no metadata) by the shared file's name, title and size."""
+        oldest = f"{since.timestamp() - CLOCK_SKEW:.6f}"
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            resp = _call(lambda c=cursor: self.client.conversations_history(  # type: ignore[misc]
+                channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=c))
+            for m in resp.get("messages") or []:
+                ref = _match(m, dedupe_key, dedupe_id, attachment)
+                if ref is not None:
+                    return ref
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
+            if not resp.get("has_more") or not cursor:
+                return None
+        log.warning("already_sent: more than %s messages since %s in one channel; assuming not sent",
+                    HISTORY_PAGES * 200, since.isoformat())
+        return None
 
     def upload(self, channel: str, attachment: Attachment, message: Reply) -> str:
         text, _ = render(message)
-        resp = _call(lambda: self.client.files_upload_v2(
+        resp = _call(lambda: self.send_client.files_upload_v2(
             channel=channel, filename=attachment.filename, title=attachment.title,
             content=attachment.content.encode("utf-8"), initial_comment=text))
         files = resp.get("files") or [resp.get("file") or {}]
@@ -89,17 +129,47 @@ class SlackPort:
             raise
         return str(resp["user"]["id"])
 
+    def _bot_user(self) -> str:
+        if self._me is None:
+            self._me = str(_call(lambda: self.client.auth_test())["user_id"])
+        return self._me
+
     def create_private_space(self, name: str, users: list[str]) -> str:
-        resp = _call(lambda: self.client.conversations_create(name=channel_name(name), is_private=True))
+        """Create the channel; if its name is taken by a channel this bot created (an earlier attempt that
+        crashed before recording it), take that one over and set its members."""
+        slug = channel_name(name)
+        try:
+            resp = _call(lambda: self.send_client.conversations_create(name=slug, is_private=True))
+        except DeliveryError as exc:
+            if "name_taken" not in str(exc):
+                raise
+            space = self._own_channel_named(slug)
+            if space is None:
+                raise DeliveryError(f"channel name {slug} is taken by a channel Oneday did not create",
+                                    permanent=True) from exc
+            self.set_space_members(space, users)
+            return space
         space = str(resp["channel"]["id"])
         if users:
             _call(lambda: self.client.conversations_invite(channel=space, users=users))
         return space
 
+    def _own_channel_named(self, slug: str) -> str | None:
+        me, cursor = self._bot_user(), None
+        while True:
+            resp = _call(lambda c=cursor: self.client.conversations_list(  # type: ignore[misc]
+                types="private_channel", exclude_archived=True, limit=200, cursor=c))
+            for c in resp.get("channels") or []:
+                if c.get("name") == slug and c.get("creator") == me:
+                    return str(c["id"])
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+
     def set_space_members(self, space: str, users: list[str]) -> None:
         resp = _call(lambda: self.client.conversations_members(channel=space, limit=1000))
         current = set(resp["members"])
-        me = self.client.auth_test()["user_id"] if current else None
+        me = self._bot_user() if current else None
         add = sorted(set(users) - current)
         if add:
             _call(lambda: self.client.conversations_invite(channel=space, users=add))
@@ -115,3 +185,20 @@ class SlackPort:
     def update_modal(self, view_id: str, content: Reply) -> None:
         """Replace an open modal's content (a button pressed inside it, e.g. accepting a statement)."""
         _call(lambda: self.client.views_update(view_id=view_id, view=render_modal(content)))
+
+
+def _match(m: dict[str, Any], key: str, dedupe_id: int | None, attachment: Attachment | None) -> str | None:
+    """The ref the outbox records for message `m` if it is the one sought (ts for a post, file id for a file)."""
+    if attachment is not None:
+        size = len(attachment.content.encode("utf-8"))
+        for f in m.get("files") or []:
+            if f.get("name") == attachment.filename and f.get("title") in (attachment.title, None) \
+                    and f.get("size") in (size, None):
+                return str(f.get("id", ""))
+        return None
+    meta = m.get("metadata") or {}
+    payload = meta.get("event_payload") or {}
+    if meta.get("event_type") == METADATA_EVENT and payload.get("key") == key \
+            and (dedupe_id is None or payload.get("id") in (dedupe_id, str(dedupe_id))):
+        return str(m["ts"])
+    return None
