@@ -1,20 +1,31 @@
-"""`python -m benchmarks` (`make bench`): slash-command ack latency, Oneday against bare bolt baselines.
+"""`python -m benchmarks` (`make bench`): Oneday's performance scenarios, each against a baseline from the same run.
 
-Prints a table; `--json PATH` also saves the results. Exits 1 if any request failed. See benchmarks/README.md.
+Scenarios (`--only NAME,...` runs a subset): ack (slash-command ack latency), plan (agenda plan + render at 600
+and 6,000 targets), reminders (a reminder round over 20,000 and 200,000 actions, SQLite and PostgreSQL), outbox
+(delivery rate against a fake Slack enforcing 1 message/s per channel), memory (RSS of `oneday serve` idle and
+after 10,000 commands). Prints one table per scenario; `--json PATH` also saves the results. Exits 1 if any
+measured request or delivery failed. See benchmarks/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import ack
+from benchmarks import ack, memory, outbox, plan, reminders
+
+SCENARIOS = ("ack", "plan", "reminders", "outbox", "memory")
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -69,25 +80,148 @@ def growth_table(results: dict[str, Any]) -> Table:
     return table
 
 
+def _ms(value: float) -> str:
+    return f"{value:,.2f} ms"
+
+
+def plan_table(r: dict[str, Any]) -> Table:
+    sizes = list(r["sizes"])
+    base = r["sizes"][sizes[0]]
+    table = Table(title="Agenda plan + render (plan_day, to_json + json.dumps, /agenda plan preview, Block Kit), "
+                        "SQLite file, median",
+                  caption=f"baseline = the {int(sizes[0]):,}-target case from the same run; size ratio "
+                          f"{r['size_ratio']:.0f}x, time ratio {r['ratio']:.2f}x. Parts (ms): "
+                          "read (plan_input queries) / plan (pure) / json / preview / render.")
+    for col in ("case", "median", "parts (ms)", "per target", "baseline", "ratio", "preview blocks"):
+        table.add_column(col, justify="left" if col in ("case", "parts (ms)") else "right")
+    for size in sizes:
+        m = r["sizes"][size]
+        parts = " / ".join(f"{m['parts_ms'][k]:.1f}" for k in plan.PARTS)
+        blocks = f"{m['blocks']}" + (" (cut)" if m.get("truncated") else "")
+        table.add_row(f"{m['active_targets']:,} targets, {m['open_actions']:,} open actions (n={m['repeats']})",
+                      _ms(m["median_ms"]), parts, f"{m['per_target_us']:.1f} µs", _ms(base["median_ms"]),
+                      _ratio(m["median_ms"], base["median_ms"]), blocks)
+        table.add_row("  per target", f"{m['per_target_us']:.1f} µs", "", "", f"{base['per_target_us']:.1f} µs",
+                      _ratio(m["per_target_us"], base["per_target_us"]), "")
+    return table
+
+
+VARIANT_LABELS = {"plain": "as migrated", "composite": "+ (partnership_id, status, due)",
+                  "partial": "+ (partnership_id, due) WHERE status='open'"}
+
+
+def reminders_table(r: dict[str, Any]) -> Table:
+    small, big = (str(s) for s in (r["sizes"][0], r["sizes"][-1]))
+    when = datetime.fromisoformat(r["now"]).strftime("%a %-d %b %Y %H:%M")
+    table = Table(title=f"Reminder round (run_round + flush of marks, rolled back) at {when} Europe/London: "
+                        f"{r['due_in_window']} actions due in the window",
+                  caption=f"baseline = the {int(small):,}-action database from the same run; the ratio should be "
+                          "~1x (cost follows what is due). query = the candidate-actions SELECT alone. "
+                          "Index variants are created by the benchmark only.")
+    for col in ("database / indexes", f"{int(small):,} actions (baseline)", f"{int(big):,} actions", "ratio",
+                f"query {int(small):,}", f"query {int(big):,}", "query ratio", "reminded / notices"):
+        table.add_column(col, justify="left" if col == "database / indexes" else "right")
+    for backend, out in r["backends"].items():
+        for variant in reminders.VARIANTS:
+            a, b = out[variant][small], out[variant][big]
+            table.add_row(f"{'SQLite' if backend == 'sqlite' else 'PostgreSQL'}, {VARIANT_LABELS[variant]}",
+                          _ms(a["median_ms"]), _ms(b["median_ms"]), _ratio(b["median_ms"], a["median_ms"]),
+                          f"{a['query_ms']:.2f} ms", f"{b['query_ms']:.2f} ms", _ratio(b["query_ms"], a["query_ms"]),
+                          f"{b['actions_reminded']} / {b['notices']}")
+        table.add_section()
+    return table
+
+
+def outbox_table(r: dict[str, Any]) -> Table:
+    table = Table(title=f"Outbox delivery: {r['channels']} channels x {r['per_channel']} messages, one Sender, fake "
+                        f"Slack allowing {r['allowed_per_second']:.0f} message/s per channel (429 + Retry-After)",
+                  caption="baseline = the limit (1 message/s per channel; ideal drain = (messages per channel - 1) s; "
+                          "0 rate-limit answers)")
+    for col in ("measure", "Oneday", "baseline", "ratio"):
+        table.add_column(col, justify="left" if col == "measure" else "right")
+    allowed = r["allowed_per_second"]
+    table.add_row("rate per channel, mean", f"{r['rate_mean']:.3f} msg/s", f"{allowed:.3f} msg/s",
+                  _ratio(r["rate_mean"], allowed))
+    table.add_row("rate per channel, slowest", f"{r['rate_min']:.3f} msg/s", f"{allowed:.3f} msg/s",
+                  _ratio(r["rate_min"], allowed))
+    table.add_row("drain wall time", f"{r['wall_s']:.2f} s", f"{r['ideal_s']:.2f} s", _ratio(r["wall_s"], r["ideal_s"]))
+    table.add_row("429s sent by the fake", str(r["ratelimited_429"]), "0", "-")
+    table.add_row("delivered", f"{r['delivered']} / {r['messages']}", str(r["messages"]),
+                  _ratio(r["delivered"], r["messages"]))
+    return table
+
+
+def memory_table(r: dict[str, Any]) -> Table:
+    one, bare = r["subjects"]["oneday"], r["subjects"]["bare"]
+    table = Table(title=f"Resident memory (VmRSS), {r['commands']:,} signed /oneday whoami at c={r['concurrency']}",
+                  caption="baseline = a bare bolt app (pbr=True) process on the same bot.http server, same run")
+    for col in ("measure", memory.SUBJECTS["oneday"], memory.SUBJECTS["bare"], "ratio"):
+        table.add_column(col, justify="left" if col == "measure" else "right")
+
+    def mib(kb: float) -> str:
+        return f"{kb / 1024:.1f} MiB"
+
+    table.add_row("idle (after start-up)", mib(one["idle_kb"]), mib(bare["idle_kb"]),
+                  _ratio(one["idle_kb"], bare["idle_kb"]))
+    table.add_row(f"after {r['commands']:,} commands", mib(one["after_kb"]), mib(bare["after_kb"]),
+                  _ratio(one["after_kb"], bare["after_kb"]))
+    table.add_row("growth", mib(one["growth_kb"]), mib(bare["growth_kb"]), "-")
+    steps = [s for s in one["samples"] if s["commands"]]
+    if len(steps) >= 2:
+        late = steps[-1]["rss_kb"] - steps[0]["rss_kb"]
+        late_bare = bare["samples"][-1]["rss_kb"] - bare["samples"][1]["rss_kb"]
+        table.add_row(f"growth after the first {steps[0]['commands']:,}", mib(late), mib(late_bare), "-")
+    table.add_row("peak (VmHWM)", mib(one["peak_kb"]), mib(bare["peak_kb"]), _ratio(one["peak_kb"], bare["peak_kb"]))
+    table.add_row("throughput", _fmt(one["throughput_rps"], "req/s"), _fmt(bare["throughput_rps"], "req/s"),
+                  _ratio(one["throughput_rps"], bare["throughput_rps"]))
+    return table
+
+
 def errors_of(results: dict[str, Any]) -> list[str]:
     found = []
-    for subject, by_conc in results["runs"].items():
-        for conc, run in by_conc.items():
+    a = results.get("ack")
+    if a:
+        for subject, by_conc in a["runs"].items():
+            for conc, run in by_conc.items():
+                if run["errors"]:
+                    found.append(f"ack {subject} {conc}: {run['errors']} errors, first: {run['first_error']}")
+        for label, run in a["growth"].items():
+            if isinstance(run, dict) and run["errors"]:
+                found.append(f"ack growth {label}: {run['errors']} errors, first: {run['first_error']}")
+    o = results.get("outbox")
+    if o and (not o["drained"] or o["delivered"] != o["messages"] or o["rejected"]):
+        found.append(f"outbox: delivered {o['delivered']} of {o['messages']} (drained: {o['drained']}, "
+                     f"rejected calls: {o['rejected']})")
+    m = results.get("memory")
+    if m:
+        for name, run in m["subjects"].items():
             if run["errors"]:
-                found.append(f"{subject} {conc}: {run['errors']} errors, first: {run['first_error']}")
-    for label, run in results["growth"].items():
-        if isinstance(run, dict) and run["errors"]:
-            found.append(f"growth {label}: {run['errors']} errors, first: {run['first_error']}")
+                found.append(f"memory {name}: {run['errors']} errors, first: {run['first_error']}")
+        if m["fake_slack_rejected"]:
+            found.append(f"memory: the fake Slack rejected {m['fake_slack_rejected']} calls")
     return found
 
 
+def parse_only(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in SCENARIOS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown scenario(s) {', '.join(unknown) or '(none)'}; "
+                                         f"choose from {','.join(SCENARIOS)}")
+    return names
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", metavar="PATH", type=Path, help="also write the results as JSON to PATH")
-    parser.add_argument("--sequential", type=int, default=500, help="requests at concurrency 1 (default 500)")
-    parser.add_argument("--concurrent", type=int, default=2000, help="requests at concurrency C (default 2000)")
-    parser.add_argument("--concurrency", type=int, default=16, help="client threads for the concurrent run")
-    parser.add_argument("--warmup", type=int, default=50, help="unmeasured requests before each run")
+    parser.add_argument("--only", type=parse_only, default=SCENARIOS, metavar="NAME[,NAME...]",
+                        help=f"run only these scenarios (default: all of {','.join(SCENARIOS)})")
+    parser.add_argument("--sequential", type=int, default=500, help="ack: requests at concurrency 1 (default 500)")
+    parser.add_argument("--concurrent", type=int, default=2000, help="ack: requests at concurrency C (default 2000)")
+    parser.add_argument("--concurrency", type=int, default=16, help="ack: client threads for the concurrent run")
+    parser.add_argument("--warmup", type=int, default=50, help="ack: unmeasured requests before each run")
+    parser.add_argument("--commands", type=int, default=10_000, help="memory: commands sent (default 10000)")
     args = parser.parse_args(argv)
 
     ack._tests_on_path()
@@ -95,17 +229,56 @@ def main(argv: list[str] | None = None) -> int:
 
     clear_proxy_env()  # slack_sdk honours HTTP(S)_PROXY even for 127.0.0.1; the load client inherits this env
     console = Console(stderr=True)
-    results = ack.run_benchmark(sequential=args.sequential, concurrent=args.concurrent,
-                                concurrency=args.concurrency, warmup=args.warmup,
-                                progress=lambda msg: console.print(f"[dim]... {msg}[/dim]"))
+
+    def say(msg: str) -> None:
+        console.print(f"[dim]... {msg}[/dim]")
+
+    started = time.perf_counter()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="oneday-bench-") as tmp:
+        workdir = Path(tmp)
+        runs: dict[str, Callable[[], dict[str, Any]]] = {
+            "ack": lambda: ack.run_benchmark(sequential=args.sequential, concurrent=args.concurrent,
+                                             concurrency=args.concurrency, warmup=args.warmup, progress=say),
+            "plan": lambda: plan.run_benchmark(workdir, progress=say),
+            "reminders": lambda: reminders.run_benchmark(workdir, progress=say),
+            "outbox": lambda: outbox.run_benchmark(workdir, progress=say),
+            "memory": lambda: memory.run_benchmark(workdir, commands=args.commands,
+                                                   step=max(args.commands // 5, 1), progress=say),
+        }
+        for name in SCENARIOS:
+            if name in args.only:
+                results[name] = runs[name]()
+    results["meta"] = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "nproc": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "slack_bolt": ack._version("slack_bolt"),
+        "sqlalchemy": ack._version("sqlalchemy"),
+        "scenarios": [n for n in SCENARIOS if n in results],
+        "duration_s": round(time.perf_counter() - started, 1),
+    }
+
     out = Console()
     if not out.is_terminal:
-        out = Console(width=140)  # a log or a pipe: keep the tables on one line per row
-    out.print(ack_table(results))
-    out.print(growth_table(results))
-    retries = sum(r.get("connect_retries", 0) for by_conc in results["runs"].values() for r in by_conc.values())
-    retries += sum(r.get("connect_retries", 0) for r in results["growth"].values() if isinstance(r, dict))
-    out.print(f"total {results['meta']['duration_s']} s; connection set-up retries (not measured): {retries}")
+        out = Console(width=160)  # a log or a pipe: keep the tables on one line per row
+    timings = []
+    if "ack" in results:
+        out.print(ack_table(results["ack"]))
+        out.print(growth_table(results["ack"]))
+        a = results["ack"]
+        retries = sum(r.get("connect_retries", 0) for by_conc in a["runs"].values() for r in by_conc.values())
+        retries += sum(r.get("connect_retries", 0) for r in a["growth"].values() if isinstance(r, dict))
+        out.print(f"ack: connection set-up retries (not measured): {retries}")
+        timings.append(f"ack {a['meta']['duration_s']} s")
+    for name, table in (("plan", plan_table), ("reminders", reminders_table), ("outbox", outbox_table),
+                        ("memory", memory_table)):
+        if name in results:
+            out.print(table(results[name]))
+            timings.append(f"{name} {results[name]['duration_s']} s")
+    meta = results["meta"]
+    out.print(f"total {meta['duration_s']} s ({'; '.join(timings)}) on {meta['nproc']} cores, "
+              f"Python {meta['python']}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -34,8 +33,10 @@ app.add_typer(jobs_app, name="jobs")
 
 def _register_subapps() -> None:
     from bot.cli_agenda import agenda_app
+    from bot.cli_slack import slack_app
 
     app.add_typer(agenda_app, name="agenda")
+    app.add_typer(slack_app, name="slack")
 
 out = Console()
 err = Console(stderr=True)
@@ -199,8 +200,9 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[in
     if not s.slack_app_token and not s.slack_signing_secret:
         fail(OnedayError("SLACK_SIGNING_SECRET is not set: Oneday will not accept unsigned requests",
                          example="SLACK_SIGNING_SECRET=... SLACK_BOT_TOKEN=xoxb-... oneday serve"))
-    if not s.slack_bot_token:
-        fail(OnedayError("SLACK_BOT_TOKEN is not set", example="SLACK_BOT_TOKEN=xoxb-... oneday serve"))
+    if not s.slack_bot_token and not s.slack_oauth:
+        fail(OnedayError("SLACK_BOT_TOKEN is not set (or, for OAuth installs, SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)",
+                         example="SLACK_BOT_TOKEN=xoxb-... oneday serve"))
     _require_schema()
     run_serve(s, host, port)
 
@@ -212,8 +214,9 @@ def worker() -> None:
     from bot.serve import worker as run_worker
 
     logs.configure()
-    if not State.settings.slack_bot_token:
-        fail(OnedayError("SLACK_BOT_TOKEN is not set", example="SLACK_BOT_TOKEN=xoxb-... oneday worker"))
+    if not State.settings.slack_bot_token and not State.settings.slack_oauth:
+        fail(OnedayError("SLACK_BOT_TOKEN is not set (or, for OAuth installs, SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)",
+                         example="SLACK_BOT_TOKEN=xoxb-... oneday worker"))
     _require_schema()
     run_worker(State.settings)
 
@@ -274,24 +277,35 @@ def jobs_run(
 
 
 @app.command()
-def demo() -> None:
-    """Load the sample partnership into a throwaway SQLite database and show what Oneday holds."""
-    with tempfile.TemporaryDirectory(prefix="oneday-demo-") as tmp:
-        url = config.sqlite_url(Path(tmp) / "demo.db")
-        db.upgrade(url)
-        engine = db.make_engine(url)
-        factory = db.session_factory(engine)
-        sample = EXAMPLES / "northtown.yaml"
-        with db.unit_of_work(factory) as session:
-            changes = partnership_cmd.load(session, sample.read_text(encoding="utf-8"), source=sample.name)
-        out.print(f"loaded {sample.name}: {len(changes)} changes")
-        with db.unit_of_work(factory) as session:
-            again = partnership_cmd.load(session, sample.read_text(encoding="utf-8"), source=sample.name)
-        out.print(f"loaded it again: {len(again)} changes (loading is idempotent)")
-        with db.unit_of_work(factory) as session:
-            p = partnership_cmd.select_partnership(session, None)
-            print_summary(summary_cmd.summarise(session, p))
-        engine.dispose()
+def demo(
+    quiet: Annotated[bool, typer.Option("--quiet", help="Only the need-to-know check, not every screen.")] = False,
+    person: Annotated[str | None, typer.Option("--person", help="Show one member's screens (member key).")] = None,
+) -> None:
+    """The sample partnership's meeting day end to end on SQLite, against an in-process Slack; then what each
+    person saw."""
+    from bot.demo import run
+
+    raise typer.Exit(run(out=out, person=person, quiet=quiet))
+
+
+@app.command()
+def console(
+    as_: Annotated[str, typer.Option("--as", help="Member key to act as, e.g. sam.patel.")],
+) -> None:
+    """Type slash commands as one member against the configured database and see what they would see."""
+    from bot.console import run
+
+    url = State.settings.database_url
+    if db.current_revision(url) is None:
+        fail(OnedayError(f"the database at {url} is empty",
+                         example="oneday partnership load examples/northtown.yaml"))
+    try:
+        with db.unit_of_work(_factory()) as session:
+            partnership_cmd.select_partnership(session, State.settings.partnership)
+    except OnedayError as exc:
+        fail(exc)
+    raise typer.Exit(run(_factory(), as_, out=out, partnership=State.settings.partnership,
+                         names=State.settings.commands))
 
 
 def main() -> None:

@@ -25,9 +25,17 @@ class Settings:
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
     slack_api_url: str | None = None
+    slack_client_id: str | None = None  # with the secret: multi-workspace OAuth install (bot/slack/install.py)
+    slack_client_secret: str | None = None
+    slack_scopes: tuple[str, ...] | None = None  # default: the manifest's bot scopes
     commands: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_COMMANDS))
     outbox_lease_seconds: float = 60.0
     job_interval_seconds: float = 60.0
+
+    @property
+    def slack_oauth(self) -> bool:
+        """Multi-workspace: each workspace installs the app through /slack/install (no SLACK_BOT_TOKEN)."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
 
 def sqlite_url(path: Path) -> str:
@@ -48,6 +56,9 @@ def from_env(env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_app_token=env.get("SLACK_APP_TOKEN") or None,
         slack_api_url=env.get("SLACK_API_URL") or None,
+        slack_client_id=env.get("SLACK_CLIENT_ID") or None,
+        slack_client_secret=env.get("SLACK_CLIENT_SECRET") or None,
+        slack_scopes=tuple(s.strip() for s in (env.get("SLACK_SCOPES") or "").split(",") if s.strip()) or None,
         commands=commands,
         outbox_lease_seconds=float(env.get("ONEDAY_OUTBOX_LEASE_SECONDS") or 60),
         job_interval_seconds=float(env.get("ONEDAY_JOB_INTERVAL_SECONDS") or 60),

@@ -12,6 +12,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 import migrations
+from bot.slack.install_tables import register_installation_tables
+from models import Base
+
+# The Slack installation store's tables share the one Alembic history (and the drift check).
+register_installation_tables(Base.metadata)
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 

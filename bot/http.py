@@ -42,7 +42,17 @@ def make_server(app: App, host: str, port: int, *, healthy: Callable[[], bool] =
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode("utf-8") if length else ""
             headers = {k.lower(): [v] for k, v in self.headers.items()}
-            resp = app.dispatch(BoltRequest(body=body, query=parts.query, headers=headers))
+            req = BoltRequest(body=body, query=parts.query, headers=headers)
+            flow = app.oauth_flow  # App.dispatch handles events only; the OAuth pages are the flow's (GET)
+            if method == "GET" and flow is not None and parts.path == flow.install_path:
+                resp = flow.handle_installation(req)
+            elif method == "GET" and flow is not None and parts.path == flow.redirect_uri_path:
+                resp = flow.handle_callback(req)
+            elif method == "GET":
+                self._send(404, b"not found")
+                return
+            else:
+                resp = app.dispatch(req)
             out_headers = {k: ", ".join(v) if isinstance(v, list) else str(v)
                            for k, v in resp.headers.items() if k.lower() != "content-length"}
             self._send(resp.status, (resp.body or "").encode("utf-8"), out_headers)

@@ -5,6 +5,10 @@
 - `Sender` claims due rows with a lease (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer),
   paces each channel (Slack allows about one message a second per channel), honours Retry-After, retries
   transient failures with backoff and gives up on permanent ones, recording why.
+- Exactly once across crashes: every post carries the row's key (`dedupe_key`, Slack message metadata). Before
+  a post the row is marked `check_before_send` and its channel committed; a worker killed between the
+  platform accepting a post and recording it leaves that mark, and the next attempt (after the lease) asks
+  the platform whether the message arrived (`already_sent`) and records it instead of posting it again.
 """
 
 from __future__ import annotations
@@ -19,14 +23,14 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.port import ChatPort, DeliveryError
 from commands.replies import Attachment, Notice, Reply
 from models import ChatIdentity, Member, OutboxMessage, Section
-from models.base import utcnow
+from models.base import UTCDateTime, utcnow
 
 log = logging.getLogger("oneday.outbox")
 
@@ -179,8 +183,7 @@ class Sender:
             try:
                 ref = None
                 if look_first:
-                    ref = self.port.already_sent(channel, row.idempotency_key, row.created_at, dedupe_id=row.id,
-                                                 attachment=attachment)
+                    ref = self._look(row, channel, attachment)
                     if ref is not None:
                         log.info("outbox row %s had reached %s before its last attempt ended; not sent again",
                                  row.id, self.port.platform)
@@ -195,8 +198,21 @@ class Sender:
                 return self._failed(row, exc, may_have_landed=exc.uncertain if posting else True)
             self.next_free[channel] = time.monotonic() + CHANNEL_INTERVAL
             row.status, row.sent_ref, row.sent_at, row.lease_until = "sent", ref, self.clock(), None
-            row.last_error = None
+            row.last_error, row.check_before_send = None, False
             return "sent"
+
+    def _look(self, row: OutboxMessage, channel: str, attachment: Attachment | None) -> str | None:
+        """Did an earlier attempt reach the platform? A look-up that can never work (e.g. a missing scope)
+        does not block the message: it is posted, and may then arrive twice."""
+        try:
+            return self.port.already_sent(channel, row.idempotency_key, row.created_at, dedupe_id=row.id,
+                                          attachment=attachment)
+        except DeliveryError as exc:
+            if not exc.permanent:
+                raise
+            log.warning("outbox row %s: cannot check whether it already arrived (%s); sending it, it may arrive "
+                        "twice", row.id, exc)
+            return None
 
     def _failed(self, row: OutboxMessage, exc: DeliveryError, *, may_have_landed: bool = False) -> str:
         row.lease_until = None
@@ -228,10 +244,13 @@ class Sender:
         return sent
 
     def seconds_until_due(self) -> float | None:
+        """Seconds until a row can be claimed (a claimed row: when its lease runs out); None when none is left."""
+        due_at = type_coerce(case((OutboxMessage.status == "sending",
+                                   func.coalesce(OutboxMessage.lease_until, OutboxMessage.next_attempt_at)),
+                                  else_=OutboxMessage.next_attempt_at), UTCDateTime())
         with self.factory() as session:
-            nxt = session.scalar(select(OutboxMessage.next_attempt_at)
-                                 .where(OutboxMessage.status.in_(("pending", "sending")))
-                                 .order_by(OutboxMessage.next_attempt_at).limit(1))
+            nxt = session.scalar(select(due_at).where(OutboxMessage.status.in_(("pending", "sending")))
+                                 .order_by(due_at).limit(1))
         if nxt is None:
             return None
         return max((nxt - self.clock()).total_seconds(), 0.0)

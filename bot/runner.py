@@ -19,8 +19,8 @@ from commands import router
 from commands.context import Caller
 from commands.errors import FormInvalid, NotFound, OnedayError, Refused, UsageError
 from commands.identity import resolve_member
-from commands.partnership import select_partnership
 from commands.replies import Reply, Result
+from commands.workspaces import partnership_for
 from models.base import utcnow
 
 log = logging.getLogger("oneday.runner")
@@ -52,7 +52,7 @@ class Runner:
     on_queued: Callable[[], None] | None = None
 
     def caller(self, session: Session, req: Request, email_of: Callable[[str], str | None]) -> Caller:
-        p = select_partnership(session, self.partnership_key)
+        p = partnership_for(session, platform=req.platform, workspace_id=req.workspace, fallback_key=self.partnership_key)
         member = resolve_member(session, p, platform=req.platform, user_id=req.user, email_of=email_of)
         return Caller(session=session, partnership=p, member=member, now=self.clock(), channel=req.channel)
 

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.http import make_server
 from bot.outbox import Sender
 from bot.runner import Runner
+from bot.slack import install
 from bot.slack.app import build_app, make_client
 from bot.slack.port import SlackPort
 
@@ -22,11 +23,17 @@ log = logging.getLogger("oneday.serve")
 def serve(settings: Settings, host: str, port: int) -> None:
     engine = db.make_engine(settings.database_url)
     factory = db.session_factory(engine)
-    client = make_client(settings.slack_bot_token, settings.slack_api_url)
-    sender = Sender(factory, SlackPort(client), lease_seconds=settings.outbox_lease_seconds)
+    oauth = None
+    if settings.slack_oauth:  # multi-workspace: each request uses its workspace's installed bot token
+        client = make_client(None, settings.slack_api_url)
+        oauth = install.oauth_settings(settings, engine)
+    else:
+        client = make_client(settings.slack_bot_token, settings.slack_api_url)
+    sender = Sender(factory, SlackPort(install.outgoing_client(settings, engine, factory)),
+                    lease_seconds=settings.outbox_lease_seconds)
     runner = Runner(factory=factory, names=settings.commands, partnership_key=settings.partnership,
                     on_queued=sender.wake)
-    app = build_app(runner=runner, client=client, signing_secret=settings.slack_signing_secret)
+    app = build_app(runner=runner, client=client, signing_secret=settings.slack_signing_secret, oauth_settings=oauth)
     sender.start()
 
     def healthy() -> bool:
@@ -40,7 +47,8 @@ def serve(settings: Settings, host: str, port: int) -> None:
 
         handler = SocketModeHandler(app, settings.slack_app_token)
         handler.connect()
-        health = make_server(app, host, port, healthy=healthy, slack_paths=())
+        oauth_paths = ("/slack/install", "/slack/oauth_redirect") if oauth else ()  # events come over the socket
+        health = make_server(app, host, port, healthy=healthy, slack_paths=oauth_paths)
         threading.Thread(target=health.serve_forever, daemon=True).start()
         log.info("socket mode connected; health on http://%s:%s/healthz", host, health.server_port)
         _wait(stop)
@@ -70,7 +78,7 @@ def worker(settings: Settings) -> None:
 
     engine = db.make_engine(settings.database_url)
     factory = db.session_factory(engine)
-    client = make_client(settings.slack_bot_token, settings.slack_api_url)
+    client = install.outgoing_client(settings, engine, factory)
     sender = Sender(factory, SlackPort(client), lease_seconds=settings.outbox_lease_seconds)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

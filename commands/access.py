@@ -150,9 +150,14 @@ def visible_actions(caller: Caller, actions: list[Action]) -> list[Action]:
     return [a for a in actions if member_may_see(caller, caller.member, a.target)]
 
 
+def is_coordinator(member: Member) -> bool:
+    """An active coordinator: plans and publishes the day, and sees partnership health."""
+    return member.active and member.has_role("coordinator")
+
+
 def require_coordinator(caller: Caller, *, what: str) -> None:
     """Only an active coordinator plans and publishes the day; a refusal is audited (no target involved)."""
-    if caller.member.active and caller.member.has_role("coordinator"):
+    if is_coordinator(caller.member):
         return
     record(caller.session, partnership_id=caller.partnership.id, kind="refusal", actor=caller.actor,
            actor_member_id=caller.member.id, what=what, justification="coordinator role required")

@@ -12,6 +12,7 @@ from models.outbox import OutboxMessage
 from models.partnership import Agency, ChatIdentity, Cohort, Member, Partnership
 from models.reminder_mark import ReminderMark
 from models.target import Target, TargetDetails
+from models.workspace import Workspace
 
 __all__ = [
     "Action",
@@ -31,4 +32,5 @@ __all__ = [
     "Section",
     "Target",
     "TargetDetails",
+    "Workspace",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, TenantMixin, UTCDateTime, utcnow
@@ -39,7 +39,13 @@ class Action(TenantMixin, Base):
     """Something an owner will do about a target by a date. `number` is what people type (#12)."""
 
     __tablename__ = "action"
-    __table_args__ = (UniqueConstraint("partnership_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "number"),
+        # The reminder round reads open actions by due date: this partial index makes its cost follow what is
+        # due, not what is stored (benchmarks/: 20k -> 200k actions, 7.9x -> 1.1x on the round's query).
+        Index("ix_action_open_due", "partnership_id", "due", sqlite_where=text("status = 'open'"),
+              postgresql_where=text("status = 'open'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int]

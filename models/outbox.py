@@ -2,14 +2,15 @@
 
 Writing the row in the same transaction as the change it reports means a message is never sent for a change
 that rolled back, and never lost for one that committed. The sender claims rows with a lease, so any number
-of workers can drain one table and a crashed worker's rows are retried when its lease runs out.
+of workers can drain one table and a crashed worker's rows are retried when its lease runs out. A row whose
+post may have landed before its worker died carries `check_before_send`, so it is looked up, not re-posted.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text, UniqueConstraint
+from sqlalchemy import Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantMixin, UTCDateTime, utcnow
@@ -36,6 +37,10 @@ class OutboxMessage(TenantMixin, Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     sent_ref: Mapped[str | None] = mapped_column(String(64))  # e.g. Slack message ts
+    # True while an attempt to post may have reached the platform without its outcome being recorded (set and
+    # committed just before each post; cleared when the platform's answer is certain). The next attempt then
+    # asks the platform whether the message arrived before posting it again.
+    check_before_send: Mapped[bool] = mapped_column(default=False, server_default=false())
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -12,11 +12,18 @@ calls of the pseudo-method ``"response_url"``, the way bolt's ``respond()`` talk
 
 Records: ``.calls`` (accepted, answered by the workspace), ``.rejected`` (refused by the checks),
 ``.faults`` (answered by an injected fault, see ``fail_next``/``fail_randomly``) and ``.ratelimited``
-(refused by ``limit_per_channel``).  Calls answered by a fault or the channel limit are not in ``.calls``.
+(refused by ``limit_per_channel``).  Calls answered by a fault or the channel limit are not in ``.calls``
+(except ``slow_after``, which does the call, records it, and only then delays the answer).
+
+Message ``ts`` values follow the real clock (microseconds, strictly increasing), so ``conversations.history``
+with ``oldest``/``latest`` behaves as Slack's does; messages keep the ``metadata`` they were posted with, and
+history returns it only with ``include_all_metadata``.  A file shared by ``files.completeUploadExternal``
+appears in its channel as a message carrying ``files``.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -35,7 +42,9 @@ from urllib.parse import parse_qsl, urlsplit
 import slack_reference as ref
 
 TEAM_ID, TEAM_NAME, BOT_USER_ID, BOT_ID, APP_ID = "T0001", "Northtown", "UBOT", "BBOT", "A0ONEDAY"
-FAULT_KINDS = ("ratelimited", "server_error", "drop", "slow")
+# "slow": wait ``delay`` then answer normally; "slow_after": do the call (a post is stored) and record it, then
+# wait ``delay`` before answering, so a client killed meanwhile never learns that Slack accepted it.
+FAULT_KINDS = ("ratelimited", "server_error", "drop", "slow", "slow_after")
 _TOKEN_RE = re.compile(r"^(xox[abpe]|xapp)-[\w-]+$")
 _ID_RE = re.compile(r"^[CDG][A-Z0-9]+$")
 
@@ -89,11 +98,15 @@ class FakeSlack:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._seq = 0
+        self._last_ts = 0  # microseconds of the newest message ts handed out
+        self._stopping = threading.Event()
         self._users: dict[str, dict[str, Any]] = {}
         self._channels: dict[str, dict[str, Any]] = {}
         self._members: dict[str, list[str]] = {}
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}
         self._views: dict[str, dict[str, Any]] = {}
+        self.oauth_apps: dict[str, str] = {}  # client_id -> client_secret (oauth.v2.access)
+        self._oauth_codes: dict[str, dict[str, Any]] = {}  # code -> what the installing user approved
         self._queued: dict[str, deque[_Fault]] = defaultdict(deque)
         self._random: tuple[random.Random, float, tuple[str, ...], _Fault] | None = None
         self._channel_interval: float | None = None
@@ -112,6 +125,7 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()  # end the waits of slow answers
         if self._thread:  # shutdown() would wait forever for a loop that never ran
             self._server.shutdown()
             self._thread.join(5)
@@ -187,13 +201,27 @@ class FakeSlack:
             self._seq += 1
             return f"{self.root_url}/response/{self._seq}"
 
+    def approve_install(self, client_id: str, client_secret: str, *, scopes: tuple[str, ...] = ("commands",),
+                        user: str = "U0INSTALLER", redirect_uri: str | None = None) -> str:
+        """A user approves the app on slack.com: register the app and return the one-time ``code`` Slack puts
+        on the redirect to the app's ``/slack/oauth_redirect`` (exchanged with oauth.v2.access)."""
+        with self._lock:
+            self.oauth_apps[client_id] = client_secret
+            self._seq += 1
+            code = f"{self._seq}.{hashlib.sha256(f'{client_id}{self._seq}'.encode()).hexdigest()[:40]}"
+            self._oauth_codes[code] = {"client_id": client_id, "scopes": scopes, "user": user,
+                                       "redirect_uri": redirect_uri}
+            return code
+
     # ---------------------------------------------------------------- fault injection
     def fail_next(self, method: str, n: int = 1, kind: str = "ratelimited", *, retry_after: int = 1,
-                  delay: float = 2.0) -> None:
-        """The next ``n`` valid calls of ``method`` ("*": any) get ``kind`` instead of an answer."""
+                  delay: float = 2.0, after: int = 0) -> None:
+        """The next ``n`` valid calls of ``method`` ("*": any) get ``kind`` instead of an answer (after
+        ``after`` calls answered normally)."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {FAULT_KINDS}")
         with self._lock:
+            self._queued[method].extend(_Fault("") for _ in range(after))
             self._queued[method].extend(_Fault(kind, retry_after, delay) for _ in range(n))
 
     def fail_randomly(self, rate: float, kinds: tuple[str, ...] = ("ratelimited", "server_error"),
@@ -243,6 +271,10 @@ class FakeSlack:
     def _handle_api(self, http: _Handler, method: str, args: dict[str, Any]) -> None:
         auth = http.headers.get("Authorization", "")
         token = auth[7:].strip() if auth.startswith("Bearer ") else None
+        if auth.startswith("Basic ") and method == "oauth.v2.access":  # the app's client id and secret
+            client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+            args.setdefault("client_id", client_id)
+            args.setdefault("client_secret", secret)
         token = token or args.pop("token", None)
         args.pop("token", None)
         rejected = self._refusal(method, token, args)
@@ -252,7 +284,9 @@ class FakeSlack:
             return http.reply(200, rejected.body)
         record = ref.decode_for_record(method, args)
         fault = self._take_fault(method)
-        if fault and fault.kind != "slow":
+        if fault and not fault.kind:  # a placeholder of fail_next(after=...)
+            fault = None
+        if fault and fault.kind not in ("slow", "slow_after"):
             self._record(self.faults, Call(method, record, token, time.time(), fault=fault.kind))
             if fault.kind == "ratelimited":
                 body = {"ok": False, "error": "ratelimited"}
@@ -261,8 +295,8 @@ class FakeSlack:
                 return http.reply(500, {"ok": False, "error": "internal_error"})
             http.close_connection = True  # "drop": no answer at all
             return None
-        if fault:
-            time.sleep(fault.delay)
+        if fault and fault.kind == "slow":
+            self._stopping.wait(fault.delay)
         if method == "chat.postMessage" and (wait := self._channel_wait(record)) > 0:
             self._record(self.ratelimited, Call(method, record, token, time.time(), fault="channel_limit"))
             return http.reply(429, {"ok": False, "error": "ratelimited"},
@@ -274,11 +308,17 @@ class FakeSlack:
             except SlackError as error:
                 body = error.body
             self._record(self.calls, Call(method, record, token, time.time(), body, body.get("error")))
+        if fault and fault.kind == "slow_after":
+            self._record(self.faults, Call(method, record, token, time.time(), body, fault=fault.kind))
+            self._stopping.wait(fault.delay)
         return http.reply(200, body)
 
     def _refusal(self, method: str, token: str | None, args: dict[str, Any]) -> SlackError | None:
         if not ref.exists(method):
             return SlackError("unknown_method")
+        if method == "oauth.v2.access":  # authenticated by client id and secret, never by a token
+            problems = ref.check(method, args)
+            return SlackError("invalid_arguments", response_metadata={"messages": problems}) if problems else None
         if not token:
             return SlackError("not_authed")
         if not _TOKEN_RE.match(token) or (self.tokens is not None and token not in self.tokens):
@@ -309,9 +349,10 @@ class FakeSlack:
 
     # ---------------------------------------------------------------- workspace helpers
     def _next_ts(self) -> str:
+        """Like Slack's: the current time in microseconds, strictly increasing."""
         self._seq += 1
-        micros = self._seq * 100
-        return f"{1_700_000_000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        self._last_ts = max(time.time_ns() // 1000, self._last_ts + 1)
+        return f"{self._last_ts // 1_000_000}.{self._last_ts % 1_000_000:06d}"
 
     def _new_channel(self, name: str, is_private: bool, members: list[str], **extra: Any) -> str:
         self._seq += 1
@@ -372,6 +413,24 @@ class FakeSlack:
     def _api_auth_test(self, a: dict[str, Any]) -> dict[str, Any]:
         return {"url": "https://northtown.slack.com/", "team": TEAM_NAME, "user": "oneday",
                 "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
+
+    def _api_oauth_v2_access(self, a: dict[str, Any]) -> dict[str, Any]:
+        client_id = a.get("client_id")
+        if client_id not in self.oauth_apps:
+            raise SlackError("invalid_client_id")
+        if self.oauth_apps[client_id] != a.get("client_secret"):
+            raise SlackError("bad_client_secret")
+        grant = self._oauth_codes.get(a.get("code") or "")
+        if grant is None or grant["client_id"] != client_id:
+            raise SlackError("invalid_code")
+        if grant["redirect_uri"] and a.get("redirect_uri") != grant["redirect_uri"]:
+            raise SlackError("bad_redirect_uri")
+        del self._oauth_codes[a["code"]]  # a code is good once
+        self._seq += 1
+        token = f"xoxb-{TEAM_ID}-{self._seq}-{hashlib.sha256(a['code'].encode()).hexdigest()[:24]}"
+        return {"access_token": token, "token_type": "bot", "scope": ",".join(grant["scopes"]),
+                "bot_user_id": BOT_USER_ID, "app_id": APP_ID, "team": {"id": TEAM_ID, "name": TEAM_NAME},
+                "enterprise": None, "is_enterprise_install": False, "authed_user": {"id": grant["user"]}}
 
     def _api_team_info(self, a: dict[str, Any]) -> dict[str, Any]:
         return {"team": {"id": TEAM_ID, "name": TEAM_NAME, "domain": "northtown", "email_domain": ""}}
@@ -472,6 +531,26 @@ class FakeSlack:
         channels, meta = self._page(found, a)
         return {"channels": channels, "response_metadata": meta}
 
+    def _api_conversations_history(self, a: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, strictly between ``oldest`` and ``latest`` (or including them with ``inclusive``)."""
+        channel = self._post_target(a["channel"])
+        oldest, latest = _micros(a.get("oldest") or "0"), _micros(a["latest"]) if a.get("latest") else None
+        inclusive = bool(a.get("inclusive"))
+
+        def within(ts: str) -> bool:
+            t = _micros(ts)
+            above = t >= oldest if inclusive else t > oldest
+            below = latest is None or (t <= latest if inclusive else t < latest)
+            return above and below
+
+        found = sorted((m for (ch, ts), m in self._messages.items() if ch == channel and within(ts)),
+                       key=lambda m: _micros(m["ts"]), reverse=True)
+        if not a.get("include_all_metadata"):
+            found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+        page, meta = self._page(found, a)
+        return {"messages": page, "has_more": bool(meta["next_cursor"]), "pin_count": 0,
+                "channel_actions_ts": None, "channel_actions_count": 0, "response_metadata": meta}
+
     def _api_conversations_info(self, a: dict[str, Any]) -> dict[str, Any]:
         return {"channel": self._channel_view(self._channel(a["channel"]))}
 
@@ -549,6 +628,11 @@ class FakeSlack:
             answered.append({"id": upload.file_id, "name": upload.filename, "title": upload.title,
                              "size": len(upload.content), "channels": [channel_id] if channel_id else [],
                              "permalink": f"https://northtown.slack.com/files/{BOT_USER_ID}/{upload.file_id}"})
+        if channel_id and answered:  # the share shows in the channel as a message carrying the files
+            channel, ts = self._post_target(channel_id), self._next_ts()
+            self._messages[(channel, ts)] = {
+                "type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "upload": True, "ts": ts,
+                "text": a.get("initial_comment") or "", "files": [dict(f) for f in answered]}
         return {"files": answered}
 
 
@@ -567,8 +651,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:  # the client is gone (killed while waiting for a slow answer)
+            self.close_connection = True
 
     def _body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -609,3 +696,9 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as error:  # a bug in the fake must fail the test, not hang it
             return fake._refuse(self, path, f"fake_slack_crashed: {error!r}", 500)
         return self.reply(404, "Not Found")
+
+
+def _micros(ts: str) -> int:
+    """A Slack ts ("1700000000.000100") as integer microseconds, for exact comparison."""
+    whole, _, frac = str(ts).partition(".")
+    return int(whole or 0) * 1_000_000 + int((frac + "000000")[:6])

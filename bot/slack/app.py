@@ -14,12 +14,14 @@ import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
 from bot.port import DeliveryError
 from bot.runner import Request, Runner
 from bot.slack.blocks import render
 from bot.slack.forms import form_values, render_form, render_modal
+from bot.slack.home import Homes
 from bot.slack.port import SlackPort
 from bot.slack.text import neutral
 from commands import router
@@ -36,12 +38,16 @@ def make_client(token: str | None, api_url: str | None) -> WebClient:
 
 
 def build_app(*, runner: Runner, client: WebClient, signing_secret: str | None,
-              token_verification: bool = True) -> App:
-    port = SlackPort(client)
+              token_verification: bool = True, oauth_settings: OAuthSettings | None = None) -> App:
+    """`client` carries the bot token (single workspace) or none (with `oauth_settings`: each workspace's
+    installation supplies it). Either way listeners get bolt's per-request `client`, built with this one's
+    base URL and the request's token, and talk to Slack through a SlackPort over it."""
     app = App(client=client, signing_secret=signing_secret, process_before_response=True,
-              token_verification_enabled=token_verification, request_verification_enabled=bool(signing_secret))
+              token_verification_enabled=token_verification, request_verification_enabled=bool(signing_secret),
+              oauth_settings=oauth_settings)
+    homes = Homes(runner)
 
-    def open_view(trigger: str | None, result: Result) -> bool:
+    def open_view(port: SlackPort, trigger: str | None, result: Result) -> bool:
         """Open the result's form or private view; False when there is none (or it could not open)."""
         if not trigger or not (result.form or result.modal):
             return False
@@ -56,11 +62,12 @@ def build_app(*, runner: Runner, client: WebClient, signing_secret: str | None,
         return True
 
     def command_listener(intent: str):  # type: ignore[no-untyped-def]
-        def listener(ack: Ack, command: dict[str, Any]) -> None:
+        def listener(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+            port = SlackPort(client)
             req = Request(platform="slack", workspace=command.get("team_id", ""), user=command["user_id"],
                           intent=intent, text=neutral(command.get("text", "")), channel=command.get("channel_id"))
             result = runner.run(req, port.email_of)
-            if open_view(command.get("trigger_id"), result):
+            if open_view(port, command.get("trigger_id"), result):
                 ack()
                 return
             text, blocks = render(result.reply)
@@ -73,22 +80,29 @@ def build_app(*, runner: Runner, client: WebClient, signing_secret: str | None,
         app.command(name)(command_listener(intent))
 
     @app.action(re.compile(r"^[a-z]+\.[a-z_.]+$"))
-    def button(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def button(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
+        port = SlackPort(client)
         user = body["user"]["id"]
         req = Request(platform="slack", workspace=(body.get("team") or {}).get("id", ""), user=user,
                       intent=f"button:{action['action_id']}", text="",
                       channel=(body.get("channel") or {}).get("id"))
         result = runner.run(req, port.email_of, lambda caller: router.press(action["action_id"], caller,
                                                                             action.get("value", "")))
-        view_id = (body.get("view") or {}).get("id")
+        view = body.get("view") or {}
+        if view.get("type") == "home":  # pressed in the App Home: answer privately in a modal, then redraw
+            if not open_view(port, body.get("trigger_id"), result):
+                open_view(port, body.get("trigger_id"), Result(result.reply, modal=result.reply))
+            homes.refresh(client, team=req.workspace, user=user)
+            return
+        view_id = view.get("id")
         if view_id and not result.form:  # pressed inside a modal: the answer replaces that modal's content
             try:
                 port.update_modal(view_id, result.modal or result.reply)
             except DeliveryError as exc:
                 log.warning("views.update failed: %s", exc)
             return
-        if open_view(body.get("trigger_id"), result):
+        if open_view(port, body.get("trigger_id"), result):
             return
         text, blocks = render(result.reply)
         if body.get("response_url"):
@@ -97,7 +111,8 @@ def build_app(*, runner: Runner, client: WebClient, signing_secret: str | None,
             port.post_ephemeral(req.channel, user, result.reply)
 
     @app.view(re.compile(r"^[a-z]+\.[a-z_.]+$"))
-    def form_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def form_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        port = SlackPort(client)
         req = Request(platform="slack", workspace=(body.get("team") or {}).get("id", ""), user=body["user"]["id"],
                       intent=f"form:{view['callback_id']}", text="")
         values = form_values(view.get("state") or {})
@@ -109,5 +124,12 @@ def build_app(*, runner: Runner, client: WebClient, signing_secret: str | None,
             ack(response_action="update", view=render_form(result.form))
         else:
             ack(response_action="update", view=render_modal(result.modal or result.reply))
+        if not result.field_errors:
+            homes.refresh(client, team=req.workspace, user=req.user)
+
+    @app.event("app_home_opened")
+    def home_opened(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        homes.opened(body, client)
 
     return app

@@ -1,0 +1,105 @@
+"""The App Home tab: commands/home.py builds the page, this renders it as a home view and publishes it.
+
+Slack retries an event it thinks was not acknowledged in 3 seconds, with the same `event_id`. `SeenEvents`
+drops the repeats this process has already handled (a bounded LRU), and the effect is idempotent anyway:
+views.publish replaces the whole home view with one built from the database, so publishing twice shows the
+same page.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.port import DeliveryError
+from bot.runner import Request, Runner
+from bot.slack.blocks import render
+from bot.slack.port import SlackPort, _call
+from commands import home
+from commands.replies import Reply, Result
+
+log = logging.getLogger("oneday.slack")
+
+
+class SeenEvents:
+    """Event ids this process has claimed, newest last; the oldest are forgotten beyond `size`."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def claim(self, event_id: str) -> bool:
+        """True the first time an id is seen (the caller handles the event); False for a repeat."""
+        with self._lock:
+            if event_id in self._ids:
+                self._ids.move_to_end(event_id)
+                return False
+            self._ids[event_id] = None
+            while len(self._ids) > self.size:
+                self._ids.popitem(last=False)
+            return True
+
+    def release(self, event_id: str) -> None:
+        """Handling failed: let Slack's retry of this event through."""
+        with self._lock:
+            self._ids.pop(event_id, None)
+
+
+def home_view(page: Reply) -> dict[str, Any]:
+    _, blocks = render(page)
+    return {"type": "home", "blocks": blocks}
+
+
+def publish_home(runner: Runner, client: WebClient, *, team: str, user: str) -> None:
+    """Build the user's page in one unit of work and publish it (a refusal is shown as the page)."""
+    port = SlackPort(client)
+    req = Request(platform="slack", workspace=team, user=user, intent="home", text="")
+    result = runner.run(req, port.email_of, lambda caller: Result(home.build(caller, runner.names)))
+    _call(lambda: client.views_publish(user_id=user, view=home_view(result.reply)))
+
+
+class Homes:
+    """The app_home_opened handler and the refresh after a change, sharing one dedupe LRU per app."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.seen = SeenEvents()
+        self._published: set[tuple[str, str]] = set()  # (team, user) whose home this process has drawn
+        self._lock = threading.Lock()
+
+    def opened(self, body: dict[str, Any], client: WebClient) -> None:
+        event = body.get("event") or {}
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return  # the Messages tab: nothing to draw
+        event_id = str(body.get("event_id") or "")
+        if event_id and not self.seen.claim(event_id):
+            log.info("app_home_opened %s already handled", event_id)
+            return
+        team = str(body.get("team_id") or (body.get("authorizations") or [{}])[0].get("team_id") or "")
+        try:
+            self.publish(client, team=team, user=str(event["user"]))
+        except DeliveryError as exc:
+            if event_id:
+                self.seen.release(event_id)
+            log.warning("views.publish failed: %s", exc)
+
+    def publish(self, client: WebClient, *, team: str, user: str) -> None:
+        publish_home(self.runner, client, team=team, user=user)
+        with self._lock:
+            self._published.add((team, user))
+
+    def refresh(self, client: WebClient, *, team: str, user: str) -> None:
+        """After a change made from Slack: redraw the user's home if this process has drawn it before."""
+        with self._lock:
+            drawn = (team, user) in self._published
+        if not drawn:
+            return
+        try:
+            self.publish(client, team=team, user=user)
+        except DeliveryError as exc:
+            log.warning("home refresh failed: %s", exc)

@@ -1,0 +1,105 @@
+"""Installing the app in Slack workspaces.
+
+Two set-ups:
+- **single workspace** (SLACK_BOT_TOKEN): the app is installed once from api.slack.com and every request,
+  reply and outbox message uses that bot token;
+- **multi-workspace OAuth** (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET, optional SLACK_SCOPES): a workspace
+  admin opens `/slack/install`, approves the app on slack.com, and Slack sends them back to
+  `/slack/oauth_redirect?code=...&state=...`; bolt checks the state (stored in `slack_oauth_states`, and in a
+  cookie of that browser), exchanges the code with oauth.v2.access and stores the installation (with its bot
+  token) in `slack_installations` / `slack_bots`: slack_sdk's SQLAlchemy stores, in our database, created by
+  our migrations. Each request is then authorised with its workspace's bot token (bolt's per-request client,
+  on the app client's base URL, so SLACK_API_URL still applies).
+
+A coordinator then links the workspace to its partnership: `oneday slack link-workspace TEAM_ID`
+(commands/workspaces.py); until then the workspace's requests are refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings
+from bot.port import DeliveryError
+from bot.slack.install_tables import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
+from bot.slack.manifest import bot_scopes
+from commands.errors import OnedayError
+from commands.partnership import select_partnership
+from commands.workspaces import workspace_of
+
+log = logging.getLogger("oneday.slack")
+STATE_SECONDS = 600  # how long an install link stays good
+
+
+def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore:
+    assert settings.slack_client_id
+    return SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine,
+                                       bots_table_name=BOTS_TABLE, installations_table_name=INSTALLATIONS_TABLE)
+
+
+def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
+    """bolt's OAuth settings over our database (the tables exist once `oneday db upgrade` has run)."""
+    return OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=list(settings.slack_scopes or bot_scopes()),
+        installation_store=installation_store(settings, engine),
+        state_store=SQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=engine,
+                                              table_name=OAUTH_STATES_TABLE),
+    )
+
+
+class InstalledBotClient(WebClient):
+    """A WebClient for work outside a request (the outbox sender, jobs) in OAuth mode: its bot token is the
+    installation's, looked up at the first call (so `oneday serve` can start before anyone installs)."""
+
+    def __init__(self, resolve: Callable[[], str | None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._resolve = resolve
+
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:  # type: ignore[override]
+        if self.token is None:
+            self.token = self._resolve()
+        if self.token is None:  # not installed or not linked yet: keep the message queued, try again later
+            raise DeliveryError("no installed Slack workspace is linked to the partnership", retry_after=60.0)
+        return super().api_call(api_method, **kwargs)
+
+
+def sender_token(settings: Settings, engine: Engine, factory: sessionmaker[Session]) -> Callable[[], str | None]:
+    """The bot token for messages of the configured (or only) partnership: its linked workspace's install."""
+    store = installation_store(settings, engine)
+
+    def resolve() -> str | None:
+        try:
+            with factory() as session:
+                p = select_partnership(session, settings.partnership)
+                team = workspace_of(session, p, platform="slack")
+        except OnedayError as exc:  # several partnerships and none configured: never guess whose token to use
+            log.warning("outbox: %s", exc.message)
+            return None
+        bot = store.find_bot(enterprise_id=None, team_id=team) if team else None
+        if bot is None:
+            log.warning("no installed Slack workspace is linked to the partnership: messages stay queued")
+            return None
+        return bot.bot_token
+
+    return resolve
+
+
+def outgoing_client(settings: Settings, engine: Engine, factory: sessionmaker[Session]) -> WebClient:
+    """The client for the outbox sender and jobs: SLACK_BOT_TOKEN when set, else (OAuth) the installation's."""
+    from bot.slack.app import make_client
+
+    if settings.slack_bot_token or not settings.slack_oauth:
+        return make_client(settings.slack_bot_token, settings.slack_api_url)
+    base = make_client(None, settings.slack_api_url)
+    return InstalledBotClient(sender_token(settings, engine, factory), base_url=base.base_url, timeout=base.timeout)

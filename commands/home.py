@@ -1,0 +1,103 @@
+"""The member's home page (Slack's App Home tab; any platform's personal page): what is theirs to do and see.
+
+- their open actions, with the same buttons as a reminder (Done, Update, Need more time, Not mine);
+- their sections of the next published meeting, with times: only sections the need-to-know rule puts them
+  in now (`access.may_see_section`), each with its View pack button (which checks again at the press);
+- for coordinators, partnership health: agencies without the current ISP, members without a chat identity,
+  overdue actions counted by agency (numbers, never references).
+
+The page carries what chat may carry (references, times, action wording), never target details; it is
+rebuilt from scratch at every opening, so showing it twice shows the same thing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from commands import access
+from commands.action_common import NAMES, day_label, today
+from commands.agenda_publish import PACK_VIEW, long_date
+from commands.chasing import action_buttons
+from commands.context import Caller
+from commands.replies import Button, Item, Reply
+from commands.summary import summarise
+from models import Action, Meeting
+
+MAX_ACTIONS = 10  # a home view holds 100 blocks; an action with its buttons takes two
+
+
+def build(caller: Caller, names: dict[str, str] = NAMES) -> Reply:
+    """The caller's home page as a platform-neutral Reply (items in reading order)."""
+    items = [*_actions(caller, names), *_sections(caller)]
+    if access.is_coordinator(caller.member):
+        items.extend(_health(caller))
+    return Reply(title=f"Oneday: {caller.partnership.name}"[:150],
+                 lines=(f"Signed in as {caller.member.name} ({caller.member.agency.name}).",),
+                 items=tuple(items),
+                 footer=f"Type {names['oneday']} help for every command. Target details are shown only on "
+                        "demand, after a check that you may see them.")
+
+
+def _actions(caller: Caller, names: dict[str, str]) -> list[Item]:
+    mine = caller.session.scalars(
+        select(Action).where(Action.partnership_id == caller.partnership.id, Action.owner_id == caller.member.id,
+                             Action.status == "open")
+        .options(joinedload(Action.target)).order_by(Action.due.is_(None), Action.due, Action.number)).all()
+    shown = access.visible_actions(caller, list(mine))
+    if not shown:
+        return [Item("Your open actions: none.")]
+    now = today(caller)
+    items = [Item(f"Your open actions ({len(shown)})")]
+    for a in shown[:MAX_ACTIONS]:
+        late = " (overdue)" if a.due is not None and a.due < now else ""
+        items.append(Item(f"#{a.number} {a.target.ref}: {a.text} - due {day_label(a.due, now)}{late}",
+                          action_buttons(a.number)))
+    if len(shown) > MAX_ACTIONS:
+        items.append(Item(f"and {len(shown) - MAX_ACTIONS} more: type {names['actions']}"))
+    return items
+
+
+def next_meeting(caller: Caller) -> Meeting | None:
+    """The next published meeting, today included (in the partnership's time zone)."""
+    return caller.session.scalar(
+        select(Meeting).where(Meeting.partnership_id == caller.partnership.id, Meeting.status == "published",
+                              Meeting.date >= today(caller)).order_by(Meeting.date).limit(1))
+
+
+def _sections(caller: Caller) -> list[Item]:
+    meeting = next_meeting(caller)
+    if meeting is None:
+        return [Item("Your next meeting: none published yet.")]
+    mine = [s for s in meeting.sections if access.may_see_section(caller, s)]
+    if not mine:
+        return [Item(f"Next meeting {long_date(meeting.date)}: you are not invited to any section.")]
+    tz = caller.local_now.tzinfo
+    items = [Item(f"Your sections on {long_date(meeting.date)}")]
+    for s in mine:
+        refs = len(s.target_refs or [])
+        when = f"{s.starts_at.astimezone(tz):%H:%M}-{s.ends_at.astimezone(tz):%H:%M}"
+        items.append(Item(f"{when} {s.cohort.name} ({refs} target{'s' if refs != 1 else ''}, "
+                          f"{s.cohort.handling})", (Button("View pack", PACK_VIEW, str(s.id)),)))
+    return items
+
+
+def _health(caller: Caller) -> list[Item]:
+    """Coordinators only: counts and keys, never target references."""
+    s = summarise(caller.session, caller.partnership)
+    now = today(caller)
+    overdue = caller.session.scalars(
+        select(Action).where(Action.partnership_id == caller.partnership.id, Action.status == "open",
+                             Action.due.is_not(None), Action.due < now)
+        .options(joinedload(Action.owner))).all()
+    by_agency = Counter(a.owner.agency.name for a in overdue)
+    return [
+        Item("Partnership health (coordinators)"),
+        Item(f"Agencies without the current ISP ({s.isp_version}): "
+             f"{', '.join(s.agencies_without_current_isp) or 'none'}"),
+        Item(f"Members without a chat identity: {', '.join(s.members_without_chat_identity) or 'none'}"),
+        Item("Overdue actions by agency: " + (", ".join(f"{name} {n}" for name, n in sorted(by_agency.items()))
+                                              or "none")),
+    ]

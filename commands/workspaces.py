@@ -1,0 +1,70 @@
+"""Which partnership a request belongs to, from the chat workspace it came from.
+
+A workspace linked to a partnership (`oneday slack link-workspace TEAM_ID`) runs there. With no link at
+all for the platform (one workspace, one partnership: the token set-up), requests run in the configured or
+only partnership. Once any workspace of a platform is linked, an unlinked one is refused: a workspace that
+installed the app is not thereby let into somebody's partnership.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commands.errors import Refused, UsageError
+from commands.partnership import select_partnership
+from models import Partnership, Workspace
+from models.audit import record
+
+
+def partnership_for(session: Session, *, platform: str, workspace_id: str, fallback_key: str | None) -> Partnership:
+    if workspace_id:
+        linked = session.scalar(select(Partnership).join(Workspace, Workspace.partnership_id == Partnership.id)
+                                .where(Workspace.platform == platform, Workspace.workspace_id == workspace_id))
+        if linked is not None:
+            return linked
+    if session.scalar(select(Workspace.id).where(Workspace.platform == platform).limit(1)) is not None:
+        raise Refused("This workspace is not linked to a partnership yet. Ask your coordinator to link it "
+                      f"(oneday slack link-workspace {workspace_id or 'TEAM_ID'} --partnership KEY).")
+    return select_partnership(session, fallback_key)
+
+
+def workspace_of(session: Session, p: Partnership, *, platform: str) -> str | None:
+    """The partnership's linked workspace on a platform (the first linked, when several)."""
+    return session.scalar(select(Workspace.workspace_id).where(Workspace.partnership_id == p.id,
+                                                               Workspace.platform == platform)
+                          .order_by(Workspace.id).limit(1))
+
+
+def link(session: Session, p: Partnership, *, platform: str, workspace_id: str) -> str:
+    """Link a workspace to a partnership (idempotent); returns what changed, for the operator."""
+    workspace_id = workspace_id.strip()
+    if not workspace_id or len(workspace_id) > 64 or not workspace_id.isalnum():
+        raise UsageError(f"'{workspace_id[:70]}' is not a workspace id", example="oneday slack link-workspace T0123ABCD")
+    found = session.scalar(select(Workspace).where(Workspace.platform == platform,
+                                                   Workspace.workspace_id == workspace_id))
+    if found is not None and found.partnership_id == p.id:
+        return f"{platform} workspace {workspace_id} is already linked to {p.key}"
+    if found is not None:
+        previous = session.get(Partnership, found.partnership_id)
+        raise UsageError(f"{platform} workspace {workspace_id} is linked to {previous.key if previous else '?'}; "
+                         "unlink it first (one workspace, one partnership)",
+                         example=f"oneday slack unlink-workspace {workspace_id}")
+    session.add(Workspace(partnership_id=p.id, platform=platform, workspace_id=workspace_id))
+    record(session, partnership_id=p.id, kind="alteration", actor="operator",
+           what=f"{platform} workspace {workspace_id} linked to partnership {p.key}",
+           justification="workspace set-up by the operator")
+    return f"{platform} workspace {workspace_id} linked to {p.key}"
+
+
+def unlink(session: Session, *, platform: str, workspace_id: str) -> str:
+    found = session.scalar(select(Workspace).where(Workspace.platform == platform,
+                                                   Workspace.workspace_id == workspace_id.strip()))
+    if found is None:
+        return f"{platform} workspace {workspace_id} is not linked"
+    p = session.get(Partnership, found.partnership_id)
+    session.delete(found)
+    record(session, partnership_id=found.partnership_id, kind="alteration", actor="operator",
+           what=f"{platform} workspace {workspace_id} unlinked from partnership {p.key if p else '?'}",
+           justification="workspace set-up by the operator")
+    return f"{platform} workspace {workspace_id} unlinked from {p.key if p else '?'}"

@@ -1,0 +1,106 @@
+"""`oneday console --as <member>` driven through a pseudo-terminal, as a person at a keyboard would.
+
+priya.shah (housing) is in the high crime causers section but not the organised crime one; jim.lane (DVLA) has
+no Slack id in the partnership file, so the console makes one up and Oneday links it by his email.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ONEDAY = Path(sys.executable).parent / "oneday"
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r")
+REFUSAL = "You can't see 'OCG-07': either it doesn't exist or you are not in its section."
+
+
+class Pty:
+    def __init__(self, *args: str) -> None:
+        master, slave = os.openpty()
+        env = {**os.environ, "COLUMNS": "200", "LINES": "50", "TERM": "dumb", "NO_COLOR": "1"}
+        self.proc = subprocess.Popen([str(ONEDAY), *args], stdin=slave, stdout=slave, stderr=slave, env=env,
+                                     start_new_session=True, close_fds=True)
+        os.close(slave)
+        self.fd, self.seen = master, ""
+
+    def read_until(self, marker: str, timeout: float = 30.0) -> str:
+        """Everything printed up to and including `marker`; what follows stays for the next read."""
+        deadline = time.monotonic() + timeout
+        while marker not in self.seen:
+            left = deadline - time.monotonic()
+            assert left > 0, f"no {marker!r} within {timeout}s; got:\n{self.seen[-2000:]}"
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if ready:
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except OSError:  # the child closed the terminal
+                    chunk = b""
+                assert chunk, f"the console ended before {marker!r}; got:\n{self.seen[-2000:]}"
+                self.seen += ANSI.sub("", chunk.decode("utf-8", "replace"))
+        head, _, self.seen = self.seen.partition(marker)
+        return head + marker
+
+    def type(self, line: str) -> None:
+        os.write(self.fd, line.encode() + b"\n")
+
+    def close(self) -> int:
+        try:
+            return self.proc.wait(timeout=15)
+        finally:
+            os.close(self.fd)
+            if self.proc.poll() is None:
+                self.proc.kill()
+
+
+def flat(text: str) -> str:
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
+
+
+def test_console_refuses_outside_the_members_sections_and_answers_inside(sqlite_db_url: str,
+                                                                       northtown_loaded) -> None:  # type: ignore[no-untyped-def]
+    prompt = "priya.shah in #oneday-meeting> "
+    term = Pty("--database-url", sqlite_db_url, "console", "--as", "priya.shah")
+    try:
+        intro = term.read_until(prompt)
+        assert "You are Priya Shah (Northtown Council Housing Services), Slack user U0PRIYA" in intro
+        term.type("/actions OCG-07")
+        refused = flat(term.read_until(prompt))
+        assert REFUSAL in refused
+        assert "Actions on" not in refused
+        term.type("/actions N-0418")
+        answered = flat(term.read_until(prompt))
+        assert "Actions on N-0418" in answered and "can't see" not in answered
+        term.type("quit")
+    finally:
+        code = term.close()
+    assert code == 0
+
+
+def test_console_links_a_member_without_a_slack_id_by_email(sqlite_db_url: str, northtown_loaded) -> None:  # type: ignore[no-untyped-def]
+    prompt = "jim.lane in #oneday-meeting> "
+    term = Pty("--database-url", sqlite_db_url, "console", "--as", "jim.lane")
+    try:
+        intro = flat(term.read_until(prompt))
+        assert "made up here: Oneday links it by email" in intro
+        term.type("/oneday whoami")
+        whoami = flat(term.read_until(prompt))
+        assert "Member: Jim Lane (jim.lane)" in whoami
+        term.type("/actions OCG-07")
+        assert REFUSAL in flat(term.read_until(prompt))
+        term.type("quit")
+    finally:
+        code = term.close()
+    assert code == 0
+
+
+def test_console_on_an_empty_database_says_how_to_load_the_sample(tmp_path: Path) -> None:
+    result = subprocess.run([str(ONEDAY), "--database-url", f"sqlite:///{tmp_path / 'empty.db'}", "console",
+                             "--as", "sam.patel"], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"})
+    assert result.returncode == 2
+    assert "oneday partnership load examples/northtown.yaml" in result.stderr
