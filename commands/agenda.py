@@ -47,6 +47,31 @@ def read_date(text: str, usage: str) -> date:
         raise UsageError(exc.message, example=usage) from None
 
 
+PREVIEW_BUDGET = 30_000  # characters: about ten Slack sections, well inside a message's 50 blocks
+REFS_SHOWN = 3
+
+
+def compact_reasons(reasons: tuple[str, ...] | list[str]) -> str:
+    """'flag:benefits (OCG-07)', 'flag:benefits (OCG-09)', ... -> 'flag:benefits (OCG-07, OCG-09, +4)'.
+
+    A big partnership lists an agency's flag for every matching target; grouping keeps the preview readable.
+    """
+    grouped: dict[str, list[str]] = {}
+    for reason in reasons:
+        head, _, ref = reason.partition(" (")
+        grouped.setdefault(head, [])
+        if ref:
+            grouped[head].append(ref.rstrip(")"))
+    parts = []
+    for head, refs in grouped.items():
+        if not refs:
+            parts.append(head)
+            continue
+        shown = ", ".join(refs[:REFS_SHOWN]) + (f", +{len(refs) - REFS_SHOWN}" if len(refs) > REFS_SHOWN else "")
+        parts.append(f"{head} ({shown})")
+    return ", ".join(parts)
+
+
 def preview(caller: Caller, day: date) -> Result:
     """The day as it would be published now, with every reason and exclusion; nothing is saved or sent."""
     day_plan = plan_day(caller.session, caller.partnership, day)
@@ -56,13 +81,22 @@ def preview(caller: Caller, day: date) -> Result:
         lines.append(f"{s.start:%H:%M}-{s.end:%H:%M}  {s.name}: {len(rel.targets)} targets "
                      f"({', '.join(rel.targets)}), {len(rel.members)} members")
         for a in rel.agencies:
-            lines.append(f"    invited {a.key}: {', '.join(a.reasons)}")
+            lines.append(f"    invited {a.key}: {compact_reasons(a.reasons)}")
         for e in rel.excluded:
             lines.append(f"    EXCLUDED {e.key} ({e.reason})")
     if not day_plan.sections:
         lines.append("No cohort has an active target: there is nothing to publish.")
     for note in day_plan.notes:
         lines.append(f"note: {note}")
+    if sum(len(line) + 1 for line in lines) > PREVIEW_BUDGET:
+        kept, used = [], 0
+        for line in lines:
+            if used + len(line) + 1 > PREVIEW_BUDGET:
+                break
+            kept.append(line)
+            used += len(line) + 1
+        lines = [*kept, f"... {len(lines) - len(kept)} more lines: the whole plan is in "
+                        f"`oneday agenda plan --date {day.isoformat()} --json`"]
     footer = (f"Waiting between sections: {day_plan.waiting_after} min in total. Nothing is sent until you "
               f"publish: /agenda publish {day.isoformat()}")
     return Result(Reply(title=f"Agenda plan for {long_date(day)} (preview)", lines=tuple(lines), footer=footer))

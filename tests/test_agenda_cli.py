@@ -185,3 +185,39 @@ def test_cli_empty_database(tmp_path: Any) -> None:
     result = CliRunner().invoke(_root(), ["--database-url", url, "agenda", "plan", "--date", "2026-12-03"])
     assert result.exit_code == 2
     assert "database is empty" in result.output
+
+
+def test_compact_reasons_group_refs_per_reason() -> None:
+    from commands.agenda import compact_reasons
+
+    reasons = ["cohort:ocg", *(f"flag:benefits (OCG-{i:02d})" for i in range(1, 7)), "action:3 (OCG-02)",
+               "lead:OCG-01"]
+    assert compact_reasons(reasons) == ("cohort:ocg, flag:benefits (OCG-01, OCG-02, OCG-03, +3), "
+                                        "action:3 (OCG-02), lead:OCG-01")
+
+
+def test_preview_of_a_large_partnership_fits_one_slack_message(factory, northtown_text) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    import yaml
+
+    from bot import db
+    from bot.slack.blocks import render
+    from commands import agenda, partnership
+    from commands.context import Caller
+    from models import Member, Partnership
+    from models.base import utcnow
+
+    data = yaml.safe_load(northtown_text)
+    base = data["targets"]
+    data["targets"] = [{**t, "ref": f"{t['ref']}-{i}"} for i in range(20) for t in base]  # 1,200 targets
+    with db.unit_of_work(factory) as session:
+        partnership.load(session, yaml.safe_dump(data), source="big.yaml")
+    with db.unit_of_work(factory) as session:
+        p = session.scalar(select(Partnership))
+        jo = session.scalar(select(Member).where(Member.key == "jo.bloggs"))
+        reply = agenda.preview(Caller(session, p, jo, utcnow()), date(2026, 12, 8)).reply
+    _, blocks = render(reply)
+    assert len(blocks) < 50
+    assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)
+    assert "oneday agenda plan --date 2026-12-08 --json" in reply.lines[-1]
