@@ -114,6 +114,14 @@ class Sender:
             raise DeliveryError(f"section {row.destination_ref} no longer exists", permanent=True)
         return section
 
+    def _space_coming(self, session: Session, row: OutboxMessage) -> bool:
+        """Whether a space sync for this row's section is still queued (so waiting for it makes sense)."""
+        queued = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.partnership_id == row.partnership_id, OutboxMessage.destination_kind == "section",
+            OutboxMessage.destination_ref == row.destination_ref, OutboxMessage.id != row.id,
+            OutboxMessage.status.in_(("pending", "sending"))))
+        return any("space" in other.payload for other in queued)
+
     def _channel(self, session: Session, row: OutboxMessage) -> str:
         if row.channel:
             return row.channel
@@ -121,8 +129,11 @@ class Sender:
             return row.destination_ref
         if row.destination_kind == "section":
             space = self._section(session, row).space_ref
-            if space is None:  # its space is being created by an earlier row: try again shortly
-                raise DeliveryError("section space not created yet", retry_after=2.0)
+            if space is None:
+                if self._space_coming(session, row):  # an earlier row is creating it: try again shortly
+                    raise DeliveryError("section space not created yet", retry_after=2.0)
+                raise DeliveryError(f"section {row.destination_ref} has no space and none is being created",
+                                    permanent=True)
             return space
         user = self._user(session, row.partnership_id, row.destination_ref)
         if user is None:

@@ -165,3 +165,13 @@ def test_attachment_is_uploaded_to_the_dm(northtown_loaded, fake: FakeSlack) -> 
     file_id = complete.args["files"][0]["id"]
     assert fake.uploaded(file_id) == ics.encode()
     fake.assert_no_rejections()
+
+
+def test_post_to_a_section_whose_space_failed_gives_up_instead_of_waiting_forever(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
+    section_id = _section(northtown_loaded)
+    queue(northtown_loaded, [Notice(Destination.section(section_id), Reply(title="pointer"), key="pointer")])
+    assert make_sender(northtown_loaded, fake).drain(timeout=10)
+    with northtown_loaded() as session:
+        row = session.scalar(select(OutboxMessage))
+        assert row.status == "failed" and "has no space and none is being created" in row.last_error
+    assert fake.calls_to("chat.postMessage") == []
