@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -60,12 +61,23 @@ def _global(
     State.settings = config.Settings(**{**settings.__dict__, **overrides})
 
 
+MAX_PRINTED_ERRORS = 200  # a report of 10,000 lines is not read; the first ones and a count are
+
+
+def print_errors(lines: list[str], prefix: str = "") -> None:
+    for line in lines[:MAX_PRINTED_ERRORS]:
+        err.print(f"  {prefix}{line}", highlight=False, markup=False, soft_wrap=True)
+    if len(lines) > MAX_PRINTED_ERRORS:
+        rest = len(lines) - MAX_PRINTED_ERRORS
+        err.print(f"  ... and {rest} more error{'s' if rest != 1 else ''}", highlight=False, markup=False)
+
+
 def fail(exc: OnedayError) -> None:
     """The CLI's one error handler: typed errors become a clear message and a non-zero exit."""
-    err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+    # The message may hold a file name or a value from the file: never read it as rich markup.
+    err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
     if isinstance(exc, FileErrors):
-        for line in exc.errors:
-            err.print(f"  {line}", highlight=False, markup=False)
+        print_errors(exc.errors)
     if exc.example:
         err.print(f"  example: {exc.example}", highlight=False, markup=False)
     raise typer.Exit(2 if not isinstance(exc, FileErrors) else 1)
@@ -104,9 +116,9 @@ def _require_schema() -> None:
 def partnership_load(file: Path) -> None:
     """Validate and apply a partnership file (idempotent; writes nothing if any error is found)."""
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(OnedayError(f"cannot read {file}: {exc}"))
+        text = partnership_cmd.read_file(file)  # size, binary and encoding checked before any parsing
+    except OnedayError as exc:
+        fail(exc)
         return
     _require_schema()
     try:
@@ -117,7 +129,7 @@ def partnership_load(file: Path) -> None:
         return
     for change in changes:
         out.print(f"  {change}", highlight=False, markup=False)
-    out.print(f"{file}: {len(changes)} change{'s' if len(changes) != 1 else ''}")
+    out.print(f"{file}: {len(changes)} change{'s' if len(changes) != 1 else ''}", highlight=False, markup=False)
 
 
 @partnership_app.command("export")
@@ -131,8 +143,12 @@ def partnership_export(output: Annotated[Path | None, typer.Option("-o", "--outp
         fail(exc)
         return
     if output:
-        output.write_text(text, encoding="utf-8")
-        err.print(f"wrote {output}")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            fail(OnedayError(f"cannot write {output}: {exc.strerror or exc}"))
+            return
+        err.print(f"wrote {output}", highlight=False, markup=False)
     else:
         sys.stdout.write(text)
 
@@ -184,9 +200,9 @@ def targets_import_cmd(
     except OnedayError as exc:
         fail(exc)
         return
-    for line in report.errors:
-        err.print(f"  skipped {line}", highlight=False, markup=False)
-    out.print(f"{file}: {report.rows} rows, {len(report.changes)} changes, {report.skipped} rows skipped")
+    print_errors(report.errors, prefix="skipped ")
+    out.print(f"{file}: {report.rows} rows, {len(report.changes)} changes, {report.skipped} rows skipped",
+              highlight=False, markup=False)
 
 
 @app.command()

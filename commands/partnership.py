@@ -7,6 +7,7 @@ actions and the audit log still point at them; targets dropped from the file are
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -18,16 +19,45 @@ from models import Agency, ChatIdentity, Cohort, Member, Partnership, Target, Ta
 from models.audit import record
 
 PLATFORM_FIELDS = ("slack", "teams")
+MAX_BYTES = 5 * 1024 * 1024  # 150 times the sample; checking a file this size takes a few seconds
+MB = 1024 * 1024
+
+
+def _too_big(source: str, size: int) -> UsageError:
+    return UsageError(f"{source} is {size / MB:.1f} MB; a partnership file may be at most {MAX_BYTES // MB} MB")
+
+
+def read_file(path: Path) -> str:
+    """The text of a partnership file, refusing before parsing anything too big, binary or not UTF-8."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)  # never more, whatever stat() says (a pipe, /dev/zero)
+            if len(raw) > MAX_BYTES:
+                size = max(path.stat().st_size, len(raw))
+                raise _too_big(str(path), size)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}",
+                         example="oneday partnership load examples/northtown.yaml") from exc
+    if b"\x00" in raw:
+        raise UsageError(f"{path} is not a text file (it contains binary data); a partnership file is YAML text",
+                         example="oneday partnership load examples/northtown.yaml")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
 
 
 def parse_file(text: str, *, source: str) -> dict[str, Any]:
-    """YAML text -> validated spec, or FileErrors listing every problem."""
+    """YAML text -> validated spec, or FileErrors listing every problem (duplicate YAML keys and validation
+    errors together)."""
+    if len(text) > MAX_BYTES:
+        raise _too_big(source, len(text.encode("utf-8")))
     data, problems = yamlfile.load(text)
-    if problems:
+    if data is yamlfile.INVALID:
         raise FileErrors(problems, source=source)
     spec, errors = partnership_spec.validate(data)
-    if errors or spec is None:
-        raise FileErrors(errors, source=source)
+    if problems or errors or spec is None:
+        raise FileErrors(problems + errors, source=source)
     return spec
 
 
@@ -217,7 +247,9 @@ def export(session: Session, p: Partnership) -> str:
         "members": [],
         "cohorts": [{"key": c.key, "name": c.name, "order": c.order, "agencies": c.agencies,
                      "minutes_per_target": c.minutes_per_target, "handling": c.handling,
-                     "personal_data": c.personal_data, "confidentiality": c.confidentiality}
+                     "personal_data": c.personal_data,
+                     # no statement is written as no field: load refuses empty text
+                     **({"confidentiality": c.confidentiality} if c.confidentiality else {})}
                     for c in active(Cohort)],
         "targets": [],
         "meeting": p.meeting,
@@ -243,11 +275,28 @@ def export(session: Session, p: Partnership) -> str:
         entry = {"ref": t.ref, "kind": t.kind, "cohort": cohorts[t.cohort_id].key, "lead": by_id[t.lead_id].key,
                  "flags": t.flags, "priority": t.priority, "status": t.status, "review": t.review}
         if t.details is not None:
-            entry["details"] = {"summary": neutralise(t.details.summary)}
+            entry["details"] = {"summary": t.details.summary}
         doc["targets"].append(entry)
-    return yamlfile.dump(doc)
+    return yamlfile.dump(neutralise_all(doc))
 
 
 def neutralise(text: str) -> str:
-    """Stop a spreadsheet from running exported text as a formula (CSV/formula injection)."""
+    """Stop a spreadsheet from running exported text as a formula (CSV/formula injection).
+
+    Loading refuses text that starts with = + - @ (a value that needs one is written with a leading
+    apostrophe, which is kept), so only rows written before that rule, or by hand in the database, can
+    start with one. Export writes those with a leading apostrophe; loading that export stores the apostrophe
+    form (one change per such value), after which export and load are stable.
+    """
     return "'" + text if text.startswith(partnership_spec.FORMULA_PREFIXES) else text
+
+
+def neutralise_all(value: Any) -> Any:
+    """neutralise() every string in an exported document (names, information, emails, summaries...)."""
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, dict):
+        return {k: neutralise_all(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [neutralise_all(v) for v in value]
+    return value

@@ -40,9 +40,32 @@ DEFAULT_REMINDERS: dict[str, Any] = {
 }
 
 
+SUGGEST_LIMIT = 200  # "did you mean" is worked out for this many errors (the ones a person will read), no more
+
+
 def suggest(value: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(value)[:100], list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def show(v: Any) -> str:
+    """A value as an error message quotes it: containers named, long text cut short."""
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, list):
+        return "a list"
+    text = str(v)
+    return f"'{text[:57]}...'" if len(text) > 60 else f"'{text}'"
+
+
+def _kind(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true/false"
+    if isinstance(v, int | float):
+        return f"the number {v}"
+    if isinstance(v, date):
+        return f"the date {v}"
+    return show(v)
 
 
 class Collector:
@@ -50,6 +73,11 @@ class Collector:
 
     def __init__(self) -> None:
         self.errors: list[str] = []
+
+    def suggest(self, value: str, choices: Iterable[str]) -> str:
+        """Like suggest(), but free once the report is longer than anyone will read (10,000 unknown references
+        against 10,000 keys would otherwise cost minutes of fuzzy matching)."""
+        return suggest(value, choices) if len(self.errors) < SUGGEST_LIMIT else ""
 
     def add(self, line: int | None, path: str, message: str) -> None:
         where = f"line {line}: " if line else ""
@@ -61,21 +89,24 @@ Check = Callable[[Collector, int | None, str, Any], Any]
 
 def _str(max_len: int = 200, pattern: re.Pattern[str] | None = None, what: str = "text") -> Check:
     def check(c: Collector, line: int | None, path: str, v: Any) -> Any:
-        if isinstance(v, bool) or not isinstance(v, str | int | float):
-            c.add(line, path, f"expected {what}, got {type(v).__name__}")
+        if not isinstance(v, str):
+            # YAML reads 1.10 as 1.1, 010 as 8 and yes as true: a number or a date is never taken as text.
+            quote = "" if isinstance(v, list | dict) else "; put it in quotes"
+            c.add(line, path, f"expected {what}, got {_kind(v)}{quote}")
             return None
-        v = str(v).strip()
+        v = v.strip()
         if not v:
             c.add(line, path, "must not be empty")
             return None
         if len(v) > max_len:
             c.add(line, path, f"too long ({len(v)} characters; at most {max_len})")
             return None
-        if v.startswith(FORMULA_PREFIXES[:4]) and pattern is None:
-            c.add(line, path, f"'{v[:20]}' looks like a spreadsheet formula; remove the leading '{v[0]}'")
-            return None
         if pattern is not None and not pattern.match(v):
-            c.add(line, path, f"'{v}' is not a valid {what}")
+            c.add(line, path, f"{show(v)} is not a valid {what}")
+            return None
+        if v.startswith(FORMULA_PREFIXES[:4]):  # also an email address such as =HYPERLINK(...)@x.example
+            c.add(line, path, f"'{v[:20]}' looks like a spreadsheet formula; remove the leading '{v[0]}' "
+                              f"(or, to keep it, start the text with an apostrophe: '{v[:20]})")
             return None
         return v
 
@@ -87,7 +118,7 @@ def _enum(choices: Iterable[str]) -> Check:
 
     def check(c: Collector, line: int | None, path: str, v: Any) -> Any:
         if not isinstance(v, str) or v not in options:
-            c.add(line, path, f"'{v}' is not one of {', '.join(options)}{suggest(str(v), options)}")
+            c.add(line, path, f"{show(v)} is not one of {', '.join(options)}{suggest(str(v), options)}")
             return None
         return v
 
@@ -96,7 +127,7 @@ def _enum(choices: Iterable[str]) -> Check:
 
 def _bool(c: Collector, line: int | None, path: str, v: Any) -> Any:
     if not isinstance(v, bool):
-        c.add(line, path, f"expected true or false, got '{v}'")
+        c.add(line, path, f"expected true or false, got {show(v)}")
         return None
     return v
 
@@ -104,7 +135,7 @@ def _bool(c: Collector, line: int | None, path: str, v: Any) -> Any:
 def _int(lo: int, hi: int) -> Check:
     def check(c: Collector, line: int | None, path: str, v: Any) -> Any:
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            c.add(line, path, f"expected a whole number from {lo} to {hi}, got '{v}'")
+            c.add(line, path, f"expected a whole number from {lo} to {hi}, got {show(v)}")
             return None
         return v
 
@@ -115,9 +146,11 @@ def _date(c: Collector, line: int | None, path: str, v: Any) -> Any:
     if isinstance(v, date):
         return v
     try:
-        return date.fromisoformat(str(v))
+        if not isinstance(v, str):
+            raise ValueError
+        return date.fromisoformat(v)
     except ValueError:
-        c.add(line, path, f"'{v}' is not a date; write YYYY-MM-DD, e.g. 2027-03-31")
+        c.add(line, path, f"{show(v)} is not a date; write YYYY-MM-DD, e.g. 2027-03-31")
         return None
 
 
@@ -131,12 +164,11 @@ def _time(c: Collector, line: int | None, path: str, v: Any) -> Any:
     if isinstance(v, int) and not isinstance(v, bool):  # YAML 1.1 reads 09:30 as sexagesimal 570
         v = f"{v // 60:02d}:{v % 60:02d}"
     try:
-        parsed = time.fromisoformat(str(v))
-        if len(str(v)) != 5:
+        if not isinstance(v, str) or len(v) != 5:
             raise ValueError
-        return parsed.strftime("%H:%M")
+        return time.fromisoformat(v).strftime("%H:%M")
     except ValueError:
-        c.add(line, path, f"'{v}' is not a time; write HH:MM in quotes, e.g. \"09:30\"")
+        c.add(line, path, f"{show(v)} is not a time; write HH:MM in quotes, e.g. \"09:30\"")
         return None
 
 
@@ -145,7 +177,7 @@ def _list(item: Check) -> Check:
         if v is None:
             return []
         if not isinstance(v, list):
-            c.add(line, path, f"expected a list, e.g. [a, b], got '{v}'")
+            c.add(line, path, f"expected a list, e.g. [a, b], got {show(v)}")
             return None
         out = [item(c, line, f"{path}[{i}]", x) for i, x in enumerate(v)]
         return out if None not in out else None
@@ -227,16 +259,19 @@ REMINDERS: Fields = {
 }
 
 
-def check_fields(c: Collector, path: str, raw: Any, fields: Fields) -> dict[str, Any] | None:
-    """Check one mapping against its fields; unknown fields are errors (a typo would be lost)."""
-    line = getattr(raw, "line", None)
+def check_fields(c: Collector, path: str, raw: Any, fields: Fields, line: int | None = None) -> dict[str, Any] | None:
+    """Check one mapping against its fields; unknown fields are errors (a typo would be lost).
+
+    line: where to point when raw itself carries no line (a scalar where a mapping belongs)."""
+    line = getattr(raw, "line", None) or line
     if not isinstance(raw, dict):
-        c.add(line, path, f"expected a mapping like {{key: ..., name: ...}}, got '{raw}'")
+        example = ", ".join(f"{name}: ..." for name in list(fields)[:2])
+        c.add(line, path, f"expected a mapping like {{{example}}}, got {show(raw)}")
         return None
     out: dict[str, Any] = {}
     for name in raw:
         if name not in fields:
-            c.add(line, f"{path}.{name}", f"unknown field{suggest(name, fields)}")
+            c.add(line, f"{path}.{name[:60]}", f"unknown field{c.suggest(name, fields)}")
     for name, (check, required, default) in fields.items():
         if name not in raw or raw[name] is None:
             if required:
@@ -257,8 +292,9 @@ def _section_list(c: Collector, data: dict[str, Any], name: str, fields: Fields,
         return []
     items: list[dict] = []
     seen: dict[str, int] = {}
+    lines = getattr(raw, "lines", None)
     for i, entry in enumerate(raw):
-        item = check_fields(c, f"{name}[{i}]", entry, fields)
+        item = check_fields(c, f"{name}[{i}]", entry, fields, lines[i] if lines else None)
         if item is None:
             continue
         item["_path"], item["_line"] = f"{name}[{i}]", getattr(entry, "line", None)
@@ -272,15 +308,14 @@ def _section_list(c: Collector, data: dict[str, Any], name: str, fields: Fields,
     return items
 
 
-def _refs(c: Collector, item: dict, field: str, known: Iterable[str], noun: str) -> None:
+def _refs(c: Collector, item: dict, field: str, known: set[str] | dict[str, Any], noun: str) -> None:
     values = item.get(field)
     if values is None:
         return
-    known = list(known)
     for i, v in enumerate(values if isinstance(values, list) else [values]):
         if v is not None and v not in known:
             suffix = f"[{i}]" if isinstance(values, list) else ""
-            c.add(item["_line"], f"{item['_path']}.{field}{suffix}", f"unknown {noun} '{v}'{suggest(v, known)}")
+            c.add(item["_line"], f"{item['_path']}.{field}{suffix}", f"unknown {noun} '{v}'{c.suggest(v, known)}")
 
 
 def _details(c: Collector, target: dict) -> None:
@@ -289,18 +324,20 @@ def _details(c: Collector, target: dict) -> None:
         target["details"] = None
         return
     fields: Fields = {"summary": (SUMMARY, False, "")}
-    target["details"] = check_fields(c, f"{target['_path']}.details", raw, fields)
+    target["details"] = check_fields(c, f"{target['_path']}.details", raw, fields, target["_line"])
 
 
 def validate(data: Any) -> tuple[dict[str, Any] | None, list[str]]:
     """Return (spec, []) for a good file, or (None, every error) for a bad one."""
     c = Collector()
+    if data is None:
+        return None, ["file: is empty; expected a mapping with keys " + ", ".join(TOP_KEYS)]
     if not isinstance(data, dict):
-        return None, ["file: expected a mapping with keys " + ", ".join(TOP_KEYS)]
+        return None, ["file: expected a mapping with keys " + ", ".join(TOP_KEYS) + f"; got {show(data)}"]
     for name in data:
         if name not in TOP_KEYS:
-            c.add(getattr(data, "line", None), name, f"unknown section{suggest(name, TOP_KEYS)}")
-    head = check_fields(c, "partnership", data.get("partnership"), PARTNERSHIP) or {}
+            c.add(getattr(data, "line", None), name[:60], f"unknown section{suggest(name, TOP_KEYS)}")
+    head = check_fields(c, "partnership", data.get("partnership"), PARTNERSHIP, getattr(data, "line", None)) or {}
     if head.get("timezone"):
         try:
             ZoneInfo(head["timezone"])
@@ -313,8 +350,9 @@ def validate(data: Any) -> tuple[dict[str, Any] | None, list[str]]:
     members = _section_list(c, data, "members", MEMBER, "key")
     cohorts = _section_list(c, data, "cohorts", COHORT, "key")
     targets = _section_list(c, data, "targets", TARGET, "ref")
-    agency_keys = [a["key"] for a in agencies]
-    cohort_keys = [k["key"] for k in cohorts]
+    agency_keys = {a["key"] for a in agencies}
+    cohort_keys = {k["key"] for k in cohorts}
+    member_keys = {m["key"] for m in members}
     leads = {m["key"] for m in members if m.get("roles") and "lead" in m["roles"]}
 
     spocs: dict[str, str] = {}
@@ -336,21 +374,27 @@ def validate(data: Any) -> tuple[dict[str, Any] | None, list[str]]:
             k["order"] = i + 1
     for t in targets:
         _refs(c, t, "cohort", cohort_keys, "cohort")
-        _refs(c, t, "lead", [m["key"] for m in members], "member")
-        if t.get("lead") in {m["key"] for m in members} and t["lead"] not in leads:
+        _refs(c, t, "lead", member_keys, "member")
+        if t.get("lead") in member_keys and t["lead"] not in leads:
             c.add(t["_line"], f"{t['_path']}.lead", f"member '{t['lead']}' does not hold the 'lead' role")
         _details(c, t)
 
-    meeting = check_fields(c, "meeting", data.get("meeting") or {}, MEETING) or {}
+    meeting = check_fields(c, "meeting", data.get("meeting") or {}, MEETING, getattr(data, "line", None)) or {}
+    raw_breaks = meeting.get("breaks") or []
+    if not isinstance(raw_breaks, list):
+        c.add(getattr(data.get("meeting"), "line", None), "meeting.breaks",
+              f"expected a list, e.g. [{{at: \"11:00\", minutes: 15}}], got {show(raw_breaks)}")
+        raw_breaks = []
     breaks = []
-    for i, b in enumerate(meeting.get("breaks") or []):
-        checked = check_fields(c, f"meeting.breaks[{i}]", b, BREAK)
+    lines = getattr(raw_breaks, "lines", None)
+    for i, b in enumerate(raw_breaks):
+        checked = check_fields(c, f"meeting.breaks[{i}]", b, BREAK, lines[i] if lines else None)
         if checked:
             breaks.append(checked)
     meeting["breaks"] = sorted(breaks, key=lambda b: b["at"] or "")
-    reminders = check_fields(c, "reminders", data.get("reminders") or {}, REMINDERS) or {}
+    reminders = check_fields(c, "reminders", data.get("reminders") or {}, REMINDERS, getattr(data, "line", None)) or {}
     hours = check_fields(c, "reminders.working_hours", reminders.get("working_hours") or
-                         DEFAULT_REMINDERS["working_hours"], HOURS) or {}
+                         DEFAULT_REMINDERS["working_hours"], HOURS, getattr(data.get("reminders"), "line", None)) or {}
     if hours.get("start") and hours.get("end") and hours["start"] >= hours["end"]:
         c.add(None, "reminders.working_hours", f"start {hours['start']} must be before end {hours['end']}")
     reminders["working_hours"] = hours

@@ -23,8 +23,11 @@ from commands.partnership import upsert_target
 from commands.partnership_spec import SUMMARY, TARGET, Collector, check_fields, suggest
 from models import Cohort, Member, Partnership, Target
 
-MAX_BYTES = 20 * 1024 * 1024
-MAX_ROWS = 100_000
+MB = 1024 * 1024
+MAX_BYTES = 20 * MB
+MAX_ROWS = 100_000  # rows with data
+MAX_SHEET_ROW = 1_048_576  # Excel's last row: blank rows count towards it, so a gap cannot run on for ever
+MAX_XLSX_UNCOMPRESSED = 100 * MB  # what the .xlsx (a zip) may expand to: a zip bomb is refused before reading
 
 # field -> header names accepted by default (compared case- and punctuation-insensitively)
 DEFAULT_HEADERS: dict[str, tuple[str, ...]] = {
@@ -64,50 +67,100 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
-def read_rows(path: Path) -> tuple[list[str], Iterator[list[Any]]]:
-    """Headers and a row iterator for a .csv or .xlsx file; clear errors for anything else."""
+def _check_size(path: Path) -> None:
     if not path.is_file():
         raise UsageError(f"no such file: {path}", example="oneday targets import targets.csv")
     size = path.stat().st_size
     if size > MAX_BYTES:
-        raise UsageError(f"{path.name} is {size // (1024 * 1024)} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB. "
+        raise UsageError(f"{path.name} is {size / MB:.1f} MB; the limit is {MAX_BYTES // MB} MB. "
                          "Split it and import each part.")
+
+
+def _csv_rows(path: Path) -> tuple[list[str], Iterator[list[Any]]]:
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096]:
+        raise UsageError(f"{path.name} is not a text CSV file (it contains binary data)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path.name} is not UTF-8 text (byte {exc.start}); save it as 'CSV UTF-8'") from exc
+    # A long cell is reported as too long for its field, with its row; the csv module's own limit (128 KB)
+    # would stop the whole file with no row. The file is at most MAX_BYTES, so no cell can be longer.
+    if csv.field_size_limit() < MAX_BYTES:
+        csv.field_size_limit(MAX_BYTES)
+    reader = csv.reader(io.StringIO(text))
+
+    def checked() -> Iterator[list[Any]]:
+        try:
+            yield from reader
+        except csv.Error as exc:
+            raise UsageError(f"{path.name} is not a readable CSV file (line {reader.line_num}: {exc})") from exc
+
+    rows = checked()
+    return next(rows, []), rows
+
+
+def _xlsx_rows(path: Path) -> tuple[list[str], Iterator[list[Any]]]:
+    import zipfile
+    from xml.etree.ElementTree import ParseError
+
+    from openpyxl import load_workbook
+
+    broken = (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError, EOFError, zipfile.LargeZipFile)
+
+    def unreadable(exc: BaseException) -> UsageError:
+        return UsageError(f"{path.name} is not a readable .xlsx workbook ({type(exc).__name__})")
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            expanded = sum(info.file_size for info in z.infolist())
+    except broken as exc:
+        raise unreadable(exc) from exc
+    if expanded > MAX_XLSX_UNCOMPRESSED:
+        raise UsageError(f"{path.name} expands to {expanded / MB:.0f} MB when unzipped; the limit is "
+                         f"{MAX_XLSX_UNCOMPRESSED // MB} MB. Save just the targets sheet, or export it as CSV.")
+    try:
+        # data_only=False: a formula comes through as its text ("=HYPERLINK(...)") and is rejected, where
+        # data_only=True would read an uncached formula as an empty cell and import the row without it.
+        wb = load_workbook(path, read_only=True, data_only=False)
+        ws = wb.active
+        if ws is None or not hasattr(ws, "iter_rows"):
+            raise UsageError(f"{path.name} has no worksheet to import")
+        # The sheet's declared dimensions (say A1:XFD1048576) are not trusted: every row would be padded to
+        # 16,384 cells and the gap up to row 1,048,576 filled in. Read only what is there, as wide as the header.
+        ws.reset_dimensions()
+        header = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+        headers = [str(h) if h is not None else "" for h in header]
+        while headers and not headers[-1].strip():
+            headers.pop()
+        rows = ws.iter_rows(min_row=2, max_col=max(len(headers), 1), values_only=True)
+    except broken as exc:
+        raise unreadable(exc) from exc
+
+    def checked() -> Iterator[list[Any]]:
+        try:
+            for number, r in enumerate(rows, start=2):
+                if number > MAX_SHEET_ROW:
+                    raise UsageError(f"{path.name} has rows beyond row {MAX_SHEET_ROW:,}, Excel's last row; "
+                                     "it is not a sheet Excel wrote")
+                yield list(r)
+        except broken as exc:  # the sheet is parsed lazily, row by row
+            raise unreadable(exc) from exc
+
+    return headers, checked()
+
+
+def read_rows(path: Path) -> tuple[list[str], Iterator[list[Any]]]:
+    """Headers and a row iterator for a .csv or .xlsx file; clear errors for anything else."""
+    _check_size(path)
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        raw = path.read_bytes()
-        if b"\x00" in raw[:4096]:
-            raise UsageError(f"{path.name} is not a text CSV file (it contains binary data)")
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise UsageError(f"{path.name} is not UTF-8 text (byte {exc.start}); save it as 'CSV UTF-8'") from exc
-        reader = csv.reader(io.StringIO(text))
-        headers = next(reader, [])
-        return headers, (list(r) for r in reader)
-    if suffix == ".xlsx":
-        import zipfile
-        from xml.etree.ElementTree import ParseError
-
-        from openpyxl import load_workbook
-
-        broken = (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError)
-        try:
-            # data_only=False: a formula comes through as its text ("=HYPERLINK(...)") and is rejected, where
-            # data_only=True would read an uncached formula as an empty cell and import the row without it.
-            wb = load_workbook(path, read_only=True, data_only=False)
-            rows = wb.active.iter_rows(values_only=True)
-            headers = [str(h or "") for h in next(rows, ())]
-        except broken as exc:
-            raise UsageError(f"{path.name} is not a readable .xlsx workbook ({type(exc).__name__})") from exc
-
-        def checked() -> Iterator[list[Any]]:
-            try:
-                for r in rows:
-                    yield list(r)
-            except broken as exc:  # the sheet is parsed lazily, row by row
-                raise UsageError(f"{path.name} is not a readable .xlsx workbook ({type(exc).__name__})") from exc
-
-        return headers, checked()
+    try:
+        if suffix == ".csv":
+            return _csv_rows(path)
+        if suffix == ".xlsx":
+            return _xlsx_rows(path)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
     raise UsageError(f"{path.name}: expected a .csv or .xlsx file", example="oneday targets import targets.xlsx")
 
 
@@ -134,6 +187,9 @@ def resolve_columns(headers: list[str], mapping: dict[str, str]) -> dict[str, in
 def _cell_to_field(name: str, value: Any) -> Any:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if name not in ("priority", "review") and isinstance(value, int | float) and not isinstance(value, bool):
+        # A spreadsheet stores 1234 as a number; as a reference or a summary it is the text "1234".
+        value = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
     if isinstance(value, str):
         value = value.strip()
         if name == "flags":
@@ -167,7 +223,7 @@ def import_targets(session: Session, p: Partnership, path: Path, *, mapping: dic
             continue
         report.rows += 1
         if report.rows > MAX_ROWS:
-            raise UsageError(f"more than {MAX_ROWS} rows; split the file")
+            raise UsageError(f"{path.name} has more than {MAX_ROWS:,} rows; split it and import each part")
         raw = {name: _cell_to_field(name, row[i] if i < len(row) else None) for name, i in columns.items()}
         summary = raw.pop("summary", None)
         if summary is not None:
@@ -209,7 +265,10 @@ def import_targets(session: Session, p: Partnership, path: Path, *, mapping: dic
 
 def count_rows(path: Path) -> int | None:
     """Rows in a CSV (for a progress bar); None when counting would cost as much as reading."""
-    if path.suffix.lower() != ".csv":
+    try:
+        if path.suffix.lower() != ".csv" or not path.is_file() or path.stat().st_size > MAX_BYTES:
+            return None  # import_targets refuses it (or another suffix) at once: nothing to count
+        with path.open("rb") as fh:
+            return max(sum(1 for _ in fh) - 1, 0)
+    except OSError:
         return None
-    with path.open("rb") as fh:
-        return max(sum(1 for _ in fh) - 1, 0)
