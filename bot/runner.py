@@ -63,13 +63,15 @@ class Runner:
         outcome, queued = "ok", 0
         session = self.factory()
         try:
-            caller = self.caller(session, req, email_of)
-            result = action(caller) if action else router.dispatch(req.intent, caller, req.text, self.names)
-            queued = sum(enqueue(session, caller.partnership.id, n) for n in result.notices)
+            try:
+                caller = self.caller(session, req, email_of)
+                result = action(caller) if action else router.dispatch(req.intent, caller, req.text, self.names)
+                queued = sum(enqueue(session, caller.partnership.id, n) for n in result.notices)
+            except Refused as exc:  # keep the refusal's audit record; a refusing command writes nothing else
+                outcome, result = "refused", Result(error_reply(exc))
+            # One commit for both. If it fails (the database went away), the handler below answers with an
+            # incident id like any other failure: a refusal's failed commit must not escape as an HTTP 500.
             session.commit()
-        except Refused as exc:
-            session.commit()  # keep the refusal's audit record; a refusing command writes nothing else
-            outcome, result = "refused", Result(error_reply(exc))
         except FormInvalid as exc:
             session.rollback()
             outcome, result = "usage", Result(error_reply(exc), field_errors=exc.field_errors)

@@ -17,7 +17,7 @@ from commands.context import Caller
 from commands.dates import read_due
 from commands.errors import UsageError
 from commands.replies import Button, Destination, Notice, Reply
-from models import Action, Meeting, Member, Section, Target
+from models import Action, Meeting, Member, Partnership, Section, Target
 from models.audit import record
 
 TEXT_MAX = 500  # an action's wording
@@ -82,8 +82,12 @@ def require_open(action: Action, *, doing: str) -> None:
 
 
 def next_number(caller: Caller) -> int:
-    """max+1 inside the transaction. On PostgreSQL two concurrent inserts can collide on the unique
-    (partnership, number) constraint; the loser's request fails with an incident id and saves nothing."""
+    """max+1 inside the transaction, taken under a lock on the partnership's row (FOR NO KEY UPDATE on PostgreSQL,
+    held until commit), so concurrent requests on several servers number their actions one after the other
+    instead of colliding on the unique (partnership, number) constraint. SQLite has one writer: no lock needed.
+    NO KEY: the foreign-key checks of other inserts (KEY SHARE) are not blocked, so no deadlock with them."""
+    caller.session.execute(select(Partnership.id).where(Partnership.id == caller.partnership.id)
+                           .with_for_update(key_share=True))
     top = caller.session.scalar(select(func.max(Action.number)).where(Action.partnership_id == caller.partnership.id))
     return (top or 0) + 1
 
