@@ -12,6 +12,7 @@ from fake_slack import FakeSlack
 from slack_requests import clear_proxy_env
 from slack_sdk import WebClient
 from sqlalchemy import select
+from test_outbox import _section  # one way to make a published section
 
 from bot import db
 from bot.outbox import Sender, enqueue
@@ -156,24 +157,6 @@ def test_a_file_shared_before_the_crash_is_recorded_not_shared_again(northtown_l
     assert Sender(northtown_loaded, port(fake)).drain(timeout=10)
     assert len(fake.calls_to("files.completeUploadExternal")) == 1
     fake.assert_no_rejections()
-
-
-def _section(factory) -> int:  # type: ignore[no-untyped-def]
-    from datetime import UTC, date, datetime
-
-    from models import Cohort, Meeting, Section
-
-    with db.unit_of_work(factory) as session:
-        p = session.scalar(select(Partnership))
-        cohort = session.scalar(select(Cohort).where(Cohort.key == "ocg"))
-        meeting = Meeting(partnership_id=p.id, date=date(2026, 12, 8), status="published")
-        section = Section(partnership_id=p.id, cohort_id=cohort.id, position=0, target_refs=["OCG-07"],
-                          starts_at=datetime(2026, 12, 8, 9, 30, tzinfo=UTC),
-                          ends_at=datetime(2026, 12, 8, 11, 0, tzinfo=UTC))
-        meeting.sections.append(section)
-        session.add(meeting)
-        session.flush()
-        return section.id
 
 
 def test_a_space_created_before_the_crash_is_taken_over_not_duplicated(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
