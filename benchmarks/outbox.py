@@ -32,6 +32,7 @@ def run_benchmark(workdir: Path, *, channels: int = 5, per_channel: int = 6, tim
     from sqlalchemy import select
 
     from bot import db
+    from bot.clock import system_clock
     from bot.config import sqlite_url
     from bot.outbox import Sender, enqueue
     from bot.slack.app import make_client
@@ -49,7 +50,7 @@ def run_benchmark(workdir: Path, *, channels: int = 5, per_channel: int = 6, tim
             for ch in names:
                 for n in range(per_channel):
                     reply = Reply(title=f"Bench message {n + 1} of {per_channel}", lines=(f"channel {ch}",))
-                    enqueue(session, pid, Notice(Destination.space(ch), reply, f"bench:{ch}:{n}"))
+                    enqueue(session, pid, Notice(Destination.space(ch), reply, f"bench:{ch}:{n}"), now=system_clock())
         total = channels * per_channel
         say(f"outbox: draining {channels} channels x {per_channel} messages through the Sender")
         sender = Sender(factory, SlackPort(make_client(TOKEN, fake.base_url)))

@@ -113,12 +113,12 @@ def one_iteration(factory: Any, day: date) -> tuple[dict[str, float], dict[str, 
     """Plan, serialise, build the preview and render it; returns per-part seconds and what was produced."""
     from sqlalchemy import select
 
+    from bot.clock import system_clock
     from bot.slack.blocks import render
     from commands import agenda
     from commands.agenda_plan import to_json
     from commands.context import Caller
     from models import Member, Partnership
-    from models.base import utcnow
     from models.planning import plan, plan_input
 
     times: dict[str, float] = {}
@@ -134,7 +134,7 @@ def one_iteration(factory: Any, day: date) -> tuple[dict[str, float], dict[str, 
         t3 = time.perf_counter()
         # the preview exactly as `/agenda plan` builds it, on the DayPlan already made (not planned twice)
         with mock.patch.object(agenda, "plan_day", lambda *_: day_plan):
-            result = agenda.preview(Caller(session, p, me, utcnow()), day)
+            result = agenda.preview(Caller(session, p, me, system_clock()), day)
         t4 = time.perf_counter()
         fallback, blocks = render(result.reply)
         t5 = time.perf_counter()

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot import config, db
+from bot.clock import system_clock
 from commands import partnership as partnership_cmd
 from commands import summary as summary_cmd
 from commands import targets_import
@@ -123,7 +124,7 @@ def partnership_load(file: Path) -> None:
     _require_schema()
     try:
         with db.unit_of_work(_factory()) as session:
-            changes = partnership_cmd.load(session, text, source=str(file))
+            changes = partnership_cmd.load(session, text, source=str(file), now=system_clock())
     except OnedayError as exc:
         fail(exc)
         return
@@ -196,7 +197,7 @@ def targets_import_cmd(
             with db.unit_of_work(_factory()) as session:
                 p = partnership_cmd.select_partnership(session, State.settings.partnership)
                 report = targets_import.import_targets(session, p, file, mapping=mapping, partial=partial,
-                                                       progress=lambda n: bar.advance(task, n))
+                                                       now=system_clock(), progress=lambda n: bar.advance(task, n))
     except OnedayError as exc:
         fail(exc)
         return
@@ -257,16 +258,16 @@ def jobs_run(
     """Run one job now and deliver its messages before exiting."""
     from datetime import datetime
 
+    from bot.clock import TickingClock
     from bot.scheduler import JOBS
     from bot.slack.app import make_client
     from bot.slack.port import SlackPort
-    from models.base import utcnow
 
     job = JOBS.get(name)
     if job is None:
         fail(OnedayError(f"no job '{name}'; jobs: {', '.join(JOBS)}", example="oneday jobs run reminders"))
         return
-    when = utcnow()
+    when = system_clock()
     if now:
         try:
             when = datetime.fromisoformat(now)
@@ -286,7 +287,8 @@ def jobs_run(
         return
     from bot.outbox import Sender
 
-    sender = Sender(factory, SlackPort(make_client(s.slack_bot_token, s.slack_api_url)),
+    # The sender runs on the job's clock too: rows the job queued "at" --now are due for it at once.
+    sender = Sender(factory, SlackPort(make_client(s.slack_bot_token, s.slack_api_url)), clock=TickingClock(when),
                     lease_seconds=s.outbox_lease_seconds)
     delivered = sender.drain(timeout=300)
     out.print("outbox: all queued messages delivered" if delivered else "outbox: some messages still queued")

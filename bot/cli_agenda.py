@@ -64,17 +64,18 @@ def publish_cmd(
     Publishing again sends only what changed.
     """
     from bot import cli
+    from bot.clock import system_clock
     from bot.outbox import enqueue
     from commands.agenda_publish import publish
-    from models.base import utcnow
 
     try:
         day = agenda_plan.parse_date(date_text)
         _require_database()
         with db.unit_of_work(cli._factory()) as session:
             p = partnership_cmd.select_partnership(session, cli.State.settings.partnership)
-            published = publish(session, p, day, actor="cli", now=utcnow())
-            queued = sum(enqueue(session, p.id, n) for n in published.notices)
+            now = system_clock()
+            published = publish(session, p, day, actor="cli", now=now)
+            queued = sum(enqueue(session, p.id, n, now=now) for n in published.notices)
     except OnedayError as exc:
         cli.fail(exc)
         return

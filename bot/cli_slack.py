@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from bot import db
+from bot.clock import system_clock
 from commands import workspaces
 from commands.errors import OnedayError
 from commands.partnership import select_partnership
@@ -43,10 +44,10 @@ def _link(team_id: str, partnership: str | None, *, unlink: bool) -> None:
     try:
         with db.unit_of_work(cli._factory()) as session:
             if unlink:
-                said = workspaces.unlink(session, platform="slack", workspace_id=team_id)
+                said = workspaces.unlink(session, platform="slack", workspace_id=team_id, now=system_clock())
             else:
                 p = select_partnership(session, partnership or cli.State.settings.partnership)
-                said = workspaces.link(session, p, platform="slack", workspace_id=team_id)
+                said = workspaces.link(session, p, platform="slack", workspace_id=team_id, now=system_clock())
     except OnedayError as exc:
         cli.fail(exc)
         return

@@ -17,10 +17,10 @@ from rich.console import Console
 from rich.text import Text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import system_clock
 from bot.demo_render import buttons_in, seen_panel
 from bot.demo_stack import LocalSlack
 from bot.fakeslack import Seen
-from models.base import utcnow
 
 HELP = """Type a slash command as you would in Slack, e.g.
   /actions OCG-07        /action OCG-07 @sam.patel check benefit claims by Friday
@@ -117,7 +117,7 @@ def run(factory: sessionmaker[Session], key: str, *, out: Console, partnership: 
         names: dict[str, str] | None = None, read: Callable[[str], str] = input) -> int:
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401 - line editing and history for input()
-    with LocalSlack(factory, clock=utcnow, names=names, partnership=partnership) as stack:
+    with LocalSlack(factory, clock=system_clock, names=names, partnership=partnership) as stack:
         if key not in stack.people:
             out.print(f"no active member '{key}'; members: {', '.join(stack.people)}", markup=False,
                       highlight=False)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,6 +23,7 @@ from rich.text import Text
 from sqlalchemy import func, select
 
 from bot import config, db
+from bot.clock import TickingClock, system_clock
 from bot.demo_render import buttons_in, seen_panel, when
 from bot.demo_stack import LocalSlack
 from bot.scheduler import JOBS
@@ -45,15 +45,16 @@ CAST = {
 }
 
 
-@dataclass
-class Clock:
-    now: datetime
+class Clock(TickingClock):
+    """The demo's business clock: jumped to a local time of day, ticking on from there so the outbox's
+    pacing and retries (which share it) still fall due."""
 
-    def __call__(self) -> datetime:
-        return self.now
+    @property
+    def now(self) -> datetime:
+        return self()
 
     def to(self, day: date, hh: int, mm: int = 0) -> None:
-        self.now = datetime(day.year, day.month, day.day, hh, mm, tzinfo=LONDON).astimezone(UTC)
+        self.set(datetime(day.year, day.month, day.day, hh, mm, tzinfo=LONDON).astimezone(UTC))
 
 
 class Demo:
@@ -188,17 +189,17 @@ def run(*, out: Console, person: str | None = None, quiet: bool = False, sample:
         engine = db.make_engine(url)
         factory = db.session_factory(engine)
         text = sample.read_text(encoding="utf-8")
+        clock = Clock(system_clock())
         with db.unit_of_work(factory) as session:
-            changes = partnership_cmd.load(session, text, source=sample.name)
+            changes = partnership_cmd.load(session, text, source=sample.name, now=clock.now)
         with db.unit_of_work(factory) as session:
-            again = partnership_cmd.load(session, text, source=sample.name)
+            again = partnership_cmd.load(session, text, source=sample.name, now=clock.now)
         out.print(f"A throwaway SQLite database; loaded {sample.name}: {len(changes)} changes")
         out.print(f"loaded it again: {len(again)} changes (loading is idempotent)")
         with factory() as session:
             s = summary_cmd.summarise(session, partnership_cmd.select_partnership(session, None))
         out.print(f"{s.name}: {sum(s.agencies_by_category.values())} agencies, {s.members} members, "
                   f"{len(s.cohorts)} sections, targets: {s.targets} active")
-        clock = Clock(datetime.now(UTC))
         with LocalSlack(factory, clock=clock) as stack:
             if person and person not in stack.people:
                 out.print(f"no member '{person}'; members: {', '.join(stack.people)}")

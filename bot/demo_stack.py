@@ -89,7 +89,7 @@ class LocalSlack:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         url = f"http://127.0.0.1:{self.server.server_port}/slack/events"
         self.slack = SlackClientSide(self.fake, url, self.secret)
-        self.sender = Sender(self.factory, SlackPort(client))  # delivery runs on real time, paced as in production
+        self.sender = Sender(self.factory, SlackPort(client), clock=self.clock)  # one clock for commands and delivery
         return self
 
     def stop(self) -> None:

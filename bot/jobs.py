@@ -32,7 +32,7 @@ def publish_agenda_job(factory: sessionmaker[Session], now: datetime) -> int:
                 p = session.get(Partnership, pid)
                 assert p is not None
                 result = publish_due(session, p, now)
-                queued += sum(enqueue(session, pid, n) for n in result.notices)
+                queued += sum(enqueue(session, pid, n, now=now) for n in result.notices)
                 for line in result.reply.lines:
                     log.info("%s: %s", p.key, line)
         except Exception:  # one partnership's failure must not stop the others; the next run retries

@@ -27,10 +27,11 @@ from sqlalchemy import and_, case, func, or_, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import system_clock
 from bot.port import ChatPort, DeliveryError
 from commands.replies import Attachment, Notice, Reply
 from models import ChatIdentity, Member, OutboxMessage, Section
-from models.base import UTCDateTime, utcnow
+from models.base import UTCDateTime
 
 log = logging.getLogger("oneday.outbox")
 
@@ -38,7 +39,7 @@ CHANNEL_INTERVAL = 1.0  # seconds between two posts to one channel
 MAX_ATTEMPTS = 8
 
 
-def enqueue(session: Session, partnership_id: int, notice: Notice) -> bool:
+def enqueue(session: Session, partnership_id: int, notice: Notice, *, now: datetime) -> bool:
     """Add a notice to the outbox. Returns False when one with the same key was already queued."""
     exists = session.scalar(select(OutboxMessage.id).where(
         OutboxMessage.partnership_id == partnership_id, OutboxMessage.idempotency_key == notice.key))
@@ -51,7 +52,7 @@ def enqueue(session: Session, partnership_id: int, notice: Notice) -> bool:
         payload["space"] = {"name": notice.space.name, "members": list(notice.space.members)}
     row = OutboxMessage(partnership_id=partnership_id, idempotency_key=notice.key,
                         destination_kind=notice.to.kind, destination_ref=notice.to.ref,
-                        payload=payload, status="pending", next_attempt_at=utcnow())
+                        payload=payload, status="pending", next_attempt_at=now, created_at=now)
     try:
         with session.begin_nested():
             session.add(row)
@@ -66,7 +67,7 @@ def backoff(attempt: int) -> float:
 
 class Sender:
     def __init__(self, factory: sessionmaker[Session], port: ChatPort, *, worker_id: str | None = None,
-                 clock: Callable[[], datetime] = utcnow, batch: int = 20, lease_seconds: float = 60.0) -> None:
+                 clock: Callable[[], datetime] = system_clock, batch: int = 20, lease_seconds: float = 60.0) -> None:
         self.factory, self.port, self.clock, self.batch = factory, port, clock, batch
         self.lease = timedelta(seconds=lease_seconds)
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -216,7 +217,7 @@ class Sender:
         """Did an earlier attempt reach the platform? A look-up that can never work (e.g. a missing scope)
         does not block the message: it is posted, and may then arrive twice."""
         try:
-            return self.port.already_sent(channel, row.idempotency_key, row.created_at, dedupe_id=row.id,
+            return self.port.already_sent(channel, row.idempotency_key, self.clock() - row.created_at, dedupe_id=row.id,
                                           attachment=attachment)
         except DeliveryError as exc:
             if not exc.permanent:

@@ -4,7 +4,7 @@ a Teams adapter implements the same in bot/teams/ and nothing else changes.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import timedelta
 from typing import Protocol
 
 from commands.replies import Attachment, Form, Reply
@@ -34,10 +34,13 @@ class ChatPort(Protocol):
     def upload(self, channel: str, attachment: Attachment, message: Reply) -> str:
         """Share a file in a channel with the message as its comment; return a ref for the share."""
 
-    def already_sent(self, channel: str, dedupe_key: str, since: datetime, *, dedupe_id: int | None = None,
+    def already_sent(self, channel: str, dedupe_key: str, within: timedelta, *, dedupe_id: int | None = None,
                      attachment: Attachment | None = None) -> str | None:
-        """The ref of a message posted to `channel` since `since` with this dedupe key (or, for an attachment,
-        the ref of the same file shared there), or None when it never arrived."""
+        """The ref of a message posted to `channel` in the last `within` with this dedupe key (or, for an
+        attachment, the ref of the same file shared there), or None when it never arrived.
+
+        A duration, not an instant: the sender's clock may run "as of" another day (a replayed job, a demo),
+        while the platform stamps history with its own; an age means the same on both."""
 
     def post_ephemeral(self, channel: str, user: str, message: Reply) -> None: ...
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import system_clock
 from bot.logs import log_request
 from bot.outbox import enqueue
 from commands import router
@@ -21,7 +22,6 @@ from commands.errors import FormInvalid, NotFound, OnedayError, Refused, UsageEr
 from commands.identity import resolve_member
 from commands.replies import Reply, Result
 from commands.workspaces import partnership_for
-from models.base import utcnow
 
 log = logging.getLogger("oneday.runner")
 
@@ -48,13 +48,14 @@ class Runner:
     factory: sessionmaker[Session]
     names: dict[str, str]
     partnership_key: str | None = None
-    clock: Callable[[], datetime] = utcnow
+    clock: Callable[[], datetime] = system_clock
     on_queued: Callable[[], None] | None = None
 
     def caller(self, session: Session, req: Request, email_of: Callable[[str], str | None]) -> Caller:
         p = partnership_for(session, platform=req.platform, workspace_id=req.workspace, fallback_key=self.partnership_key)
-        member = resolve_member(session, p, platform=req.platform, user_id=req.user, email_of=email_of)
-        return Caller(session=session, partnership=p, member=member, now=self.clock(), channel=req.channel)
+        now = self.clock()  # one instant for the whole request: its audit, its rows and its outbox stamps
+        member = resolve_member(session, p, platform=req.platform, user_id=req.user, email_of=email_of, now=now)
+        return Caller(session=session, partnership=p, member=member, now=now, channel=req.channel)
 
     def run(self, req: Request, email_of: Callable[[str], str | None],
             action: Callable[[Caller], Result] | None = None) -> Result:
@@ -66,7 +67,7 @@ class Runner:
             try:
                 caller = self.caller(session, req, email_of)
                 result = action(caller) if action else router.dispatch(req.intent, caller, req.text, self.names)
-                queued = sum(enqueue(session, caller.partnership.id, n) for n in result.notices)
+                queued = sum(enqueue(session, caller.partnership.id, n, now=caller.now) for n in result.notices)
             except Refused as exc:  # keep the refusal's audit record; a refusing command writes nothing else
                 outcome, result = "refused", Result(error_reply(exc))
             # One commit for both. If it fails (the database went away), the handler below answers with an

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import system_clock
 from bot.outbox import enqueue
 from commands import chasing, digest
 from commands.replies import Notice
 from models import Partnership
-from models.base import utcnow
 
 log = logging.getLogger("oneday.jobs")
 
@@ -38,7 +38,7 @@ def _per_partnership(factory: sessionmaker[Session], now: datetime, name: str,
             p = session.get(Partnership, pid)
             assert p is not None
             notices = plan(session, p, now)
-            queued += sum(enqueue(session, pid, n) for n in notices)
+            queued += sum(enqueue(session, pid, n, now=now) for n in notices)
             session.commit()
         except IntegrityError:  # another worker ran this round first: its marks won, ours roll back
             session.rollback()
@@ -86,7 +86,7 @@ JOBS: dict[str, Job] = {j.name: j for j in (
 
 
 def run_scheduled(factory: sessionmaker[Session], stop: threading.Event, *, every: float = 60.0,
-                  clock: Callable[[], datetime] = utcnow) -> None:
+                  clock: Callable[[], datetime] = system_clock) -> None:
     """Run every scheduled job once a minute until stopped (the outbox has its own thread)."""
     while not stop.is_set():
         for job in JOBS.values():

@@ -25,6 +25,14 @@ from models.relevance import (
 )
 
 
+def log_refusal(caller: Caller, *, what: str, justification: str, target_id: int | None = None,
+                target_ref: str | None = None) -> None:
+    """Write one refusal to the processing log, at the request's time, in the request's transaction."""
+    record(caller.session, at=caller.now, partnership_id=caller.partnership.id, kind="refusal", actor=caller.actor,
+           actor_member_id=caller.member.id, target_id=target_id, target_ref=target_ref, what=what,
+           justification=justification)
+
+
 def runs_the_day(member: Member) -> bool:
     return member.active and member.has_role(*PRIVILEGED_ROLES)
 
@@ -65,8 +73,7 @@ def member_may_see(caller: Caller, member: Member, target: Target) -> bool:
 
 def refuse(caller: Caller, *, what: str, ref: str | None, target: Target | None = None) -> Refused:
     """Record the refusal and build the error. The wording is the same whether or not the ref exists."""
-    record(caller.session, partnership_id=caller.partnership.id, kind="refusal", actor=caller.actor,
-           actor_member_id=caller.member.id, target_id=target.id if target else None, target_ref=ref,
+    log_refusal(caller, target_id=target.id if target else None, target_ref=ref,
            what=what, justification="need-to-know check failed")
     shown = f"'{ref}'" if ref else "that target"
     return Refused(f"You can't see {shown}: either it doesn't exist or you are not in its section. "
@@ -100,8 +107,7 @@ def visible_targets(caller: Caller) -> list[Target]:
 def refuse_action(caller: Caller, *, number: int, purpose: str, action: Action | None = None) -> Refused:
     """Like `refuse`, for an action number: the same words whether the action is unknown or out of reach."""
     target = action.target if action is not None else None
-    record(caller.session, partnership_id=caller.partnership.id, kind="refusal", actor=caller.actor,
-           actor_member_id=caller.member.id, target_id=target.id if target else None,
+    log_refusal(caller, target_id=target.id if target else None,
            target_ref=target.ref if target else None, what=f"{purpose}: action {number}",
            justification="need-to-know check failed")
     return Refused(f"You can't see action {number}: either it doesn't exist or you are not in its target's "
@@ -127,8 +133,7 @@ def may_manage(caller: Caller, action: Action) -> bool:
 def require_manager(caller: Caller, action: Action, *, purpose: str) -> None:
     if may_manage(caller, action):
         return
-    record(caller.session, partnership_id=caller.partnership.id, kind="refusal", actor=caller.actor,
-           actor_member_id=caller.member.id, target_id=action.target_id, target_ref=action.target.ref,
+    log_refusal(caller, target_id=action.target_id, target_ref=action.target.ref,
            what=f"{purpose}: action {action.number}", justification="not the owner, recorder, lead or chair")
     raise Refused(f"Only the owner of action {action.number}, whoever recorded it, the lead officer or the "
                   "coordinator/chair can do that. Ask the owner or your coordinator.")
@@ -138,8 +143,7 @@ def require_owner_entitled(caller: Caller, owner: Member, target: Target, *, pur
     """An owner must be entitled to the target: nobody is handed an action on a target they may not know of."""
     if member_may_see(caller, owner, target):
         return
-    record(caller.session, partnership_id=caller.partnership.id, kind="refusal", actor=caller.actor,
-           actor_member_id=caller.member.id, target_id=target.id, target_ref=target.ref,
+    log_refusal(caller, target_id=target.id, target_ref=target.ref,
            what=f"{purpose}: owner {owner.key} on {target.ref}", justification="owner not entitled to the target")
     raise Refused(f"{owner.name} can't own an action on {target.ref}: they are not in its section. Choose "
                   "someone who is, or ask your coordinator.")
@@ -159,8 +163,7 @@ def require_coordinator(caller: Caller, *, what: str) -> None:
     """Only an active coordinator plans and publishes the day; a refusal is audited (no target involved)."""
     if is_coordinator(caller.member):
         return
-    record(caller.session, partnership_id=caller.partnership.id, kind="refusal", actor=caller.actor,
-           actor_member_id=caller.member.id, what=what, justification="coordinator role required")
+    log_refusal(caller, what=what, justification="coordinator role required")
     raise Refused("Only a coordinator can do that. Ask your coordinator if you need the agenda planned or "
                   "published.")
 
@@ -181,8 +184,7 @@ def require_section(caller: Caller, section_id: int | None, *, purpose: str) -> 
     """
     section = caller.session.get(Section, section_id) if section_id is not None else None
     if section is None or not may_see_section(caller, section):
-        record(caller.session, partnership_id=caller.partnership.id, kind="refusal", actor=caller.actor,
-               actor_member_id=caller.member.id, what=f"{purpose}: section {section_id}",
+        log_refusal(caller, what=f"{purpose}: section {section_id}",
                justification="need-to-know check failed")
         raise Refused("You can't see that section's pack: either it doesn't exist or you are not in that "
                       "section. If you think you should be, ask your coordinator.")

@@ -93,7 +93,7 @@ def next_number(caller: Caller) -> int:
 
 
 def audit(caller: Caller, action: Action, *, kind: str, what: str, justification: str) -> None:
-    record(caller.session, partnership_id=caller.partnership.id, kind=kind, actor=caller.actor,
+    record(caller.session, at=caller.now, partnership_id=caller.partnership.id, kind=kind, actor=caller.actor,
            actor_member_id=caller.member.id, target_id=action.target_id, target_ref=action.target.ref,
            what=what, justification=justification)
 

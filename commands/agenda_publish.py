@@ -104,7 +104,7 @@ class _Publisher:
     def meeting(self) -> tuple[Meeting, bool]:
         meeting = self.s.scalar(select(Meeting).where(Meeting.partnership_id == self.p.id, Meeting.date == self.day))
         if meeting is None:
-            meeting = Meeting(partnership_id=self.p.id, date=self.day, status="planned")
+            meeting = Meeting(partnership_id=self.p.id, date=self.day, status="planned", created_at=self.now)
             self.s.add(meeting)
         was_published = meeting.status == "published"
         meeting.status = "published"
@@ -289,7 +289,7 @@ def publish(session: Session, partnership: Partnership, day: date, *, actor: str
     pub.notes.extend(day_plan.notes)
     session.flush()
     members = len(day_plan.itineraries)
-    record(session, partnership_id=partnership.id, kind="alteration", actor=actor, actor_member_id=actor_member_id,
+    record(session, at=now, partnership_id=partnership.id, kind="alteration", actor=actor, actor_member_id=actor_member_id,
            what=f"agenda {day.isoformat()} published: {len(day_plan.sections)} sections, {members} members invited, "
                 f"{len(pub.notices)} messages queued",
            justification=f"{day.isoformat()} meeting agenda publication")

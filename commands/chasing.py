@@ -101,14 +101,14 @@ def run_round(session: Session, p: Partnership, now: datetime) -> RoundReport:
             if (a.id, f"ooo:{owner.out_of_office_until}", a.due) not in marks:
                 away[owner.id].append(a)
                 session.add(ReminderMark(partnership_id=p.id, action_id=a.id, due=a.due,
-                                         round=f"ooo:{owner.out_of_office_until}"))
+                                         round=f"ooo:{owner.out_of_office_until}", at=now))
             continue
         if (a.id, r.key, a.due) not in marks:
             per_owner[owner.key].append((a, r.key))
-            session.add(ReminderMark(partnership_id=p.id, action_id=a.id, round=r.key, due=a.due))
+            session.add(ReminderMark(partnership_id=p.id, action_id=a.id, round=r.key, due=a.due, at=now))
         if should_escalate(r, policy) and (a.id, "escalation", a.due) not in marks:
             escalations.append(a)
-            session.add(ReminderMark(partnership_id=p.id, action_id=a.id, round="escalation", due=a.due))
+            session.add(ReminderMark(partnership_id=p.id, action_id=a.id, round="escalation", due=a.due, at=now))
 
     for owner_key, items in per_owner.items():
         key = f"remind:{owner_key}:{today}:{_digest([f'{a.number}:{k}:{a.due}' for a, k in items])}"

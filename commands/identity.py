@@ -7,6 +7,7 @@ platform is asked at most once per person.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ def not_a_member(session: Session, p: Partnership) -> Refused:
 
 
 def resolve_member(session: Session, p: Partnership, *, platform: str, user_id: str,
-                   email_of: Callable[[str], str | None]) -> Member:
+                   email_of: Callable[[str], str | None], now: datetime) -> Member:
     """The active member behind `user_id`, or Refused. `email_of` asks the platform (may be slow)."""
     member = session.scalar(
         select(Member).join(ChatIdentity, ChatIdentity.member_id == Member.id)
@@ -43,7 +44,7 @@ def resolve_member(session: Session, p: Partnership, *, platform: str, user_id: 
     if member is None or member.identity(platform) is not None:
         raise not_a_member(session, p)
     member.identities.append(ChatIdentity(partnership_id=p.id, platform=platform, user_id=user_id))
-    record(session, partnership_id=p.id, kind="alteration", actor="system", actor_member_id=member.id,
+    record(session, at=now, partnership_id=p.id, kind="alteration", actor="system", actor_member_id=member.id,
            what=f"{platform} identity linked to member {member.key} by email",
            justification="identity resolution on first use")
     session.flush()

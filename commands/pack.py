@@ -124,8 +124,9 @@ def _pack(caller: Caller, section: Section) -> Result:
         lines.append("No targets to show in this section.")
     justification = f"{day.isoformat()} {cohort.key} section pack"
     for t in targets:
-        record(s, partnership_id=pid, kind="consultation", actor=caller.actor, actor_member_id=caller.member.id,
-               target_id=t.id, target_ref=t.ref, recipients=[caller.member.key], justification=justification,
+        record(s, at=caller.now, partnership_id=pid, kind="consultation", actor=caller.actor,
+               actor_member_id=caller.member.id, target_id=t.id, target_ref=t.ref, recipients=[caller.member.key],
+               justification=justification,
                what="section pack shown: details, lead officer, open actions, outcomes since the last meeting")
     modal = Reply(title="Section pack", lines=tuple(lines),
                   footer=f"{cohort.handling}. Shown to you alone and recorded in the processing log; "

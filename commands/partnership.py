@@ -7,6 +7,7 @@ actions and the audit log still point at them; targets dropped from the file are
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -91,8 +92,8 @@ def _sync(obj: Any, wanted: dict[str, Any], label: str, changes: list[str]) -> b
 
 
 class _Loader:
-    def __init__(self, session: Session, spec: dict[str, Any], actor: str) -> None:
-        self.session, self.spec, self.actor = session, spec, actor
+    def __init__(self, session: Session, spec: dict[str, Any], actor: str, now: datetime) -> None:
+        self.session, self.spec, self.actor, self.now = session, spec, actor, now
         self.changes: list[str] = []
 
     def run(self) -> list[str]:
@@ -113,7 +114,7 @@ class _Loader:
         p = self.session.scalar(select(Partnership).where(Partnership.key == head["key"]))
         if p is None:
             p = Partnership(key=head["key"], name=head["name"], timezone=head["timezone"],
-                            isp_version=head["isp_version"], meeting={}, reminders={})
+                            isp_version=head["isp_version"], meeting={}, reminders={}, created_at=self.now)
             self.session.add(p)
             self.changes.append(f"partnership {head['key']}: created")
         wanted = {"name": head["name"], "timezone": head["timezone"], "isp_version": head["isp_version"],
@@ -173,19 +174,19 @@ class _Loader:
         for s in self.spec["targets"]:
             seen.add(s["ref"])
             upsert_target(self.session, self.p, s, self.cohorts, self.members, existing, self.actor,
-                          self.changes, justification="partnership file load")
+                          self.changes, justification="partnership file load", now=self.now)
         for ref, t in existing.items():
             if ref not in seen and t.status != "closed":
                 t.status = "closed"
                 self.changes.append(f"target {ref}: closed (no longer in the file)")
-                record(self.session, partnership_id=self.p.id, kind="alteration", actor=self.actor,
+                record(self.session, at=self.now, partnership_id=self.p.id, kind="alteration", actor=self.actor,
                        what="status -> closed (removed from partnership file)", target_id=t.id, target_ref=ref,
                        justification="partnership file load")
 
 
 def upsert_target(session: Session, p: Partnership, s: dict[str, Any], cohorts: dict[str, Cohort],
                   members: dict[str, Member], existing: dict[str, Target], actor: str,
-                  changes: list[str], *, justification: str) -> None:
+                  changes: list[str], *, justification: str, now: datetime) -> None:
     """Create or update one target from a checked spec and record it in the processing log."""
     wanted = {"kind": s["kind"], "cohort_id": cohorts[s["cohort"]].id, "lead_id": members[s["lead"]].id,
               "flags": s["flags"], "priority": s["priority"], "status": s["status"], "review": s["review"]}
@@ -213,18 +214,18 @@ def upsert_target(session: Session, p: Partnership, s: dict[str, Any], cohorts: 
             changes.append(f"target {s['ref']}: details changed")
     if len(changes) > before:
         fields = sorted({c.split(": ", 1)[1].split(" ", 1)[0] for c in changes[before:]})
-        record(session, partnership_id=p.id, kind=kind, actor=actor, target_id=t.id, target_ref=t.ref,
+        record(session, at=now, partnership_id=p.id, kind=kind, actor=actor, target_id=t.id, target_ref=t.ref,
                what=f"target {kind}: {', '.join(fields)}", justification=justification)
 
 
-def load(session: Session, text: str, *, source: str, actor: str = "cli") -> list[str]:
+def load(session: Session, text: str, *, source: str, now: datetime, actor: str = "cli") -> list[str]:
     """Validate then apply a partnership file in the caller's transaction. Returns the changes made."""
     spec = parse_file(text, source=source)
-    changes = _Loader(session, spec, actor).run()
+    changes = _Loader(session, spec, actor, now).run()
     if changes:
         p = session.scalar(select(Partnership).where(Partnership.key == spec["partnership"]["key"]))
         assert p is not None
-        record(session, partnership_id=p.id, kind="alteration", actor=actor,
+        record(session, at=now, partnership_id=p.id, kind="alteration", actor=actor,
                what=f"partnership file {source} loaded: {len(changes)} changes",
                justification="partnership file load")
     return changes

@@ -12,6 +12,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -206,7 +207,7 @@ def _cell_to_field(name: str, value: Any) -> Any:
 
 
 def import_targets(session: Session, p: Partnership, path: Path, *, mapping: dict[str, str] | None = None,
-                   partial: bool = False, actor: str = "cli",
+                   now: datetime, partial: bool = False, actor: str = "cli",
                    progress: Callable[[int], None] | None = None) -> ImportReport:
     """Check every row, then write all of them (or, with partial=True, the good ones)."""
     headers, rows = read_rows(path)
@@ -258,7 +259,7 @@ def import_targets(session: Session, p: Partnership, path: Path, *, mapping: dic
     existing = {t.ref: t for t in session.scalars(select(Target).where(Target.partnership_id == p.id))}
     for spec in good:
         upsert_target(session, p, spec, cohorts, members, existing, actor, report.changes,
-                      justification=f"targets import from {path.name}")
+                      justification=f"targets import from {path.name}", now=now)
     session.flush()
     return report
 

@@ -8,6 +8,8 @@ installed the app is not thereby let into somebody's partnership.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,7 +38,7 @@ def workspace_of(session: Session, p: Partnership, *, platform: str) -> str | No
                           .order_by(Workspace.id).limit(1))
 
 
-def link(session: Session, p: Partnership, *, platform: str, workspace_id: str) -> str:
+def link(session: Session, p: Partnership, *, platform: str, workspace_id: str, now: datetime) -> str:
     """Link a workspace to a partnership (idempotent); returns what changed, for the operator."""
     workspace_id = workspace_id.strip()
     if not workspace_id or len(workspace_id) > 64 or not workspace_id.isalnum():
@@ -50,21 +52,21 @@ def link(session: Session, p: Partnership, *, platform: str, workspace_id: str) 
         raise UsageError(f"{platform} workspace {workspace_id} is linked to {previous.key if previous else '?'}; "
                          "unlink it first (one workspace, one partnership)",
                          example=f"oneday slack unlink-workspace {workspace_id}")
-    session.add(Workspace(partnership_id=p.id, platform=platform, workspace_id=workspace_id))
-    record(session, partnership_id=p.id, kind="alteration", actor="operator",
+    session.add(Workspace(partnership_id=p.id, platform=platform, workspace_id=workspace_id, created_at=now))
+    record(session, at=now, partnership_id=p.id, kind="alteration", actor="operator",
            what=f"{platform} workspace {workspace_id} linked to partnership {p.key}",
            justification="workspace set-up by the operator")
     return f"{platform} workspace {workspace_id} linked to {p.key}"
 
 
-def unlink(session: Session, *, platform: str, workspace_id: str) -> str:
+def unlink(session: Session, *, platform: str, workspace_id: str, now: datetime) -> str:
     found = session.scalar(select(Workspace).where(Workspace.platform == platform,
                                                    Workspace.workspace_id == workspace_id.strip()))
     if found is None:
         return f"{platform} workspace {workspace_id} is not linked"
     p = session.get(Partnership, found.partnership_id)
     session.delete(found)
-    record(session, partnership_id=found.partnership_id, kind="alteration", actor="operator",
+    record(session, at=now, partnership_id=found.partnership_id, kind="alteration", actor="operator",
            what=f"{platform} workspace {workspace_id} unlinked from partnership {p.key if p else '?'}",
            justification="workspace set-up by the operator")
     return f"{platform} workspace {workspace_id} unlinked from {p.key if p else '?'}"

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, TenantMixin, UTCDateTime, utcnow
+from models.base import Base, TenantMixin, UTCDateTime
 from models.partnership import Member
 from models.target import Target
 
@@ -55,8 +55,8 @@ class Action(TenantMixin, Base):
     text: Mapped[str] = mapped_column(Text)
     due: Mapped[date | None] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     target: Mapped[Target] = relationship()
     owner: Mapped[Member] = relationship(foreign_keys=[owner_id])
@@ -72,6 +72,6 @@ class Outcome(TenantMixin, Base):
     text: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(48))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     action: Mapped[Action] = relationship(back_populates="outcome")

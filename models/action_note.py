@@ -12,7 +12,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.action import Action
-from models.base import Base, TenantMixin, UTCDateTime, utcnow
+from models.base import Base, TenantMixin, UTCDateTime
 from models.partnership import Member
 
 NOTE_KINDS = ("note", "reassign", "due", "cancel")
@@ -26,7 +26,7 @@ class ActionNote(TenantMixin, Base):
     kind: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     action: Mapped[Action] = relationship()
     author: Mapped[Member | None] = relationship()

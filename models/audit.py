@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, TenantMixin, UTCDateTime, utcnow
+from models.base import Base, TenantMixin, UTCDateTime
 
 KINDS = ("collection", "alteration", "consultation", "disclosure", "combination", "erasure", "refusal")
 
@@ -21,7 +21,7 @@ class AuditEvent(TenantMixin, Base):
     __tablename__ = "audit_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     kind: Mapped[str] = mapped_column(String(16), index=True)
     actor: Mapped[str] = mapped_column(String(128))  # "member:jo", "cli", "worker"
     actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
@@ -35,6 +35,7 @@ class AuditEvent(TenantMixin, Base):
 def record(
     session: Session,
     *,
+    at: datetime,
     partnership_id: int,
     kind: str,
     actor: str,
@@ -44,9 +45,11 @@ def record(
     target_id: int | None = None,
     target_ref: str | None = None,
     recipients: list[str] | None = None,
-    at: datetime | None = None,
 ) -> AuditEvent:
-    """Add one audit event to the session (the caller's transaction commits it with the change)."""
+    """Add one audit event to the session (the caller's transaction commits it with the change).
+
+    `at` is the request's or job's clock, never the wall clock read here: a replayed job or a test running
+    'as of' a day must log that day."""
     if kind not in KINDS:
         raise ValueError(f"unknown audit kind {kind!r}; expected one of {', '.join(KINDS)}")
     if not justification.strip():
@@ -61,7 +64,7 @@ def record(
         what=what,
         recipients=list(recipients or []),
         justification=justification,
-        at=at or utcnow(),
+        at=at,
     )
     session.add(event)
     return event

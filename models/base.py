@@ -49,11 +49,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def utcnow() -> datetime:
-    """The one way to ask for 'now' in storage terms."""
-    return datetime.now(UTC)
-
-
 class TenantMixin:
     """Every row belongs to exactly one partnership; queries always filter on it."""
 

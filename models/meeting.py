@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, TenantMixin, UTCDateTime, utcnow
+from models.base import Base, TenantMixin, UTCDateTime
 from models.partnership import Agency, Cohort, Member
 
 
@@ -19,7 +19,7 @@ class Meeting(TenantMixin, Base):
     date: Mapped[date]
     status: Mapped[str] = mapped_column(String(16), default="planned")  # planned | published
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     sections: Mapped[list[Section]] = relationship(
         back_populates="meeting", cascade="all, delete-orphan", order_by="Section.position"

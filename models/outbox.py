@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantMixin, UTCDateTime, utcnow
+from models.base import Base, TenantMixin, UTCDateTime
 
 STATUSES = ("pending", "sending", "sent", "failed")
 
@@ -33,7 +33,7 @@ class OutboxMessage(TenantMixin, Base):
     payload: Mapped[dict] = mapped_column()
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     sent_ref: Mapped[str | None] = mapped_column(String(64))  # e.g. Slack message ts
@@ -42,5 +42,5 @@ class OutboxMessage(TenantMixin, Base):
     # asks the platform whether the message arrived before posting it again.
     check_before_send: Mapped[bool] = mapped_column(default=False, server_default=false())
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, TenantMixin, UTCDateTime, utcnow
+from models.base import Base, TenantMixin, UTCDateTime
 
 CATEGORIES = ("statutory", "local-authority", "non-statutory", "national-regional")
 ROLES = ("coordinator", "chair", "lead", "partner", "analyst")
@@ -28,7 +28,7 @@ class Partnership(Base):
     # Meeting and reminder settings, as the partnership file states them (validated on load).
     meeting: Mapped[dict] = mapped_column(default=dict)
     reminders: Mapped[dict] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     agencies: Mapped[list[Agency]] = relationship(back_populates="partnership", order_by="Agency.key")
     members: Mapped[list[Member]] = relationship(back_populates="partnership", order_by="Member.key")

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantMixin, UTCDateTime, utcnow
+from models.base import Base, TenantMixin, UTCDateTime
 
 
 class ReminderMark(TenantMixin, Base):
@@ -20,4 +20,4 @@ class ReminderMark(TenantMixin, Base):
     action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), index=True)
     round: Mapped[str] = mapped_column(String(32))  # "before", "due", "overdue-2", "escalation", "ooo"
     due: Mapped[date]  # the due date the round was computed for: a new due date starts a new schedule
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

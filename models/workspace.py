@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantMixin, UTCDateTime, utcnow
+from models.base import Base, TenantMixin, UTCDateTime
 
 
 class Workspace(TenantMixin, Base):
@@ -24,4 +24,4 @@ class Workspace(TenantMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
     workspace_id: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

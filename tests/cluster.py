@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from fake_slack import FakeSlack
+from moments import FILE_LOADED
 from slack_requests import APP_ID, TEAM_DOMAIN, TEAM_ID, new_trigger_id, sign
 from sqlalchemy import select
 
@@ -64,7 +65,7 @@ def load_northtown(url: str, now: datetime) -> World:
     engine = db.make_engine(url)
     try:
         with db.unit_of_work(db.session_factory(engine)) as session:
-            partnership.load(session, NORTHTOWN.read_text(encoding="utf-8"), source="northtown.yaml")
+            partnership.load(session, NORTHTOWN.read_text(encoding="utf-8"), source="northtown.yaml", now=FILE_LOADED)
         return entitlements(url, now)
     finally:
         engine.dispose()

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from moments import FILE_LOADED
 from pgserver import ThrowawayPostgres
 
 # ----------------------------------------------------------------------------------------
@@ -83,7 +84,7 @@ def northtown_loaded(factory, northtown_text: str):  # type: ignore[no-untyped-d
     from commands import partnership
 
     with db.unit_of_work(factory) as session:
-        changes = partnership.load(session, northtown_text, source="northtown.yaml")
+        changes = partnership.load(session, northtown_text, source="northtown.yaml", now=FILE_LOADED)
     assert changes, "loading the sample into an empty database must change something"
     return factory
 

@@ -10,20 +10,19 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from fake_slack import FakeSlack
 from slack_requests import block_actions_payload, send_action, send_command, view_submission_payload
 from slack_sdk import WebClient
 
+from bot.clock import TickingClock
 from bot.config import DEFAULT_COMMANDS
 from bot.http import make_server
 from bot.outbox import Sender
 from bot.runner import Runner
 from bot.slack.app import build_app
 from bot.slack.port import SlackPort
-from models.base import utcnow
 
 SECRET = "harness-secret"
 
@@ -43,19 +42,16 @@ class Answer:
 class SlackEnv:
     fake: FakeSlack
     factory: Any
-    clock_now: datetime | None = None
+    clock: TickingClock = field(default_factory=TickingClock)  # commands and the sender share it
     url: str = ""
     server: Any = None
     sender: Sender | None = None
     _thread: threading.Thread | None = field(default=None, repr=False)
 
-    def now(self) -> datetime:
-        return self.clock_now or utcnow()
-
     def start(self) -> SlackEnv:
         client = WebClient(token="xoxb-test", base_url=self.fake.base_url, retry_handlers=[])
-        self.sender = Sender(self.factory, SlackPort(client))  # delivery runs on real time
-        runner = Runner(factory=self.factory, names=dict(DEFAULT_COMMANDS), clock=self.now)
+        self.sender = Sender(self.factory, SlackPort(client), clock=self.clock)
+        runner = Runner(factory=self.factory, names=dict(DEFAULT_COMMANDS), clock=self.clock)
         app = build_app(runner=runner, client=client, signing_secret=SECRET)
         self.server = make_server(app, "127.0.0.1", 0)
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)

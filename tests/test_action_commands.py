@@ -350,7 +350,7 @@ def test_section_confirmation_goes_to_a_published_section_space(seeded) -> None:
     with seeded() as session, session.begin():
         p = session.scalar(select(Partnership))
         ocg = session.scalar(select(Cohort).where(Cohort.key == "ocg"))
-        meeting = Meeting(partnership_id=p.id, date=date(2026, 12, 8), status="published", published_at=NOW)
+        meeting = Meeting(partnership_id=p.id, date=date(2026, 12, 8), status="published", published_at=NOW, created_at=NOW)
         meeting.sections.append(Section(partnership_id=p.id, cohort_id=ocg.id, position=0, starts_at=NOW,
                                         ends_at=NOW + timedelta(hours=1), target_refs=["OCG-07"], space_ref="C0OCG"))
         session.add(meeting)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import typer
 import yaml
+from moments import FILE_LOADED
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -99,10 +100,11 @@ def test_history_and_overdue_actions_order_targets(northtown_loaded: Any) -> Non
         ppo = session.scalar(select(Cohort).where(Cohort.key == "ppo"))
         assert ppo is not None
         session.add(Action(partnership_id=p.id, number=1, target_id=ref_ids["N-0436"], owner_id=members["tara.bell"],
-                           text="check claim", due=date(2026, 11, 30), status="open"))
+                           text="check claim", due=date(2026, 11, 30), status="open", created_at=FILE_LOADED,
+                           updated_at=FILE_LOADED))
         for when, refs in ((date(2026, 11, 5), ["N-0432"]), (date(2026, 12, 10), ["N-0433"])):
             at = datetime(when.year, when.month, when.day, 14, tzinfo=UTC)
-            session.add(Meeting(partnership_id=p.id, date=when, sections=[
+            session.add(Meeting(partnership_id=p.id, date=when, created_at=FILE_LOADED, sections=[
                 Section(partnership_id=p.id, cohort_id=ppo.id, position=1, starts_at=at, ends_at=at,
                         target_refs=refs)]))
     ppo_section = _plan(northtown_loaded)["sections"][-1]
@@ -202,21 +204,21 @@ def test_preview_of_a_large_partnership_fits_one_slack_message(factory, northtow
     import yaml
 
     from bot import db
+    from bot.clock import system_clock
     from bot.slack.blocks import render
     from commands import agenda, partnership
     from commands.context import Caller
     from models import Member, Partnership
-    from models.base import utcnow
 
     data = yaml.safe_load(northtown_text)
     base = data["targets"]
     data["targets"] = [{**t, "ref": f"{t['ref']}-{i}"} for i in range(20) for t in base]  # 1,200 targets
     with db.unit_of_work(factory) as session:
-        partnership.load(session, yaml.safe_dump(data), source="big.yaml")
+        partnership.load(session, yaml.safe_dump(data), source="big.yaml", now=FILE_LOADED)
     with db.unit_of_work(factory) as session:
         p = session.scalar(select(Partnership))
         jo = session.scalar(select(Member).where(Member.key == "jo.bloggs"))
-        reply = agenda.preview(Caller(session, p, jo, utcnow()), date(2026, 12, 8)).reply
+        reply = agenda.preview(Caller(session, p, jo, system_clock()), date(2026, 12, 8)).reply
     _, blocks = render(reply)
     assert len(blocks) < 50
     assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)

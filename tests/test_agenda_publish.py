@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 from bot import db
 from models import Agency, AuditEvent, Invitation, Member, OutboxMessage, Partnership, Section, Target
-from models.base import utcnow
 from models.planning import plan_day
 
 DAY = "2026-12-08"
@@ -27,9 +26,7 @@ NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 def env(slack_env):  # type: ignore[no-untyped-def]
     """Commands run at NOW (a week before the meeting); the sender's clock ticks on from NOW, so its
     per-channel pacing still lets rows fall due."""
-    slack_env.clock_now = NOW
-    started = utcnow()
-    slack_env.sender.clock = lambda: NOW + (utcnow() - started)
+    slack_env.clock.set(NOW)
     return slack_env
 
 

@@ -151,8 +151,9 @@ def _publish(factory, day: date = date(2026, 12, 8)):  # type: ignore[no-untyped
 
     with db.unit_of_work(factory) as session:
         p = session.scalar(select(Partnership))
-        published = publish(session, p, day, actor="cli", now=datetime(2026, 12, 1, tzinfo=UTC))
-        return [n for n in published.notices if enqueue(session, p.id, n)], published.notes
+        now = datetime(2026, 12, 1, tzinfo=UTC)
+        published = publish(session, p, day, actor="cli", now=now)
+        return [n for n in published.notices if enqueue(session, p.id, n, now=now)], published.notes
 
 
 def test_a_plan_that_changes_back_is_sent_again(northtown_loaded) -> None:  # type: ignore[no-untyped-def]

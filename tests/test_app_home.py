@@ -5,6 +5,7 @@ at the wire (the fake Slack's recorded views.publish calls).
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,7 +16,6 @@ from sqlalchemy import select
 
 from bot.slack.home import SeenEvents
 from models import Member, Partnership, Section, Target
-from models.base import utcnow
 from models.planning import plan_day
 
 DAY = "2026-12-08"
@@ -24,15 +24,13 @@ NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # a week before the meeting
 
 @pytest.fixture
 def env(slack_env):  # type: ignore[no-untyped-def]
-    slack_env.clock_now = NOW
-    started = utcnow()
-    slack_env.sender.clock = lambda: NOW + (utcnow() - started)
+    slack_env.clock.set(NOW)
     return slack_env
 
 
 def open_home(env, user: str, *, event_id: str | None = None, tab: str = "home") -> int:  # type: ignore[no-untyped-def]
     event = {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": tab,
-             "event_ts": f"{utcnow().timestamp():.6f}"}
+             "event_ts": f"{time.time():.6f}"}
     status, _, _ = send_event(env.url, SECRET, event, event_id=event_id)
     return status
 
@@ -122,7 +120,7 @@ def test_coordinator_sees_partnership_health_in_counts_and_keys(env) -> None:  #
     record_action(env, "U0TOM", "OCG-07 <@U0SAM|sam.patel> check the benefits claim by 2026-12-20")
     with env.factory() as session:  # make it overdue: the clock moves past its due date
         no_chat = sorted(m.key for m in session.scalars(select(Member)) if not m.identities and m.active)
-    env.clock_now = datetime(2026, 12, 22, 10, 0, tzinfo=UTC)
+    env.clock.set(datetime(2026, 12, 22, 10, 0, tzinfo=UTC))
     assert open_home(env, "U0JO") == 200
     text = json.dumps(home_of(env, "U0JO"))
     assert "Partnership health" in text

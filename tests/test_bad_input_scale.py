@@ -30,6 +30,7 @@ from typing import Any
 import openpyxl
 import pytest
 import yaml
+from moments import FILE_LOADED
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -75,7 +76,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     engine = db.make_engine(url)
     try:
         with db.unit_of_work(db.session_factory(engine)) as session:
-            partnership.load(session, NORTHTOWN.read_text(encoding="utf-8"), source="northtown.yaml")
+            partnership.load(session, NORTHTOWN.read_text(encoding="utf-8"), source="northtown.yaml", now=FILE_LOADED)
     finally:
         engine.dispose()
     return path
@@ -148,7 +149,7 @@ def write_xlsx(path: Path, rows: list[list[Any]], headers: list[str] = HEADERS) 
 def run_import(factory: sessionmaker[Session], path: Path, **kwargs: Any) -> targets_import.ImportReport:
     with db.unit_of_work(factory) as session:
         p = partnership.select_partnership(session, None)
-        return targets_import.import_targets(session, p, path, **kwargs)
+        return targets_import.import_targets(session, p, path, **{"now": FILE_LOADED, **kwargs})
 
 
 def import_errors(factory: sessionmaker[Session], path: Path) -> list[str]:
@@ -275,7 +276,7 @@ def test_a_few_aliases_are_fine(factory: sessionmaker[Session]) -> None:
         "  - {ref: OCG-02, kind: group, cohort: ocg, lead: pat, flags: *both}\n"
         "meeting: &m {day_start: \"10:00\"}\n")
     with db.unit_of_work(factory) as session:
-        assert "target OCG-02: created" in partnership.load(session, text, source="aliases.yaml")
+        assert "target OCG-02: created" in partnership.load(session, text, source="aliases.yaml", now=FILE_LOADED)
     with factory() as session:
         target = session.scalar(select(Target).where(Target.ref == "OCG-02"))
         assert target is not None and target.flags == ["police", "dwp"]
@@ -412,7 +413,7 @@ def test_apostrophe_text_loads_as_written_and_round_trips(factory: sessionmaker[
     text = BASE.replace("[benefit claims]", "[\"'-2 officers\", benefit claims]").replace(
         "A network", "\"'=1+1 is what they wrote\"")
     with db.unit_of_work(factory) as session:
-        partnership.load(session, text, source="apostrophe.yaml")
+        partnership.load(session, text, source="apostrophe.yaml", now=FILE_LOADED)
     with factory() as session:
         dwp = session.scalar(select(Agency).where(Agency.key == "dwp"))
         assert dwp is not None and dwp.information == ["'-2 officers", "benefit claims"]
@@ -423,7 +424,7 @@ def test_apostrophe_text_loads_as_written_and_round_trips(factory: sessionmaker[
     doc = yaml.safe_load(exported)
     assert doc["agencies"][1]["information"] == ["'-2 officers", "benefit claims"]
     with db.unit_of_work(factory) as session:
-        assert partnership.load(session, exported, source="exported.yaml") == []
+        assert partnership.load(session, exported, source="exported.yaml", now=FILE_LOADED) == []
 
 
 def test_export_neutralises_formula_text_already_stored(db_path: Path, loaded: sessionmaker[Session],
@@ -470,14 +471,14 @@ def test_export_neutralises_formula_text_already_stored(db_path: Path, loaded: s
 
     # Loading the export stores the apostrophe form (the documented one-off change), then all is stable.
     with db.unit_of_work(loaded) as session:
-        changes = partnership.load(session, exported, source="export.yaml")
+        changes = partnership.load(session, exported, source="export.yaml", now=FILE_LOADED)
     assert len(changes) == 7, changes
     assert "target OCG-07: details changed" in changes
     with db.unit_of_work(loaded) as session:
         again = partnership.export(session, partnership.select_partnership(session, None))
     assert again == exported
     with db.unit_of_work(loaded) as session:
-        assert partnership.load(session, again, source="again.yaml") == []
+        assert partnership.load(session, again, source="again.yaml", now=FILE_LOADED) == []
 
 
 # ---------------------------------------------------------------------------------------- spreadsheets

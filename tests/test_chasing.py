@@ -30,7 +30,7 @@ def add_action(factory, *, ref: str, owner: str, text: str, due: date, number: i
 
 
 def run_at(env, local: datetime) -> None:  # type: ignore[no-untyped-def]
-    env.clock_now = local.astimezone(UTC)
+    env.clock.set(local.astimezone(UTC))
     reminders(env.factory, local)
     env.drain()
 
@@ -157,7 +157,7 @@ def test_weekly_digest_goes_to_the_chair_once_a_week(slack_env) -> None:  # type
     env = slack_env
     add_action(env.factory, ref="OCG-07", owner="sam.patel", text="a", due=date(2026, 12, 1), number=1)
     for when in (datetime(2026, 12, 7, 9, 5, tzinfo=LONDON), datetime(2026, 12, 8, 9, 5, tzinfo=LONDON)):
-        env.clock_now = when.astimezone(UTC)
+        env.clock.set(when.astimezone(UTC))
         weekly_digest(env.factory, when)
         env.drain()
     [digest] = dm_texts(env, "U0ROSE")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from moments import FILE_LOADED
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +20,7 @@ LONDON = ZoneInfo("Europe/London")
 
 
 def new_partnership(session: Session, key: str = "p", **kwargs: object) -> Partnership:
+    kwargs.setdefault("created_at", FILE_LOADED)
     p = Partnership(key=key, name=key.upper(), isp_version="1", meeting={}, reminders={}, **kwargs)
     session.add(p)
     session.flush()
@@ -85,21 +87,21 @@ def test_record_rejects_unknown_kind_and_empty_justification(factory: sessionmak
     with db.unit_of_work(factory) as session:
         p = new_partnership(session)
         with pytest.raises(ValueError, match="unknown audit kind 'viewing'"):
-            record(session, partnership_id=p.id, kind="viewing", actor="cli", what="x", justification="why")
+            record(session, at=FILE_LOADED, partnership_id=p.id, kind="viewing", actor="cli", what="x", justification="why")
         for blank in ("", "   ", "\n\t"):
             with pytest.raises(ValueError, match="needs a justification"):
-                record(session, partnership_id=p.id, kind="consultation", actor="cli", what="x",
+                record(session, at=FILE_LOADED, partnership_id=p.id, kind="consultation", actor="cli", what="x",
                        justification=blank)
         assert [o for o in session.new if isinstance(o, AuditEvent)] == []
 
-        event = record(session, partnership_id=p.id, kind="consultation", actor="member:jo", what="viewed OCG-07",
-                       justification="meeting prep", recipients=["member:jo"])
+        event = record(session, at=FILE_LOADED, partnership_id=p.id, kind="consultation", actor="member:jo",
+                       what="viewed OCG-07", justification="meeting prep", recipients=["member:jo"])
         assert event in session.new  # added, not committed
     with factory() as session:
         [stored] = session.scalars(select(AuditEvent)).all()
         assert (stored.kind, stored.actor, stored.what, stored.recipients, stored.justification) == (
             "consultation", "member:jo", "viewed OCG-07", ["member:jo"], "meeting prep")
-        assert stored.at.tzinfo is not None
+        assert stored.at == FILE_LOADED  # the caller's clock, never the wall clock
     assert set(KINDS) >= {"collection", "alteration", "consultation", "disclosure", "combination", "erasure"}
 
 
@@ -111,7 +113,8 @@ def test_record_lands_with_the_change_or_not_at_all(factory: sessionmaker[Sessio
         pass
 
     with pytest.raises(Boom), db.unit_of_work(factory) as session:
-        record(session, partnership_id=pid, kind="disclosure", actor="cli", what="sent", justification="test")
+        record(session, at=FILE_LOADED, partnership_id=pid, kind="disclosure", actor="cli", what="sent",
+               justification="test")
         session.flush()
         raise Boom
     with factory() as session:
@@ -124,7 +127,8 @@ def test_record_lands_with_the_change_or_not_at_all(factory: sessionmaker[Sessio
 def test_load_records_one_alteration_plus_one_collection_per_target(factory: sessionmaker[Session],
                                                                      northtown_text: str) -> None:
     with db.unit_of_work(factory) as session:
-        changes = partnership.load(session, northtown_text, source="northtown.yaml", actor="member:jo.bloggs")
+        changes = partnership.load(session, northtown_text, source="northtown.yaml", now=FILE_LOADED,
+                                   actor="member:jo.bloggs")
 
     with factory() as session:
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
@@ -145,6 +149,6 @@ def test_load_records_one_alteration_plus_one_collection_per_target(factory: ses
 
     # A second, identical load records nothing.
     with db.unit_of_work(factory) as session:
-        assert partnership.load(session, northtown_text, source="northtown.yaml") == []
+        assert partnership.load(session, northtown_text, source="northtown.yaml", now=FILE_LOADED) == []
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == 61

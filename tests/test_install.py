@@ -14,11 +14,13 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fake_slack import TEAM_ID, FakeSlack
+from moments import FILE_LOADED
 from slack_requests import clear_proxy_env, send_command
 from sqlalchemy import select, text
 from test_serve_e2e import free_port
@@ -75,8 +77,8 @@ def two_partnerships(tmp_path: Path, northtown_text: str) -> str:
     db.upgrade(url)
     engine = db.make_engine(url)
     with db.unit_of_work(db.session_factory(engine)) as session:
-        partnership.load(session, northtown_text, source="northtown.yaml")
-        partnership.load(session, SOUTHTOWN, source="southtown.yaml")
+        partnership.load(session, northtown_text, source="northtown.yaml", now=FILE_LOADED)
+        partnership.load(session, SOUTHTOWN, source="southtown.yaml", now=FILE_LOADED)
     engine.dispose()
     return url
 
@@ -182,9 +184,10 @@ def test_requests_run_in_the_linked_partnership_and_unlinked_workspaces_are_refu
     with db.unit_of_work(factory) as session:
         north = session.scalar(select(Partnership).where(Partnership.key == "northtown"))
         south = session.scalar(select(Partnership).where(Partnership.key == "southtown"))
-        assert workspaces.link(session, north, platform="slack", workspace_id="T0NORTH").endswith("linked to northtown")
-        workspaces.link(session, south, platform="slack", workspace_id="T0SOUTH")
-        assert "already linked" in workspaces.link(session, north, platform="slack", workspace_id="T0NORTH")
+        link = partial(workspaces.link, session, platform="slack", now=FILE_LOADED)
+        assert link(north, workspace_id="T0NORTH").endswith("linked to northtown")
+        link(south, workspace_id="T0SOUTH")
+        assert "already linked" in link(north, workspace_id="T0NORTH")
     with db.unit_of_work(factory) as session:
         find = workspaces.partnership_for
         assert find(session, platform="slack", workspace_id="T0NORTH", fallback_key=None).key == "northtown"

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from fake_slack import FakeSlack
+from moments import FILE_LOADED
 from slack_requests import clear_proxy_env
 from sqlalchemy import select
 
@@ -40,7 +41,7 @@ def test_jobs_run_replays_a_window_and_delivers_before_exiting(tmp_path: Path, n
     engine = db.make_engine(url)
     factory = db.session_factory(engine)
     with db.unit_of_work(factory) as session:
-        partnership.load(session, northtown_text, source="northtown.yaml")
+        partnership.load(session, northtown_text, source="northtown.yaml", now=FILE_LOADED)
     with db.unit_of_work(factory) as session:
         target = session.scalar(select(Target).where(Target.ref == "OCG-07"))
         sam = session.scalar(select(Member).where(Member.key == "sam.patel"))

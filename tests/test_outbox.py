@@ -6,11 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 from fake_slack import FakeSlack
+from moments import FILE_LOADED
 from slack_requests import clear_proxy_env
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 
 from bot import db
+from bot.clock import system_clock
 from bot.outbox import Sender, enqueue
 from bot.slack.port import SlackPort
 from commands.replies import Destination, Notice, Reply
@@ -32,7 +34,7 @@ def make_sender(factory, fake: FakeSlack) -> Sender:  # type: ignore[no-untyped-
 def queue(factory, notices: list[Notice]) -> int:  # type: ignore[no-untyped-def]
     with db.unit_of_work(factory) as session:
         p = session.scalar(select(Partnership))
-        return sum(enqueue(session, p.id, n) for n in notices)
+        return sum(enqueue(session, p.id, n, now=system_clock()) for n in notices)
 
 
 def notice(i: int, channel: str = "C0MEET") -> Notice:
@@ -119,7 +121,7 @@ def _section(factory) -> int:  # type: ignore[no-untyped-def]
     with db.unit_of_work(factory) as session:
         p = session.scalar(select(Partnership))
         cohort = session.scalar(select(Cohort).where(Cohort.key == "ocg"))
-        meeting = Meeting(partnership_id=p.id, date=date(2026, 12, 8), status="published")
+        meeting = Meeting(partnership_id=p.id, date=date(2026, 12, 8), status="published", created_at=FILE_LOADED)
         section = Section(partnership_id=p.id, cohort_id=cohort.id, position=0, target_refs=["OCG-07"],
                           starts_at=datetime(2026, 12, 8, 9, 30, tzinfo=UTC),
                           ends_at=datetime(2026, 12, 8, 11, 0, tzinfo=UTC))

@@ -15,11 +15,11 @@ from sqlalchemy import select
 from test_outbox import _section  # one way to make a published section
 
 from bot import db
+from bot.clock import system_clock
 from bot.outbox import Sender, enqueue
 from bot.slack.port import METADATA_EVENT, SlackPort
 from commands.replies import Attachment, Destination, Notice, Reply
 from models import OutboxMessage, Partnership
-from models.base import utcnow
 
 ROOM = "C0ROOM"
 
@@ -39,7 +39,7 @@ def queue_one(factory, key: str = "n:1", attachment: Attachment | None = None) -
     with db.unit_of_work(factory) as session:
         p = session.scalar(select(Partnership))
         assert enqueue(session, p.id, Notice(Destination.space(ROOM), Reply(title=f"hello {key}", ephemeral=False),
-                                             key, attachment=attachment))
+                                             key, attachment=attachment), now=system_clock())
         return session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
 
 
@@ -48,7 +48,7 @@ def crashed_mid_post(factory, row_id: int) -> None:  # type: ignore[no-untyped-d
     with db.unit_of_work(factory) as session:
         row = session.get(OutboxMessage, row_id)
         row.status, row.claimed_by, row.channel, row.check_before_send = "sending", "dead:1:0", ROOM, True
-        row.lease_until = utcnow() - timedelta(seconds=1)
+        row.lease_until = system_clock() - timedelta(seconds=1)
 
 
 def row(factory, row_id: int) -> OutboxMessage:  # type: ignore[no-untyped-def]
@@ -126,7 +126,7 @@ def test_a_definite_refusal_clears_the_check_but_a_failed_look_up_keeps_it(north
     assert (r.status, r.check_before_send) == ("pending", True)  # still unknown: look again next time
     fake.fail_next("chat.postMessage", 1, "ratelimited", retry_after=1)
     with db.unit_of_work(northtown_loaded) as session:
-        session.get(OutboxMessage, row_id).next_attempt_at = utcnow()
+        session.get(OutboxMessage, row_id).next_attempt_at = system_clock()
     sender = Sender(northtown_loaded, port(fake))  # a fresh one: the 429 paced the channel for the first
     sender.run_once()  # looks (nothing there), posts, is refused with a 429: certainly not delivered
     r = row(northtown_loaded, row_id)
@@ -169,7 +169,7 @@ def test_a_space_created_before_the_crash_is_taken_over_not_duplicated(northtown
     with db.unit_of_work(northtown_loaded) as session:
         p = session.scalar(select(Partnership))
         enqueue(session, p.id, Notice(Destination.section(section_id), Reply(), "space:v1",
-                                      space=SpaceSync("2026-12-08 ocg", ("tom.ashby", "ali.khan"))))
+                                      space=SpaceSync("2026-12-08 ocg", ("tom.ashby", "ali.khan"))), now=system_clock())
     assert Sender(northtown_loaded, port(fake)).drain(timeout=10)
     with northtown_loaded() as session:
         assert session.get(Section, section_id).space_ref == orphan
@@ -186,7 +186,7 @@ def test_a_taken_name_of_a_channel_oneday_did_not_create_fails_loudly(northtown_
     with db.unit_of_work(northtown_loaded) as session:
         p = session.scalar(select(Partnership))
         enqueue(session, p.id, Notice(Destination.section(section_id), Reply(), "space:v1",
-                                      space=SpaceSync("2026-12-08 ocg", ("tom.ashby", "ali.khan"))))
+                                      space=SpaceSync("2026-12-08 ocg", ("tom.ashby", "ali.khan"))), now=system_clock())
     assert Sender(northtown_loaded, port(fake)).drain(timeout=10)
     with northtown_loaded() as session:
         r = session.scalar(select(OutboxMessage))

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from moments import FILE_LOADED
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,7 +24,7 @@ from models import Agency, AuditEvent, Cohort, Member, Partnership, Target
 
 def load(factory: sessionmaker[Session], text: str, source: str = "test.yaml") -> list[str]:
     with db.unit_of_work(factory) as session:
-        return partnership.load(session, text, source=source)
+        return partnership.load(session, text, source=source, now=FILE_LOADED)
 
 
 def export(factory: sessionmaker[Session], key: str | None = None) -> str:

@@ -51,7 +51,7 @@ def test_not_mine_from_someone_outside_the_section_is_refused_without_a_hint(sla
 
 def test_need_more_time_opens_a_form_and_the_chair_is_told(slack_env) -> None:  # type: ignore[no-untyped-def]
     seed(slack_env.factory)
-    slack_env.clock_now = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+    slack_env.clock.set(datetime(2026, 12, 3, 10, 0, tzinfo=UTC))
     assert slack_env.press("U0SAM", "action.more_time", "1") == 200
     [form] = slack_env.modals()
     assert form["callback_id"] == "action.more_time" and form["private_metadata"] == "1"

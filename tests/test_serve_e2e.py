@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from fake_slack import FakeSlack
+from moments import FILE_LOADED
 from slack_requests import clear_proxy_env, send_command
 
 from bot import db
@@ -42,7 +43,7 @@ def served(tmp_path: Path, fake: FakeSlack, northtown_text: str) -> Iterator[tup
     db.upgrade(url)
     engine = db.make_engine(url)
     with db.unit_of_work(db.session_factory(engine)) as session:
-        partnership.load(session, northtown_text, source="northtown.yaml")
+        partnership.load(session, northtown_text, source="northtown.yaml", now=FILE_LOADED)
     engine.dispose()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if "PROXY" not in k.upper()}

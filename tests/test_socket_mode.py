@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from fake_slack import FakeSlack
 from fake_socket_mode import Connection, FakeSocketMode
+from moments import FILE_LOADED
 from slack_requests import APP_ID, clear_proxy_env, new_trigger_id
 from test_serve_e2e import ONEDAY, free_port
 
@@ -42,7 +43,7 @@ def served(tmp_path: Path, northtown_text: str) -> Iterator[Served]:
     db.upgrade(url)
     engine = db.make_engine(url)
     with db.unit_of_work(db.session_factory(engine)) as session:
-        partnership.load(session, northtown_text, source="northtown.yaml")
+        partnership.load(session, northtown_text, source="northtown.yaml", now=FILE_LOADED)
     engine.dispose()
 
     with FakeSlack() as fake, FakeSocketMode() as socket_mode:

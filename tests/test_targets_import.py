@@ -11,6 +11,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from moments import FILE_LOADED
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -39,7 +40,7 @@ def write_csv(path: Path, rows: list[list[Any]], headers: list[str] = HEADERS) -
 def run_import(factory: sessionmaker[Session], path: Path, **kwargs: Any) -> targets_import.ImportReport:
     with db.unit_of_work(factory) as session:
         p = partnership.select_partnership(session, None)
-        return targets_import.import_targets(session, p, path, **kwargs)
+        return targets_import.import_targets(session, p, path, **{"now": FILE_LOADED, **kwargs})
 
 
 def snapshot(factory: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]:

@@ -19,10 +19,12 @@ from pathlib import Path
 
 import pytest
 from fake_slack import Call, FakeSlack
+from moments import FILE_LOADED
 from slack_requests import clear_proxy_env
 from sqlalchemy import func, select
 
 from bot import db
+from bot.clock import system_clock
 from bot.outbox import enqueue
 from commands import partnership
 from commands.replies import Destination, Notice, Reply
@@ -64,7 +66,7 @@ def seed(url: str, fake: FakeSlack) -> World:
     fake.add_user("U0PAUL", "paul.kerr@planning.example", "paul")
     expected: dict[str, list[int]] = {}
     with db.unit_of_work(factory) as session:
-        partnership.load(session, NORTHTOWN.read_text(encoding="utf-8"), source="northtown.yaml")
+        partnership.load(session, NORTHTOWN.read_text(encoding="utf-8"), source="northtown.yaml", now=FILE_LOADED)
         p = session.scalar(select(Partnership))
         members = {m.key: m for m in session.scalars(select(Member).where(Member.key.in_(OWNERS)))}
         targets = session.scalars(select(Target).order_by(Target.ref)).all()
@@ -72,7 +74,8 @@ def seed(url: str, fake: FakeSlack) -> World:
             owner = members[OWNERS[i % len(OWNERS)]]
             due = DUES[(i + i // len(OWNERS) * 3) % len(DUES)]
             session.add(Action(partnership_id=p.id, number=i + 1, target_id=targets[i % len(targets)].id,
-                               owner_id=owner.id, text=f"check record {i + 1}", due=due, status="open"))
+                               owner_id=owner.id, text=f"check record {i + 1}", due=due, status="open",
+                               created_at=FILE_LOADED, updated_at=FILE_LOADED))
             if due <= LAST_ROUNDED:
                 expected.setdefault(owner.key, []).append(i + 1)
         session.flush()
@@ -233,7 +236,8 @@ def test_a_killed_drain_is_finished_by_the_next_worker_exactly_once(pg_url: str,
         p = session.scalar(select(Partnership))
         for i in range(30):  # one channel each: no pacing in the way
             enqueue(session, p.id, Notice(Destination.space(f"C0ROOM{i:02d}"),
-                                          Reply(title=f"message {i}", ephemeral=False), f"bulk:{i}"))
+                                          Reply(title=f"message {i}", ephemeral=False), f"bulk:{i}"),
+                    now=system_clock())
     # 5 posts answered, the 6th stored then left unanswered: the kill lands between Slack and the commit
     fake.fail_next("chat.postMessage", 1, "slow_after", delay=30, after=5)
     first = {"first": start(world, tmp_path, "first", "jobs", "run", "outbox", lease=2)}

@@ -7,7 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.error import URLError
 
@@ -75,10 +75,12 @@ class SlackPort:
         resp = _call(lambda: self.send_client.chat_postMessage(channel=channel, text=text, blocks=blocks, **extra))
         return str(resp["ts"])
 
-    def already_sent(self, channel: str, dedupe_key: str, since: datetime, *, dedupe_id: int | None = None,
+    def already_sent(self, channel: str, dedupe_key: str, within: timedelta, *, dedupe_id: int | None = None,
                      attachment: Attachment | None = None) -> str | None:
-        """Scan the channel's history since `since` (newest first) for the message: by its metadata, or for an
-        attachment (files carry no metadata) by the shared file's name, title and size."""
+        """Scan the channel's history of the last `within` (newest first) for the message: by its metadata, or
+        for an attachment (files carry no metadata) by the shared file's name, title and size. Slack stamps
+        history on its own clock, so the bound is taken from the wall clock here, at the edge."""
+        since = datetime.now(UTC) - within
         oldest = f"{since.timestamp() - CLOCK_SKEW:.6f}"
         cursor: str | None = None
         for _ in range(HISTORY_PAGES):
