@@ -21,6 +21,7 @@ import yaml
 
 MAX_DEPTH = 20  # a partnership file needs 4: file > agencies > agency > information
 MAX_VALUES = 2_000_000  # values after expanding aliases; a file at the 5 MB limit holds under a million
+TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep; a partnership file needs at most 4"
 INVALID = object()  # load()'s data when the file is not YAML at all
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it: several times faster
@@ -120,7 +121,7 @@ def _screen(text: str) -> str | None:
             open_.append((None if event.anchor is None else str(event.anchor), values))
             values += 1
             if len(open_) > MAX_DEPTH:
-                return f"line {line}: nested more than {MAX_DEPTH} levels deep; a partnership file needs at most 4"
+                return f"line {line}: {TOO_DEEP}"
         elif isinstance(event, yaml.CollectionEndEvent):
             anchor, before = open_.pop()
             if anchor is not None:
@@ -142,6 +143,8 @@ def load(text: str) -> tuple[Any, list[str]]:
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
+        if "nesting depth" in _problem(exc):  # newer libyaml stops deep nesting itself: same answer either way
+            return INVALID, [f"{_line(text, exc)}: {TOO_DEEP}"]
         return INVALID, [f"{_line(text, exc)}: not valid YAML ({_problem(exc)})"]
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # a constructor's own error: no line
         return INVALID, [f"file: not valid YAML ({type(exc).__name__}: {str(exc)[:100]})"]
