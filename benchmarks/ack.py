@@ -151,6 +151,8 @@ def run_load(url: str, secret: str, *, requests: int, concurrency: int, warmup: 
         with lock:
             errors.append(f"{phase}: {type(exc).__name__}: {exc}")
 
+    retries = 0
+
     def opened() -> http.client.HTTPConnection:
         """A connection the server has accepted and answered once; setup resets are retried, not counted."""
         nonlocal retries
@@ -171,7 +173,6 @@ def run_load(url: str, secret: str, *, requests: int, concurrency: int, warmup: 
 
     # Open the connections one at a time before any load: a burst of new connections against the server's listen
     # backlog is not what is measured here.
-    retries = 0
     conns: list[http.client.HTTPConnection | None] = []
     for _ in range(concurrency):
         try:
@@ -337,6 +338,7 @@ def oneday_app(base_url: str, workdir: Path, *, extra_members: int = 0) -> Itera
     from sqlalchemy import func, select
 
     from bot import db
+    from bot.clock import system_clock
     from bot.config import DEFAULT_COMMANDS, sqlite_url
     from bot.runner import Runner
     from bot.slack.app import build_app, make_client
@@ -350,7 +352,8 @@ def oneday_app(base_url: str, workdir: Path, *, extra_members: int = 0) -> Itera
     try:
         factory = db.session_factory(engine)
         with db.unit_of_work(factory) as session:
-            load(session, partnership_text(extra_members), source=f"northtown+{extra_members}.yaml", actor="bench")
+            load(session, partnership_text(extra_members), source=f"northtown+{extra_members}.yaml", actor="bench",
+                 now=system_clock())
         with db.unit_of_work(factory) as session:
             members = session.scalar(select(func.count()).select_from(Member).where(Member.active.is_(True)))
         runner = Runner(factory=factory, names=dict(DEFAULT_COMMANDS))

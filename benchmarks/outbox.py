@@ -47,6 +47,7 @@ def run_benchmark(workdir: Path, *, channels: int = 5, per_channel: int = 6, tim
         names = [f"C0BENCH{c + 1}" for c in range(channels)]
         with db.unit_of_work(factory) as session:
             pid = session.scalar(select(Partnership.id))
+            assert pid is not None, "the sample partnership was not loaded"
             for ch in names:
                 for n in range(per_channel):
                     reply = Reply(title=f"Bench message {n + 1} of {per_channel}", lines=(f"channel {ch}",))

@@ -47,6 +47,7 @@ def median(values: list[float]) -> float:
 def loaded_db(url: str) -> Iterator[Any]:
     """Migrate `url`, load northtown; yields the session factory (the engine is disposed at the end)."""
     from bot import db
+    from bot.clock import system_clock
     from commands.partnership import load
 
     db.upgrade(url)
@@ -54,7 +55,7 @@ def loaded_db(url: str) -> Iterator[Any]:
     try:
         factory = db.session_factory(engine)
         with db.unit_of_work(factory) as session:
-            load(session, NORTHTOWN.read_text(), source="northtown.yaml", actor="bench")
+            load(session, NORTHTOWN.read_text(), source="northtown.yaml", actor="bench", now=system_clock())
         yield factory
     finally:
         engine.dispose()

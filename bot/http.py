@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -41,7 +41,7 @@ def make_server(app: App, host: str, port: int, *, healthy: Callable[[], bool] =
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode("utf-8") if length else ""
-            headers = {k.lower(): [v] for k, v in self.headers.items()}
+            headers: dict[str, str | Sequence[str]] = {k.lower(): [v] for k, v in self.headers.items()}
             req = BoltRequest(body=body, query=parts.query, headers=headers)
             flow = app.oauth_flow  # App.dispatch handles events only; the OAuth pages are the flow's (GET)
             if method == "GET" and flow is not None and parts.path == flow.install_path:

@@ -99,7 +99,8 @@ def create(caller: Caller, text: str, names: dict[str, str]) -> Result:
     due = read_due(when, now=caller.now, tz=caller.partnership.timezone) if when else None
     pending = Pending(target.ref, owner.key, wording, due.day if due else None)
     if due is not None and due.needs_confirmation:
-        return Result(preview(caller, pending, owner, f'"{" ".join(when.split())[:40]}": {due.reason}.',
+        typed = " ".join((when or "").split())[:40]
+        return Result(preview(caller, pending, owner, f'"{typed}": {due.reason}.',
                               alternatives=due.alternatives))
     return save_or_ask(caller, target, owner, pending)
 

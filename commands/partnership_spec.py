@@ -190,7 +190,7 @@ REF = _str(32, REF_RE, "reference (capital letters, digits and '-', e.g. OCG-07)
 SUMMARY = _str(4000)
 
 # name -> (check, required, default)
-Fields = dict[str, tuple[Check, bool, Any]]
+Fields = dict[str, tuple[Check | None, bool, Any]]  # None: checked by its own function
 
 AGENCY: Fields = {
     "key": (KEY, True, None),

@@ -102,7 +102,7 @@ def _screen(text: str) -> str | None:
     sizes: dict[str, int] = {}  # anchor -> values in its node
     open_: list[tuple[str | None, int]] = []  # (anchor, values before it) of each collection being read
     for event in yaml.parse(text, Loader=_Base):
-        line = event.start_mark.line + 1
+        line = event.start_mark.line + 1 if event.start_mark else 0
         if isinstance(event, yaml.AliasEvent):
             name = str(event.anchor)
             if name not in sizes:

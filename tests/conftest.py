@@ -110,3 +110,11 @@ def slack_env(northtown_loaded):  # type: ignore[no-untyped-def]
             yield env
         finally:
             env.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs the throwaway PostgreSQL server carries the `postgres` marker, whether it asks
+    for the server directly or through another fixture, so `-m "not postgres"` leaves out exactly those."""
+    for item in items:
+        if {"postgres", "pg_url"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)
