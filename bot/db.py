@@ -25,7 +25,11 @@ MIGRATION_LOCK_KEY = int.from_bytes(b"oneday-m", "big", signed=True)
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
-    """Create an engine; on SQLite, turn foreign keys on and wait for locks instead of failing."""
+    """Create an engine; on SQLite, turn foreign keys on and wait for locks instead of failing.
+
+    `hide_parameters`: a database error's message otherwise quotes the statement's values (action wording,
+    target details), and unexpected errors are logged with their trace."""
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(url, **kwargs)
