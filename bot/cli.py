@@ -327,20 +327,31 @@ def demo(
 def console(
     as_: Annotated[str, typer.Option("--as", help="Member key to act as, e.g. sam.patel.")],
 ) -> None:
-    """Type slash commands as one member against the configured database and see what they would see."""
+    """Type slash commands as one member on a scratch copy of the (SQLite) database and see what they would
+    see; the database itself is never changed."""
     from bot.console import run
+    from bot.scratch import EMPTY_EXAMPLE, scratch_copy
 
     url = State.settings.database_url
-    if db.current_revision(url) is None:
-        fail(OnedayError(f"the database at {safe_url(url)} is empty",
-                         example="oneday partnership load examples/northtown.yaml"))
     try:
-        with db.unit_of_work(_factory()) as session:
-            partnership_cmd.select_partnership(session, State.settings.partnership)
+        with scratch_copy(url) as copy_url:
+            if db.current_revision(copy_url) is None:
+                raise OnedayError(f"the database at {safe_url(url)} is empty", example=EMPTY_EXAMPLE)
+            engine = db.make_engine(copy_url)
+            try:
+                factory = db.session_factory(engine)
+                with db.unit_of_work(factory) as session:
+                    partnership_cmd.select_partnership(session, State.settings.partnership)
+                out.print(f"Working on a scratch copy of {safe_url(url)}: nothing done here changes it or "
+                          "reaches Slack.", markup=False, highlight=False, soft_wrap=True)
+                code = run(factory, as_, out=out, partnership=State.settings.partnership,
+                           names=State.settings.commands)
+            finally:
+                engine.dispose()
     except OnedayError as exc:
         fail(exc)
-    raise typer.Exit(run(_factory(), as_, out=out, partnership=State.settings.partnership,
-                         names=State.settings.commands))
+        return
+    raise typer.Exit(code)
 
 
 def main() -> None:
