@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -14,6 +15,7 @@ from rich.table import Table
 
 from bot import config, db
 from bot.clock import system_clock
+from bot.redact import safe_url
 from commands import partnership as partnership_cmd
 from commands import summary as summary_cmd
 from commands import targets_import
@@ -44,8 +46,23 @@ out = Console()
 err = Console(stderr=True)
 
 
+def _initial_settings() -> config.Settings:
+    """Settings at import, for code that imports this module without running a command. A bad value is not
+    reported here (an import cannot print a clean error): `main()` and the callback below report it."""
+    try:
+        return config.from_env()
+    except config.ConfigError:
+        return config.from_env({})
+
+
 class State:
-    settings: config.Settings = config.from_env()
+    settings: config.Settings = _initial_settings()
+
+
+def config_error(exc: config.ConfigError) -> NoReturn:
+    """A bad setting: one plain line (no rich wrapping, no traceback) and exit status 2."""
+    sys.stderr.write(f"error: {exc}\n")
+    raise SystemExit(2)
 
 
 @app.callback()
@@ -53,13 +70,15 @@ def _global(
     database_url: Annotated[str | None, typer.Option("--database-url", help="Overrides DATABASE_URL.")] = None,
     partnership: Annotated[str | None, typer.Option("--partnership", help="Partnership key (when several).")] = None,
 ) -> None:
-    settings = config.from_env()
-    overrides = {}
-    if database_url:
-        overrides["database_url"] = database_url
+    try:
+        settings = config.from_env()
+        if database_url:
+            settings = replace(settings, database_url=config.database_url(database_url, "--database-url"))
+    except config.ConfigError as exc:
+        config_error(exc)
     if partnership:
-        overrides["partnership"] = partnership
-    State.settings = config.Settings(**{**settings.__dict__, **overrides})
+        settings = replace(settings, partnership=partnership)
+    State.settings = settings
 
 
 MAX_PRINTED_ERRORS = 200  # a report of 10,000 lines is not read; the first ones and a count are
@@ -310,24 +329,44 @@ def demo(
 def console(
     as_: Annotated[str, typer.Option("--as", help="Member key to act as, e.g. sam.patel.")],
 ) -> None:
-    """Type slash commands as one member against the configured database and see what they would see."""
+    """Type slash commands as one member on a scratch copy of the (SQLite) database and see what they would
+    see; the database itself is never changed."""
     from bot.console import run
+    from bot.scratch import EMPTY_EXAMPLE, scratch_copy
 
     url = State.settings.database_url
-    if db.current_revision(url) is None:
-        fail(OnedayError(f"the database at {url} is empty",
-                         example="oneday partnership load examples/northtown.yaml"))
     try:
-        with db.unit_of_work(_factory()) as session:
-            partnership_cmd.select_partnership(session, State.settings.partnership)
+        with scratch_copy(url) as copy_url:
+            if db.current_revision(copy_url) is None:
+                raise OnedayError(f"the database at {safe_url(url)} is empty", example=EMPTY_EXAMPLE)
+            engine = db.make_engine(copy_url)
+            try:
+                factory = db.session_factory(engine)
+                with db.unit_of_work(factory) as session:
+                    partnership_cmd.select_partnership(session, State.settings.partnership)
+                out.print(f"Working on a scratch copy of {safe_url(url)}: nothing done here changes it or "
+                          "reaches Slack.", markup=False, highlight=False, soft_wrap=True)
+                code = run(factory, as_, out=out, partnership=State.settings.partnership,
+                           names=State.settings.commands)
+            finally:
+                engine.dispose()
     except OnedayError as exc:
         fail(exc)
-    raise typer.Exit(run(_factory(), as_, out=out, partnership=State.settings.partnership,
-                         names=State.settings.commands))
+        return
+    raise typer.Exit(code)
 
 
 def main() -> None:
+    # Settings are checked before typer parses anything, so `--help` too reports a bad value in one line.
+    try:
+        config.from_env()
+    except config.ConfigError as exc:
+        config_error(exc)
     app()
 
 
 _register_subapps()
+
+
+if __name__ == "__main__":
+    main()

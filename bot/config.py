@@ -1,10 +1,24 @@
-"""Configuration from the environment, read once at the edge (CLI, serve, worker) and passed down."""
+"""Configuration from the environment, read once at the edge (CLI, serve, worker) and passed down.
+
+Every value that is parsed is checked here, at start-up, not where it is first used: a bad value is a
+`ConfigError` naming the variable, the value and a correct example, which the CLI prints as one line
+(bot/cli.py) instead of a traceback minutes later in a worker thread. The repr of `Settings` masks tokens,
+secrets and the database password: settings end up in logs and tracebacks.
+"""
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass, field
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+
+from bot.redact import safe_url, secret
 
 DEFAULT_DB = Path("oneday.db")
 
@@ -15,9 +29,22 @@ DEFAULT_COMMANDS = {
     "actions": "/actions",
     "oneday": "/oneday",
 }
+SECRET_FIELDS = frozenset({"slack_bot_token", "slack_signing_secret", "slack_app_token", "slack_client_secret"})
+MAX_SHOWN = 80  # characters of a bad value echoed back
+COMMAND_NAME = re.compile(r"^/[^\s/]{1,31}$")  # Slack: at most 32 characters, one word
+SCOPE_NAME = re.compile(r"^[a-z][a-z0-9_.:-]*$")  # e.g. chat:write, users:read.email, commands
 
 
-@dataclass(frozen=True)
+class ConfigError(Exception):
+    """A setting has a value Oneday cannot use. `str()` is the whole one-line explanation."""
+
+    def __init__(self, variable: str, value: str, must: str, example: str) -> None:
+        shown = value if len(value) <= MAX_SHOWN else value[:MAX_SHOWN] + "..."
+        super().__init__(f"{variable} {must}, e.g. {example} (got {shown!r})")
+        self.variable = variable
+
+
+@dataclass(frozen=True, repr=False)
 class Settings:
     database_url: str
     partnership: str | None = None
@@ -37,29 +64,100 @@ class Settings:
         """Multi-workspace: each workspace installs the app through /slack/install (no SLACK_BOT_TOKEN)."""
         return bool(self.slack_client_id and self.slack_client_secret)
 
+    def __repr__(self) -> str:
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in SECRET_FIELDS:
+                value = secret(value)
+            elif f.name == "database_url":
+                value = safe_url(value)
+            shown.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def from_env(env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
-    env = os.environ if env is None else env
+def database_url(value: str, name: str = "DATABASE_URL") -> str:
+    """A SQLAlchemy URL whose dialect and driver are installed (`postgresql://` means psycopg2, which is not:
+    Oneday ships psycopg 3, `postgresql+psycopg://`)."""
+    try:
+        url = make_url(value)
+        url.get_dialect().import_dbapi()
+    except Exception as exc:  # ArgumentError, NoSuchModuleError, ImportError: all mean "not a usable URL"
+        raise ConfigError(name, safe_url(value), f"must be a database URL Oneday can open ({_reason(exc)})",
+                          f"{name}=postgresql+psycopg://user:password@host/oneday") from None
+    return value
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) <= 100 else text[:100] + "..."
+
+
+def seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(name, raw, "must be a number of seconds greater than 0", f"{name}={default:g}")
+    return value
+
+
+def http_url(env: Mapping[str, str], name: str, example: str) -> str | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(name, raw, "must be an http(s) URL", f"{name}={example}")
+    return raw
+
+
+def command_names(env: Mapping[str, str]) -> dict[str, str]:
     commands = dict(DEFAULT_COMMANDS)
-    for name in DEFAULT_COMMANDS:
-        override = env.get(f"ONEDAY_COMMAND_{name.upper()}")
-        if override:
-            commands[name] = override if override.startswith("/") else f"/{override}"
+    for intent, default in DEFAULT_COMMANDS.items():
+        name = f"ONEDAY_COMMAND_{intent.upper()}"
+        raw = env.get(name)
+        if not raw:
+            continue
+        command = raw if raw.startswith("/") else f"/{raw}"
+        if not COMMAND_NAME.match(command):
+            raise ConfigError(name, raw, "must be one slash command name of at most 32 characters",
+                              f"{name}={default}")
+        commands[intent] = command
+    return commands
+
+
+def scopes(env: Mapping[str, str]) -> tuple[str, ...] | None:
+    raw = env.get("SLACK_SCOPES") or ""
+    names = tuple(s.strip() for s in raw.split(",") if s.strip())
+    if any(not SCOPE_NAME.match(s) for s in names):
+        raise ConfigError("SLACK_SCOPES", raw, "must be Slack scope names separated by commas",
+                          "SLACK_SCOPES=commands,chat:write,users:read")
+    return names or None
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the environment; raises ConfigError on the first value that cannot be used."""
+    env = os.environ if env is None else env
     return Settings(
-        database_url=env.get("DATABASE_URL") or sqlite_url(DEFAULT_DB),
+        database_url=database_url(env.get("DATABASE_URL") or sqlite_url(DEFAULT_DB)),
         partnership=env.get("ONEDAY_PARTNERSHIP") or None,
         slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_app_token=env.get("SLACK_APP_TOKEN") or None,
-        slack_api_url=env.get("SLACK_API_URL") or None,
+        slack_api_url=http_url(env, "SLACK_API_URL", "https://slack.com/api/"),
         slack_client_id=env.get("SLACK_CLIENT_ID") or None,
         slack_client_secret=env.get("SLACK_CLIENT_SECRET") or None,
-        slack_scopes=tuple(s.strip() for s in (env.get("SLACK_SCOPES") or "").split(",") if s.strip()) or None,
-        commands=commands,
-        outbox_lease_seconds=float(env.get("ONEDAY_OUTBOX_LEASE_SECONDS") or 60),
-        job_interval_seconds=float(env.get("ONEDAY_JOB_INTERVAL_SECONDS") or 60),
+        slack_scopes=scopes(env),
+        commands=command_names(env),
+        outbox_lease_seconds=seconds(env, "ONEDAY_OUTBOX_LEASE_SECONDS", 60.0),
+        job_interval_seconds=seconds(env, "ONEDAY_JOB_INTERVAL_SECONDS", 60.0),
     )

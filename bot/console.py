@@ -1,10 +1,20 @@
-"""`oneday console --as <member>`: type slash commands as one member against a local database and see exactly
-what they would see in Slack.
+"""`oneday console --as <member>`: type slash commands as one member and see exactly what they would see in
+Slack, on a scratch copy of the database.
 
 It starts the production stack in process (bot/demo_stack.py: bolt over HTTP on loopback, the Runner, the
 outbox) against the in-process fake Slack, on the real clock. Each line is sent as that member's signed slash
 command; the answer they would see (ephemeral replies, modals), and whatever reached their DMs and channels
 once the outbox has delivered, are printed. Buttons are numbered: `press N` presses one.
+
+Why a copy (bot/scratch.py), and why only SQLite: the stack writes as it would in production. Its outbox
+sender delivers every queued message to the *fake* Slack and marks it sent; sections get the fake's channel
+ids; members without a Slack id get made-up ones; actions, outcomes and processing-log entries are recorded.
+Run against the configured database of a real deployment, that silently lost every message still queued for
+real partners, pointed sections at channels that do not exist, and wrote invented people into the audit
+trail. Refusing only when real queued messages or identities exist would still write the rest, so the
+console never writes to the configured database at all: a SQLite file is copied first (cheap, consistent,
+read-only on the original) and thrown away at the end; any other database is refused, with how to copy the
+partnership into a SQLite file instead. Someone trying commands expects to experiment, not to act.
 """
 
 from __future__ import annotations

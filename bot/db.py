@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import migrations
@@ -19,10 +19,17 @@ from models import Base
 register_installation_tables(Base.metadata)
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
+# PostgreSQL advisory lock held by every `oneday db upgrade` (migrations/env.py): one fixed 64-bit key, the
+# bytes of "oneday-m", so concurrent upgrades of one database run one after the other.
+MIGRATION_LOCK_KEY = int.from_bytes(b"oneday-m", "big", signed=True)
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
-    """Create an engine; on SQLite, turn foreign keys on and wait for locks instead of failing."""
+    """Create an engine; on SQLite, turn foreign keys on and wait for locks instead of failing.
+
+    `hide_parameters`: a database error's message otherwise quotes the statement's values (action wording,
+    target details), and unexpected errors are logged with their trace."""
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(url, **kwargs)
@@ -55,6 +62,32 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def migration_lock(connection: Connection) -> Iterator[None]:
+    """On PostgreSQL, hold the migration advisory lock around a whole upgrade, on Alembic's own connection
+    (migrations/env.py): replicas that all run `oneday db upgrade` at start-up take turns, and each later one
+    reads the version table only after the previous one committed, so it finds head and does nothing. Without
+    it they all see an empty database and all create the same tables (UniqueViolation).
+
+    Session-level, not transaction-level: the lock is taken and committed before Alembic begins its own
+    transaction (SQLAlchemy would otherwise have begun one for the SELECT, and Alembic, finding a transaction
+    already open, would never commit it), and it outlives Alembic's transaction until unlocked here, or until
+    the connection closes if the upgrade failed with the connection. SQLite has one writer anyway."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    connection.commit()
+    try:
+        yield
+    finally:
+        with suppress(Exception):  # never hide the upgrade's own error; closing the connection unlocks too
+            if connection.in_transaction():
+                connection.rollback()
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            connection.commit()
 
 
 def alembic_config(url: str) -> Config:

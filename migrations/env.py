@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy import pool
 
 import models
-from bot.db import make_engine
+from bot.db import make_engine, migration_lock
 from models.base import UTCDateTime
 
 config = context.config
@@ -40,15 +40,16 @@ def run_migrations_online() -> None:
     assert url is not None
     engine = make_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=True,
-            compare_type=True,
-            render_item=render_item,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+        with migration_lock(connection):  # PostgreSQL: concurrent upgrades take turns (bot/db.py)
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                render_as_batch=True,
+                compare_type=True,
+                render_item=render_item,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
     engine.dispose()
 
 

@@ -14,6 +14,10 @@ import sys
 import time
 from pathlib import Path
 
+import sqlalchemy as sa
+
+from models import Member, OutboxMessage, Section
+
 ONEDAY = Path(sys.executable).parent / "oneday"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r")
 REFUSAL = "You can't see 'OCG-07': either it doesn't exist or you are not in its section."
@@ -104,3 +108,60 @@ def test_console_on_an_empty_database_says_how_to_load_the_sample(tmp_path: Path
                             env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"})
     assert result.returncode == 2
     assert "oneday partnership load examples/northtown.yaml" in result.stderr
+
+
+def _everything(url: str) -> dict[str, list[tuple]]:
+    """Every row of every table, in primary-key order."""
+    engine = sa.create_engine(url)
+    try:
+        meta = sa.MetaData()
+        meta.reflect(engine)
+        with engine.connect() as conn:
+            return {name: [tuple(r) for r in conn.execute(sa.select(t).order_by(*t.primary_key.columns))]
+                    for name, t in meta.tables.items()}
+    finally:
+        engine.dispose()
+
+
+def test_console_works_on_a_scratch_copy_and_changes_nothing(sqlite_db_url: str, northtown_loaded) -> None:  # type: ignore[no-untyped-def]
+    """A published day leaves messages queued for the worker; the console delivers them to its fake Slack
+    and links jim.lane by email, but only in its copy: the database keeps every row as it was."""
+    published = subprocess.run([str(ONEDAY), "--database-url", sqlite_db_url, "agenda", "publish", "--date",
+                                "2030-12-10"], capture_output=True, text=True, timeout=120)
+    assert published.returncode == 0, published.stderr
+    before = _everything(sqlite_db_url)
+    with northtown_loaded() as session:
+        statuses = list(session.scalars(sa.select(OutboxMessage.status)))
+        assert statuses and set(statuses) == {"pending"}
+        jim = session.scalar(sa.select(Member).where(Member.key == "jim.lane"))
+        assert jim is not None and jim.identity("slack") is None
+        assert all(s.space_ref is None for s in session.scalars(sa.select(Section)))
+
+    prompt = "jim.lane in #oneday-meeting> "
+    term = Pty("--database-url", sqlite_db_url, "console", "--as", "jim.lane")
+    try:
+        intro = flat(term.read_until(prompt))
+        assert "scratch copy" in intro
+        term.type("/oneday whoami")
+        assert "Member: Jim Lane (jim.lane)" in flat(term.read_until(prompt))
+        term.type("channels")
+        # the queued messages were delivered in the copy: the ppo section's channel exists in the fake Slack
+        assert "#oneday-2030-12-10-ppo" in flat(term.read_until(prompt))
+        term.type("quit")
+    finally:
+        code = term.close()
+    assert code == 0
+    assert _everything(sqlite_db_url) == before
+
+
+def test_console_refuses_a_database_it_cannot_copy_without_showing_its_password(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://oneday:Pw-canary-7781@127.0.0.1:9/oneday"  # nothing listens: never connected
+    result = subprocess.run([str(ONEDAY), "--database-url", url, "console", "--as", "sam.patel"],
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"})
+    assert result.returncode == 2
+    said = flat(result.stderr)
+    assert "scratch copy of a SQLite database" in said
+    assert "postgresql+psycopg://oneday:***@127.0.0.1:9/oneday" in said
+    assert "Pw-canary-7781" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr

@@ -168,3 +168,19 @@ def test_one_structured_log_line_per_command_without_text(served: tuple[str, str
     assert entry["outcome"] == "usage" and isinstance(entry["latency_ms"], float)
     log_text = (tmp_path / "serve.log").read_text()
     assert "OCG-07" not in log_text and "secret-words" not in log_text and "xoxb-test" not in log_text
+
+
+def test_a_badly_signed_request_never_reaches_the_log(served: tuple[str, str, FakeSlack], tmp_path: Path) -> None:
+    """bolt logged the whole body of a badly signed request (command text, response_url) at INFO."""
+    events, _, _ = served
+    canary = "canary-3d9b-N-0418-Mr-Example"
+    status, _, _ = send_command(events, "wrong-secret", "/action", f"{canary} visit on Friday", user_id="U0TOM",
+                                response_url=f"https://hooks.slack.com/commands/T0001/1/{canary}-url")
+    assert status == 401  # bolt had logged it before answering
+    send_command(events, SECRET, "/oneday", "whoami", user_id="U0TOM")
+    deadline = time.monotonic() + 5  # the signed request's line shows the log is being written
+    while '"msg": "request"' not in (tmp_path / "serve.log").read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    log_text = (tmp_path / "serve.log").read_text()
+    assert '"msg": "request"' in log_text
+    assert canary not in log_text and "wrong-secret" not in log_text

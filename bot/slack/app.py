@@ -17,6 +17,7 @@ from slack_bolt import Ack, App, Respond
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
+from bot.logs import library_logger
 from bot.port import DeliveryError
 from bot.runner import Request, Runner
 from bot.slack.blocks import render
@@ -31,7 +32,9 @@ log = logging.getLogger("oneday.slack")
 
 
 def make_client(token: str | None, api_url: str | None) -> WebClient:
-    kwargs: dict[str, Any] = {"token": token, "timeout": 10}
+    # slack_sdk logs each call's body (message text) at DEBUG: its logger is ours, pinned at WARNING. bolt's
+    # per-request clients copy this client's logger.
+    kwargs: dict[str, Any] = {"token": token, "timeout": 10, "logger": library_logger("slack_sdk")}
     if api_url:
         kwargs["base_url"] = api_url if api_url.endswith("/") else api_url + "/"
     return WebClient(**kwargs)
@@ -42,9 +45,10 @@ def build_app(*, runner: Runner, client: WebClient, signing_secret: str | None,
     """`client` carries the bot token (single workspace) or none (with `oauth_settings`: each workspace's
     installation supplies it). Either way listeners get bolt's per-request `client`, built with this one's
     base URL and the request's token, and talk to Slack through a SlackPort over it."""
+    # bolt logs a badly signed request's whole body at INFO: its logger is ours, pinned at WARNING (bot/logs.py).
     app = App(client=client, signing_secret=signing_secret, process_before_response=True,
               token_verification_enabled=token_verification, request_verification_enabled=bool(signing_secret),
-              oauth_settings=oauth_settings)
+              oauth_settings=oauth_settings, logger=library_logger("bolt"))
     homes = Homes(runner)
 
     def open_view(port: SlackPort, trigger: str | None, result: Result) -> bool:

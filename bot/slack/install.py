@@ -102,4 +102,5 @@ def outgoing_client(settings: Settings, engine: Engine, factory: sessionmaker[Se
     if settings.slack_bot_token or not settings.slack_oauth:
         return make_client(settings.slack_bot_token, settings.slack_api_url)
     base = make_client(None, settings.slack_api_url)
-    return InstalledBotClient(sender_token(settings, engine, factory), base_url=base.base_url, timeout=base.timeout)
+    return InstalledBotClient(sender_token(settings, engine, factory), base_url=base.base_url, timeout=base.timeout,
+                              logger=base.logger)
