@@ -18,7 +18,8 @@ from commands import summary as summary_cmd
 from commands import targets_import
 from commands.errors import FileErrors, OnedayError
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+# Shown wherever a user needs a partnership file: works from an installed wheel, which has no examples/ folder.
+LOAD_SAMPLE = "oneday partnership sample -o northtown.yaml && oneday partnership load northtown.yaml"
 
 app = typer.Typer(help="Oneday: the 'one day, one conversation' meeting, run from chat.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -151,6 +152,27 @@ def partnership_export(output: Annotated[Path | None, typer.Option("-o", "--outp
         err.print(f"wrote {output}", highlight=False, markup=False)
     else:
         sys.stdout.write(text)
+
+
+@partnership_app.command("sample")
+def partnership_sample(output: Annotated[Path | None, typer.Option("-o", "--output")] = None) -> None:
+    """Write the fictional sample partnership file (Northtown) to stdout, or to --output, to load as it is or to
+    start your own from. It ships inside the package, so this works wherever Oneday is installed."""
+    from bot.sample import northtown_text
+
+    text = northtown_text()
+    if not output:
+        sys.stdout.write(text)
+        return
+    if output.exists():  # never overwrite: it may be the user's edited partnership file
+        fail(OnedayError(f"{output} already exists; not overwriting it", example="oneday partnership sample -o new.yaml"))
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(OnedayError(f"cannot write {output}: {exc.strerror or exc}"))
+        return
+    err.print(f"wrote {output}", highlight=False, markup=False)
 
 
 @partnership_app.command("summary")
@@ -314,7 +336,7 @@ def console(
     url = State.settings.database_url
     if db.current_revision(url) is None:
         fail(OnedayError(f"the database at {url} is empty",
-                         example="oneday partnership load examples/northtown.yaml"))
+                         example=LOAD_SAMPLE))
     try:
         with db.unit_of_work(_factory()) as session:
             partnership_cmd.select_partnership(session, State.settings.partnership)
