@@ -4,7 +4,7 @@ Signed HTTP POST over loopback -> bot.http.make_server -> bolt signature check -
 
 Subjects, all served in this process by the same `make_server`, each on its own free port:
 
-* ``oneday``: `build_app` with a real `Runner` on a SQLite file (migrated, examples/northtown.yaml loaded)
+* ``oneday``: `build_app` with a real `Runner` on a SQLite file (migrated, bot/sample/northtown.yaml loaded)
   answering ``/oneday whoami`` for U0TOM: identity lookup, reply rendered to blocks, sent in the ack.
 * ``bare_pbr`` (baseline A): a bare ``slack_bolt.App(process_before_response=True)`` whose listener only
   calls ``ack()``: the floor for this server + bolt, with the same ack mode Oneday uses.
@@ -39,11 +39,11 @@ from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
-NORTHTOWN = ROOT / "examples" / "northtown.yaml"
+NORTHTOWN = ROOT / "bot" / "sample" / "northtown.yaml"
 
 SECRET = "bench-signing-secret-" + "0" * 16
 TOKEN = "xoxb-bench-token"
-USER = "U0TOM"  # tom.ashby in examples/northtown.yaml
+USER = "U0TOM"  # tom.ashby in bot/sample/northtown.yaml
 COMMAND, TEXT = "/oneday", "whoami"
 ONEDAY_EXPECT = "Tom Ashby"  # the rendered whoami reply names the member
 
@@ -317,7 +317,7 @@ def shutdown_app(app: Any) -> None:
 
 
 def partnership_text(extra_members: int) -> str:
-    """examples/northtown.yaml with `extra_members` generated members appended to the members section."""
+    """bot/sample/northtown.yaml with `extra_members` generated members appended to the members section."""
     text = NORTHTOWN.read_text()
     if not extra_members:
         return text

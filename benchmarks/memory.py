@@ -4,7 +4,7 @@ Subjects, each a separate process started by the benchmark, on its own free port
 ``auth.test`` going to `tests/fake_slack.FakeSlack` in the benchmark process:
 
 * ``oneday``: ``oneday serve --port P`` (the installed console script) with ``DATABASE_URL`` a SQLite file
-  (migrated, examples/northtown.yaml loaded), ``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET`` and
+  (migrated, bot/sample/northtown.yaml loaded), ``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET`` and
   ``SLACK_API_URL`` = the fake: the production process, outbox thread included.
 * ``bare``: ``python -m benchmarks.memory --bare-app PORT``: a ``slack_bolt.App(process_before_response=True)``
   whose ``/oneday`` listener only calls ``ack()``, served by the same ``bot.http.make_server``.

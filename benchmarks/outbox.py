@@ -3,7 +3,7 @@
 `tests/fake_slack.FakeSlack` with ``limit_per_channel(1.0)`` answers 429 with Retry-After when a channel is
 posted to sooner than 1 s after its previous accepted post. 5 channels x 6 messages are queued with
 ``bot.outbox.enqueue`` (each channel's messages one after another, as publishing queues them) in a SQLite file
-DB (migrated, examples/northtown.yaml loaded), then one ``bot.outbox.Sender`` on ``SlackPort`` drains them.
+DB (migrated, bot/sample/northtown.yaml loaded), then one ``bot.outbox.Sender`` on ``SlackPort`` drains them.
 
 Figures: per channel, accepted posts per second between its first and last accepted post ((n - 1) / span), as a
 fraction of the allowed 1/s; the whole drain's wall time against the ideal ((messages per channel - 1) s at

@@ -1,6 +1,6 @@
 """Agenda plan + render at 600 and 6,000 targets: how the coordinator's preview grows with the partnership.
 
-The partnership is examples/northtown.yaml (agencies, members, cohorts, its targets) loaded into a SQLite file,
+The partnership is bot/sample/northtown.yaml (agencies, members, cohorts, its targets) loaded into a SQLite file,
 plus generated targets up to the size wanted: refs ``B-<COHORT>-00001``, spread round-robin over the five
 cohorts, each copying flags, priority, kind and lead officer from one of that cohort's northtown targets; and one
 open action per four targets (owners spread over the active members, due dates around the meeting day).

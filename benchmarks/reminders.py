@@ -1,7 +1,7 @@
 """One reminder round over 20,000 and 200,000 stored actions with the same 500 due: SQLite and PostgreSQL.
 
 The cost of a round must follow what is due, not what is stored. Each database is migrated, loaded with
-examples/northtown.yaml, and given N actions by bulk insert (``session.execute(insert(Action), rows)``):
+bot/sample/northtown.yaml, and given N actions by bulk insert (``session.execute(insert(Action), rows)``):
 
 * 500 open actions due in the round's window (from 20 days overdue to the query's horizon), owners and
   targets round-robin over northtown's active members and targets;

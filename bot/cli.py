@@ -21,7 +21,8 @@ from commands import summary as summary_cmd
 from commands import targets_import
 from commands.errors import FileErrors, OnedayError
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+# Shown wherever a user needs a partnership file: works from an installed wheel, which has no examples/ folder.
+from commands.partnership import LOAD_SAMPLE
 
 app = typer.Typer(help="Oneday: the 'one day, one conversation' meeting, run from chat.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -171,6 +172,27 @@ def partnership_export(output: Annotated[Path | None, typer.Option("-o", "--outp
         err.print(f"wrote {output}", highlight=False, markup=False)
     else:
         sys.stdout.write(text)
+
+
+@partnership_app.command("sample")
+def partnership_sample(output: Annotated[Path | None, typer.Option("-o", "--output")] = None) -> None:
+    """Write the fictional sample partnership file (Northtown) to stdout, or to --output, to load as it is or to
+    start your own from. It ships inside the package, so this works wherever Oneday is installed."""
+    from bot.sample import northtown_text
+
+    text = northtown_text()
+    if not output:
+        sys.stdout.write(text)
+        return
+    if output.exists():  # never overwrite: it may be the user's edited partnership file
+        fail(OnedayError(f"{output} already exists; not overwriting it", example="oneday partnership sample -o new.yaml"))
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(OnedayError(f"cannot write {output}: {exc.strerror or exc}"))
+        return
+    err.print(f"wrote {output}", highlight=False, markup=False)
 
 
 @partnership_app.command("summary")
@@ -332,13 +354,13 @@ def console(
     """Type slash commands as one member on a scratch copy of the (SQLite) database and see what they would
     see; the database itself is never changed."""
     from bot.console import run
-    from bot.scratch import EMPTY_EXAMPLE, scratch_copy
+    from bot.scratch import scratch_copy
 
     url = State.settings.database_url
     try:
         with scratch_copy(url) as copy_url:
             if db.current_revision(copy_url) is None:
-                raise OnedayError(f"the database at {safe_url(url)} is empty", example=EMPTY_EXAMPLE)
+                raise OnedayError(f"the database at {safe_url(url)} is empty", example=LOAD_SAMPLE)
             engine = db.make_engine(copy_url)
             try:
                 factory = db.session_factory(engine)

@@ -25,7 +25,7 @@ def _require_database() -> None:
 
     if db.current_revision(cli.State.settings.database_url) is None:
         raise OnedayError("the database is empty; create it and load a partnership first",
-                          example="oneday db upgrade && oneday partnership load examples/northtown.yaml")
+                          example=cli.LOAD_SAMPLE)
 
 
 agenda_app = typer.Typer(help="Plan and publish the meeting day.", no_args_is_help=True)

@@ -18,6 +18,8 @@ from models import Base
 # The Slack installation store's tables share the one Alembic history (and the drift check).
 register_installation_tables(Base.metadata)
 
+# The installed package's own folder, never a path from the repository root, so `oneday db upgrade` and the demo
+# work from a wheel (env.py, versions/ and script.py.mako ship as package files; tests/test_wheel.py checks it).
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 # PostgreSQL advisory lock held by every `oneday db upgrade` (migrations/env.py): one fixed 64-bit key, the
 # bytes of "oneday-m", so concurrent upgrades of one database run one after the other.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,13 +27,15 @@ from bot import config, db
 from bot.clock import TickingClock, system_clock
 from bot.demo_render import buttons_in, seen_panel, when
 from bot.demo_stack import LocalSlack
+from bot.sample import northtown
 from bot.scheduler import JOBS
 from commands import partnership as partnership_cmd
 from commands import summary as summary_cmd
 from models import AuditEvent, Target
 
 LONDON = ZoneInfo("Europe/London")
-SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "northtown.yaml"
+# A package resource, not a path beside the source tree: the demo must run from an installed wheel.
+SAMPLE = northtown()
 MEETING = date(2026, 12, 8)  # a Tuesday
 # Whose screens the demo shows, and why each is worth seeing.
 CAST = {
@@ -181,7 +184,7 @@ def check(demo: Demo) -> list[str]:
             f"processing log (s.62): {consultations} consultations (pack showings), {refusals} refusals"]
 
 
-def run(*, out: Console, person: str | None = None, quiet: bool = False, sample: Path = SAMPLE) -> int:
+def run(*, out: Console, person: str | None = None, quiet: bool = False, sample: Traversable = SAMPLE) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="oneday-demo-") as tmp:
         url = config.sqlite_url(Path(tmp) / "demo.db")

@@ -17,8 +17,8 @@ from sqlalchemy.engine import make_url
 
 from bot.redact import safe_url
 from commands.errors import OnedayError
+from commands.partnership import LOAD_SAMPLE
 
-EMPTY_EXAMPLE = "oneday partnership load examples/northtown.yaml"
 NOT_SQLITE_EXAMPLE = ("oneday partnership export -o partnership.yaml && oneday --database-url sqlite:///try.db "
                       "partnership load partnership.yaml && oneday --database-url sqlite:///try.db console --as KEY")
 
@@ -31,10 +31,10 @@ def sqlite_file(url: str) -> Path:
                           f"{safe_url(url)}: its outbox and chat identities belong to a real deployment. Copy the "
                           f"partnership into a SQLite file and try it there", example=NOT_SQLITE_EXAMPLE)
     if not parsed.database or parsed.database == ":memory:":
-        raise OnedayError(f"the database at {safe_url(url)} is empty (not a file)", example=EMPTY_EXAMPLE)
+        raise OnedayError(f"the database at {safe_url(url)} is empty (not a file)", example=LOAD_SAMPLE)
     path = Path(parsed.database)
     if not path.is_file():
-        raise OnedayError(f"the database at {safe_url(url)} is empty (no such file)", example=EMPTY_EXAMPLE)
+        raise OnedayError(f"the database at {safe_url(url)} is empty (no such file)", example=LOAD_SAMPLE)
     return path
 
 

@@ -21,6 +21,8 @@ from models.audit import record
 
 PLATFORM_FIELDS = ("slack", "teams")
 MAX_BYTES = 5 * 1024 * 1024  # 150 times the sample; checking a file this size takes a few seconds
+# How to get a first partnership into an empty database: the sample ships inside the package.
+LOAD_SAMPLE = "oneday partnership sample -o northtown.yaml && oneday partnership load northtown.yaml"
 MB = 1024 * 1024
 
 
@@ -38,10 +40,10 @@ def read_file(path: Path) -> str:
                 raise _too_big(str(path), size)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}",
-                         example="oneday partnership load examples/northtown.yaml") from exc
+                         example="oneday partnership load northtown.yaml") from exc
     if b"\x00" in raw:
         raise UsageError(f"{path} is not a text file (it contains binary data); a partnership file is YAML text",
-                         example="oneday partnership load examples/northtown.yaml")
+                         example="oneday partnership load northtown.yaml")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -68,12 +70,12 @@ def select_partnership(session: Session, key: str | None) -> Partnership:
         found = session.scalar(select(Partnership).where(Partnership.key == key))
         if found is None:
             raise NotFound(f"no partnership '{key}' in this database",
-                           example="oneday partnership load examples/northtown.yaml")
+                           example=LOAD_SAMPLE)
         return found
     all_ = session.scalars(select(Partnership).order_by(Partnership.key).limit(3)).all()
     if not all_:
         raise NotFound("this database holds no partnership yet",
-                       example="oneday partnership load examples/northtown.yaml")
+                       example=LOAD_SAMPLE)
     if len(all_) > 1:
         raise UsageError("this database holds several partnerships; name one with --partnership KEY "
                          "or ONEDAY_PARTNERSHIP", example="oneday --partnership northtown agenda plan ...")

@@ -32,7 +32,7 @@ from commands.context import Caller
 from models import Member, OutboxMessage, Partnership, Target
 
 ONEDAY = Path(sys.executable).parent / "oneday"
-NORTHTOWN = Path(__file__).resolve().parent.parent / "examples" / "northtown.yaml"
+NORTHTOWN = Path(__file__).resolve().parent.parent / "bot" / "sample" / "northtown.yaml"
 SECRET = "test-signing-secret"
 INCIDENT = "Something went wrong"
 

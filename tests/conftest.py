@@ -48,7 +48,7 @@ def pg_url(postgres: ThrowawayPostgres, request: pytest.FixtureRequest) -> Itera
 from pathlib import Path  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-NORTHTOWN = REPO_ROOT / "examples" / "northtown.yaml"
+NORTHTOWN = REPO_ROOT / "bot" / "sample" / "northtown.yaml"
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """Slack Web API argument checks driven by the machine-readable method reference.
 
-The reference lives in ``/work/shared/slack-api-ref/methods/<method>.json`` (one file per method; the
-``methods.json`` index is not a method).  Every file is loaded once, lazily, and each method's ``args``
-schema is compiled into a ``jsonschema`` validator on first use.
+The reference is vendored in ``tests/slack_api_ref/methods/<method>.json`` (one file per method, only the
+methods Oneday uses; see ``tests/slack_api_ref/README.md``), so a clone checks its calls with nothing outside
+the repository.  A method without a file there does not exist as far as the fake is concerned.  Every file is
+loaded once, lazily, and each method's ``args`` schema is compiled into a ``jsonschema`` validator on first use.
 
 Arguments reach the fake in one of two wire shapes, and both are brought to what the reference describes:
 
@@ -19,23 +20,14 @@ at ``call.args["blocks"]`` as a list whatever the wire shape was.
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
-
-def _reference_dir() -> Path:
-    """SLACK_API_REF_DIR, else shared/ beside the repository (as CI lays it out), else /work/shared."""
-    if os.environ.get("SLACK_API_REF_DIR"):
-        return Path(os.environ["SLACK_API_REF_DIR"])
-    beside = Path(__file__).resolve().parents[2] / "shared" / "slack-api-ref" / "methods"
-    return beside if beside.is_dir() else Path("/work/shared/slack-api-ref/methods")
-
-
-REFERENCE_DIR = _reference_dir()
+# Inside the repository, beside this file: no environment variable or outside folder can swap it.
+REFERENCE_DIR = Path(__file__).resolve().parent / "slack_api_ref" / "methods"
 
 # Arguments whose value is JSON text on the wire; decoded for the recorded call.
 JSON_ARGS = frozenset(
@@ -53,7 +45,7 @@ def methods() -> dict[str, dict[str, Any]]:
     """All methods of the reference, by name."""
     found = {}
     for path in sorted(REFERENCE_DIR.glob("*.json")):
-        if path.stem == "methods":  # the index, not a method
+        if path.stem == "methods":  # the upstream index, not a method (not vendored; skipped if copied)
             continue
         found[path.stem] = json.loads(path.read_text(encoding="utf-8"))
     if not found:

@@ -41,7 +41,7 @@ from models import Agency, Cohort, Member, Partnership, Target
 
 ONEDAY = Path(sys.executable).parent / "oneday"
 REPO = Path(__file__).resolve().parent.parent
-NORTHTOWN = REPO / "examples" / "northtown.yaml"
+NORTHTOWN = REPO / "bot" / "sample" / "northtown.yaml"
 MB = 1024 * 1024
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00" + bytes(range(256))
 TOP = "partnership, agencies, members, cohorts, targets, meeting, reminders"

@@ -16,7 +16,7 @@ from bot import db
 
 ONEDAY = Path(sys.executable).parent / "oneday"
 REPO = Path(__file__).resolve().parent.parent
-NORTHTOWN = REPO / "examples" / "northtown.yaml"
+NORTHTOWN = REPO / "bot" / "sample" / "northtown.yaml"
 
 
 class Cli:
@@ -137,6 +137,25 @@ def test_export_of_an_empty_database_says_so(cli: Cli) -> None:
     assert result.returncode == 2
     assert "holds no partnership" in result.stderr
     assert result.stdout == ""
+
+
+def test_partnership_sample_writes_the_shipped_file_which_then_loads(cli: Cli) -> None:
+    """The hint an empty database gives (`sample -o`, then `load`) works with no repository around: cwd is tmp."""
+    printed = cli("partnership", "sample")
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout == NORTHTOWN.read_text(encoding="utf-8")
+
+    written = cli("partnership", "sample", "-o", "northtown.yaml")
+    assert written.returncode == 0, written.stderr
+    assert (cli.cwd / "northtown.yaml").read_text(encoding="utf-8") == printed.stdout
+    loaded = cli("partnership", "load", "northtown.yaml")
+    assert loaded.returncode == 0, loaded.stderr
+    assert "northtown.yaml: 229 changes" in loaded.stdout
+
+    (cli.cwd / "northtown.yaml").write_text("# my edits\n", encoding="utf-8")
+    again = cli("partnership", "sample", "-o", "northtown.yaml")
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert (cli.cwd / "northtown.yaml").read_text(encoding="utf-8") == "# my edits\n"  # never overwritten
 
 
 def test_demo(cli: Cli) -> None:

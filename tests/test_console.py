@@ -107,7 +107,7 @@ def test_console_on_an_empty_database_says_how_to_load_the_sample(tmp_path: Path
                              "--as", "sam.patel"], capture_output=True, text=True, timeout=60,
                             env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"})
     assert result.returncode == 2
-    assert "oneday partnership load examples/northtown.yaml" in result.stderr
+    assert "oneday partnership sample -o northtown.yaml && oneday partnership load northtown.yaml" in result.stderr
 
 
 def _everything(url: str) -> dict[str, list[tuple]]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 ONEDAY = Path(sys.executable).parent / "oneday"
-NORTHTOWN = Path(__file__).resolve().parent.parent / "examples" / "northtown.yaml"
+NORTHTOWN = Path(__file__).resolve().parent.parent / "bot" / "sample" / "northtown.yaml"
 REF = re.compile(r"\b(?:OCG-\d\d|CL-\d\d|GNG-\d\d|N-\d{4})\b")
 
 

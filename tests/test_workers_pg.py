@@ -32,7 +32,7 @@ from models import Action, ChatIdentity, Member, OutboxMessage, Partnership, Tar
 from models.reminder_mark import ReminderMark
 
 ONEDAY = Path(sys.executable).parent / "oneday"
-NORTHTOWN = Path(__file__).resolve().parent.parent / "examples" / "northtown.yaml"
+NORTHTOWN = Path(__file__).resolve().parent.parent / "bot" / "sample" / "northtown.yaml"
 NOW = "2026-12-08T09:30:00+00:00"  # a Tuesday morning, in working hours
 OWNERS = ("tom.ashby", "ali.khan", "priya.shah", "mark.dunn", "ruth.evans", "amy.clark", "helen.ward",
           "sam.patel", "will.frost", "paul.kerr")  # paul.kerr has no Slack id in the file: found by email
