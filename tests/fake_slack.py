@@ -307,7 +307,8 @@ class FakeSlack:
                 body = {"ok": True, **(handler(record) if handler else {})}
             except SlackError as error:
                 body = error.body
-            self._record(self.calls, Call(method, record, token, time.time(), body, body.get("error")))
+            failed = body.get("error")
+            self._record(self.calls, Call(method, record, token, time.time(), body, str(failed) if failed else None))
         if fault and fault.kind == "slow_after":
             self._record(self.faults, Call(method, record, token, time.time(), body, fault=fault.kind))
             self._stopping.wait(fault.delay)
@@ -645,7 +646,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def reply(self, status: int, body: dict[str, Any] | str, headers: dict[str, str] | None = None) -> None:
         is_json = not isinstance(body, str)
-        data = (json.dumps(body) if is_json else body).encode()
+        data = (body if isinstance(body, str) else json.dumps(body)).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8" if is_json else "text/plain")
         self.send_header("Content-Length", str(len(data)))
@@ -668,9 +669,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif kind == "multipart/form-data":
             head = f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode()
             for part in BytesParser(policy=email_policy).parsebytes(head + body).iter_parts():
-                raw = part.get_payload(decode=True) or b""
+                raw = part.get_payload(decode=True)
+                data = raw if isinstance(raw, bytes) else b""
                 is_file = part.get_filename() is not None
-                args[part.get_param("name", header="content-disposition")] = raw if is_file else raw.decode()
+                args[str(part.get_param("name", header="content-disposition"))] = data if is_file else data.decode()
         elif body:
             args.update(parse_qsl(body.decode(), keep_blank_values=True))
         return args

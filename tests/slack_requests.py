@@ -144,7 +144,7 @@ def view_submission_payload(callback_id: str, values: dict[str, Any], *, private
                             view_id: str = "V0VIEW", user_id: str = USER_ID,
                             team_id: str = TEAM_ID) -> dict[str, Any]:
     """A ``view_submission`` payload; ``values`` is ``state.values`` ({block_id: {action_id: {...}}})."""
-    view = {"id": view_id, "team_id": team_id, "type": "modal", "callback_id": callback_id,
+    view: dict[str, Any] = {"id": view_id, "team_id": team_id, "type": "modal", "callback_id": callback_id,
             "private_metadata": private_metadata, "state": {"values": values},
             "hash": f"{int(time.time())}.x",
             "title": {"type": "plain_text", "text": "Oneday"}, "blocks": [], "app_id": APP_ID,
