@@ -163,15 +163,20 @@ def partnership_export(output: Annotated[Path | None, typer.Option("-o", "--outp
     except OnedayError as exc:
         fail(exc)
         return
-    if output:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            fail(OnedayError(f"cannot write {output}: {exc.strerror or exc}"))
-            return
-        err.print(f"wrote {output}", highlight=False, markup=False)
-    else:
+    _write_out(text, output)
+
+
+def _write_out(text: str, output: Path | None) -> None:
+    """Text to stdout, or to a file with a one-line note on stderr (so stdout stays clean for a pipe)."""
+    if not output:
         sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(OnedayError(f"cannot write {output}: {exc.strerror or exc}"))
+        return
+    err.print(f"wrote {output}", highlight=False, markup=False)
 
 
 @partnership_app.command("sample")
@@ -180,19 +185,10 @@ def partnership_sample(output: Annotated[Path | None, typer.Option("-o", "--outp
     start your own from. It ships inside the package, so this works wherever Oneday is installed."""
     from bot.sample import northtown_text
 
-    text = northtown_text()
-    if not output:
-        sys.stdout.write(text)
-        return
-    if output.exists():  # never overwrite: it may be the user's edited partnership file
+    if output and output.exists():  # never overwrite: it may be the user's edited partnership file
         fail(OnedayError(f"{output} already exists; not overwriting it", example="oneday partnership sample -o new.yaml"))
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        fail(OnedayError(f"cannot write {output}: {exc.strerror or exc}"))
-        return
-    err.print(f"wrote {output}", highlight=False, markup=False)
+    _write_out(northtown_text(), output)
 
 
 @partnership_app.command("summary")
