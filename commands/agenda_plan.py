@@ -33,7 +33,7 @@ def parse_date(text: str) -> date:
 
 
 def _hhmm(when: Any) -> str:
-    return when.strftime("%H:%M")
+    return str(when.strftime("%H:%M"))
 
 
 def to_json(day_plan: DayPlan) -> dict[str, Any]:

@@ -56,7 +56,7 @@ def calendar(*, day: date, partnership_key: str, partnership_name: str, timezone
         event.add("transp", "OPAQUE")
         cal.add_component(event)
     cal.add_missing_timezones()
-    return cal.to_ical().decode("utf-8")
+    return str(cal.to_ical().decode("utf-8"))
 
 
 def summary_line(visits: Sequence[Visit], timezone: str) -> str:

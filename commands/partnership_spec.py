@@ -285,12 +285,12 @@ def check_fields(c: Collector, path: str, raw: Any, fields: Fields, line: int | 
 
 
 
-def _section_list(c: Collector, data: dict[str, Any], name: str, fields: Fields, ident: str) -> list[dict]:
+def _section_list(c: Collector, data: dict[str, Any], name: str, fields: Fields, ident: str) -> list[dict[str, Any]]:
     raw = data.get(name) or []
     if not isinstance(raw, list):
         c.add(getattr(data, "line", None), name, "expected a list of mappings")
         return []
-    items: list[dict] = []
+    items: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     lines = getattr(raw, "lines", None)
     for i, entry in enumerate(raw):
@@ -308,7 +308,7 @@ def _section_list(c: Collector, data: dict[str, Any], name: str, fields: Fields,
     return items
 
 
-def _refs(c: Collector, item: dict, field: str, known: set[str] | dict[str, Any], noun: str) -> None:
+def _refs(c: Collector, item: dict[str, Any], field: str, known: set[str] | dict[str, Any], noun: str) -> None:
     values = item.get(field)
     if values is None:
         return
@@ -318,7 +318,7 @@ def _refs(c: Collector, item: dict, field: str, known: set[str] | dict[str, Any]
             c.add(item["_line"], f"{item['_path']}.{field}{suffix}", f"unknown {noun} '{v}'{c.suggest(v, known)}")
 
 
-def _details(c: Collector, target: dict) -> None:
+def _details(c: Collector, target: dict[str, Any]) -> None:
     raw = target.get("details")
     if raw is None:
         target["details"] = None

@@ -28,7 +28,7 @@ class AuditEvent(TenantMixin, Base):
     target_id: Mapped[int | None] = mapped_column(ForeignKey("target.id", ondelete="SET NULL"), index=True)
     target_ref: Mapped[str | None] = mapped_column(String(32))
     what: Mapped[str] = mapped_column(Text)
-    recipients: Mapped[list] = mapped_column(default=list)
+    recipients: Mapped[list[str]] = mapped_column(default=list)
     justification: Mapped[str] = mapped_column(Text, default="")
 
 

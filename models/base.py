@@ -8,6 +8,7 @@ naive datetime a bug that fails loudly at the first write instead of a silent on
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -25,7 +26,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {list: JSON, dict: JSON}
+    type_annotation_map = {list: JSON, dict: JSON, list[str]: JSON, dict[str, Any]: JSON}
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -38,7 +38,7 @@ class Section(TenantMixin, Base):
     position: Mapped[int]
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    target_refs: Mapped[list] = mapped_column(default=list)
+    target_refs: Mapped[list[str]] = mapped_column(default=list)
     space_ref: Mapped[str | None] = mapped_column(String(64))
 
     meeting: Mapped[Meeting] = relationship(back_populates="sections")
@@ -57,7 +57,7 @@ class Invitation(TenantMixin, Base):
     section_id: Mapped[int] = mapped_column(ForeignKey("section.id", ondelete="CASCADE"), index=True)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
-    reasons: Mapped[list] = mapped_column(default=list)
+    reasons: Mapped[list[str]] = mapped_column(default=list)
     excluded: Mapped[bool] = mapped_column(default=False)
     exclusion_reason: Mapped[str | None] = mapped_column(String(64))
     confidentiality_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -9,6 +9,7 @@ post may have landed before its worker died carries `check_before_send`, so it i
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
@@ -30,7 +31,7 @@ class OutboxMessage(TenantMixin, Base):
     destination_kind: Mapped[str] = mapped_column(String(16))  # member | space
     destination_ref: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str | None] = mapped_column(String(64))  # resolved platform channel, once known
-    payload: Mapped[dict] = mapped_column()
+    payload: Mapped[dict[str, Any]] = mapped_column()
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -26,8 +27,8 @@ class Partnership(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     isp_version: Mapped[str] = mapped_column(String(32))
     # Meeting and reminder settings, as the partnership file states them (validated on load).
-    meeting: Mapped[dict] = mapped_column(default=dict)
-    reminders: Mapped[dict] = mapped_column(default=dict)
+    meeting: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    reminders: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     agencies: Mapped[list[Agency]] = relationship(back_populates="partnership", order_by="Agency.key")
@@ -45,9 +46,9 @@ class Agency(TenantMixin, Base):
     key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(32))
-    flags: Mapped[list] = mapped_column(default=list)
-    powers: Mapped[list] = mapped_column(default=list)
-    information: Mapped[list] = mapped_column(default=list)
+    flags: Mapped[list[str]] = mapped_column(default=list)
+    powers: Mapped[list[str]] = mapped_column(default=list)
+    information: Mapped[list[str]] = mapped_column(default=list)
     isp_signed: Mapped[str | None] = mapped_column(String(32))
     core: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
@@ -70,8 +71,8 @@ class Member(TenantMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
-    roles: Mapped[list] = mapped_column(default=list)
-    cohorts: Mapped[list] = mapped_column(default=list)
+    roles: Mapped[list[str]] = mapped_column(default=list)
+    cohorts: Mapped[list[str]] = mapped_column(default=list)
     spoc: Mapped[bool] = mapped_column(default=False)
     out_of_office_until: Mapped[date | None]
     active: Mapped[bool] = mapped_column(default=True)
@@ -119,7 +120,7 @@ class Cohort(TenantMixin, Base):
     key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     order: Mapped[int] = mapped_column(default=0)
-    agencies: Mapped[list] = mapped_column(default=list)
+    agencies: Mapped[list[str]] = mapped_column(default=list)
     minutes_per_target: Mapped[int] = mapped_column(default=10)
     handling: Mapped[str] = mapped_column(String(32), default="OFFICIAL-SENSITIVE")
     personal_data: Mapped[bool] = mapped_column(default=True)

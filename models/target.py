@@ -25,7 +25,7 @@ class Target(TenantMixin, Base):
     kind: Mapped[str] = mapped_column(String(16))
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
-    flags: Mapped[list] = mapped_column(default=list)
+    flags: Mapped[list[str]] = mapped_column(default=list)
     priority: Mapped[int] = mapped_column(default=2)
     status: Mapped[str] = mapped_column(String(16), default="active")
     review: Mapped[date | None]
