@@ -342,7 +342,7 @@ def oneday_app(base_url: str, workdir: Path, *, extra_members: int = 0) -> Itera
     from bot.config import DEFAULT_COMMANDS, sqlite_url
     from bot.runner import Runner
     from bot.slack.app import build_app, make_client
-    from commands.partnership import load
+    from commands.partnership.file import load
     from models import Member
 
     path = workdir / f"oneday-{extra_members}.db"

@@ -37,7 +37,7 @@ def run_benchmark(workdir: Path, *, channels: int = 5, per_channel: int = 6, tim
     from bot.outbox import Sender, enqueue
     from bot.slack.app import make_client
     from bot.slack.port import SlackPort
-    from commands.replies import Destination, Notice, Reply
+    from commands.core.replies import Destination, Notice, Reply
     from models import Partnership
 
     say = progress or (lambda msg: None)

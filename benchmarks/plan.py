@@ -10,8 +10,8 @@ One measured iteration, in a fresh session each time (as a request gets):
 
 * ``read``: ``models.planning.plan_input`` (every query `plan_day` makes);
 * ``plan``: ``models.planning.plan`` (the pure planner);
-* ``to_json``: ``commands.agenda_plan.to_json`` plus ``json.dumps`` (what ``agenda plan --json`` prints);
-* ``preview``: ``commands.agenda.preview`` (the ``/agenda plan`` reply) on the same DayPlan, and
+* ``to_json``: ``commands.agenda.plan_json.to_json`` plus ``json.dumps`` (what ``agenda plan --json`` prints);
+* ``preview``: ``commands.agenda.intents.preview`` (the ``/agenda plan`` reply) on the same DayPlan, and
 * ``render``: ``bot.slack.blocks.render`` of that reply to Block Kit.
 
 Both databases are built first, each gets one unmeasured warm-up, then the sizes are measured in turns (600,
@@ -48,7 +48,7 @@ def loaded_db(url: str) -> Iterator[Any]:
     """Migrate `url`, load northtown; yields the session factory (the engine is disposed at the end)."""
     from bot import db
     from bot.clock import system_clock
-    from commands.partnership import load
+    from commands.partnership.file import load
 
     db.upgrade(url)
     engine = db.make_engine(url)
@@ -116,9 +116,9 @@ def one_iteration(factory: Any, day: date) -> tuple[dict[str, float], dict[str, 
 
     from bot.clock import system_clock
     from bot.slack.blocks import render
-    from commands import agenda
-    from commands.agenda_plan import to_json
-    from commands.context import Caller
+    from commands.agenda import intents as agenda
+    from commands.agenda.plan_json import to_json
+    from commands.core.context import Caller
     from models import Member, Partnership
     from models.planning import plan, plan_input
 

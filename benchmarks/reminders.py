@@ -9,7 +9,7 @@ bot/sample/northtown.yaml, and given N actions by bulk insert (``session.execute
   and 2 in 10 open with due dates one month to three years ahead.
 
 `now` is fixed at Tuesday 10 November 2026, 10:00 Europe/London (a working day, in working hours). One measured
-run is ``commands.chasing.run_round(session, partnership, now)`` plus the flush of the reminder marks it adds,
+run is ``commands.chasing.rounds.run_round(session, partnership, now)`` plus the flush of the reminder marks it adds,
 in a transaction that is rolled back, so every repeat does the same work. Both sizes are built first, get one
 unmeasured warm-up each, and are then measured in turns (20k, 200k, 20k, ...) so that load from elsewhere on the
 machine falls on both alike. Figure: the median of the repeats. PostgreSQL is a private throwaway server
@@ -92,7 +92,7 @@ def add_actions(session: Any, total: int, due: int = DUE_IN_WINDOW, today: date 
 
 
 def candidates_query(partnership_id: int, today: date) -> Any:
-    """The same selection `run_round` makes (commands/chasing.py), for EXPLAIN."""
+    """The same selection `run_round` makes (commands/chasing/rounds.py), for EXPLAIN."""
     from sqlalchemy import select
 
     from models import Action
@@ -125,7 +125,7 @@ def explain(factory: Any) -> list[str]:
 def one_round(factory: Any) -> tuple[float, dict[str, int]]:
     from sqlalchemy import select
 
-    from commands.chasing import run_round
+    from commands.chasing.rounds import run_round
     from models import Partnership
 
     with factory() as session:

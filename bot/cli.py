@@ -16,13 +16,13 @@ from rich.table import Table
 from bot import config, db
 from bot.clock import system_clock
 from bot.redact import safe_url
-from commands import partnership as partnership_cmd
-from commands import summary as summary_cmd
-from commands import targets_import
-from commands.errors import FileErrors, OnedayError
+from commands.core.errors import FileErrors, OnedayError
+from commands.partnership import file as partnership_cmd
+from commands.partnership import summary as summary_cmd
+from commands.partnership import targets_import
 
 # Shown wherever a user needs a partnership file: works from an installed wheel, which has no examples/ folder.
-from commands.partnership import LOAD_SAMPLE
+from commands.partnership.file import LOAD_SAMPLE
 
 app = typer.Typer(help="Oneday: the 'one day, one conversation' meeting, run from chat.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)

@@ -15,9 +15,9 @@ import typer
 from rich.table import Table
 
 from bot import db
-from commands import agenda_plan
-from commands import partnership as partnership_cmd
-from commands.errors import OnedayError
+from commands.agenda import plan_json as agenda_plan
+from commands.core.errors import OnedayError
+from commands.partnership import file as partnership_cmd
 
 
 def _require_database() -> None:
@@ -66,7 +66,7 @@ def publish_cmd(
     from bot import cli
     from bot.clock import system_clock
     from bot.outbox import enqueue
-    from commands.agenda_publish import publish
+    from commands.agenda.publish import publish
 
     try:
         day = agenda_plan.parse_date(date_text)

@@ -12,9 +12,9 @@ import typer
 
 from bot import db
 from bot.clock import system_clock
-from commands import workspaces
-from commands.errors import OnedayError
-from commands.partnership import select_partnership
+from commands.core import workspaces
+from commands.core.errors import OnedayError
+from commands.partnership.file import select_partnership
 
 slack_app = typer.Typer(help="Slack set-up: the app manifest, and which partnership each workspace belongs to.",
                         no_args_is_help=True)

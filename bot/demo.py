@@ -29,8 +29,8 @@ from bot.demo_render import buttons_in, seen_panel, when
 from bot.demo_stack import LocalSlack
 from bot.sample import northtown
 from bot.scheduler import JOBS
-from commands import partnership as partnership_cmd
-from commands import summary as summary_cmd
+from commands.partnership import file as partnership_cmd
+from commands.partnership import summary as summary_cmd
 from models import AuditEvent, Target
 
 LONDON = ZoneInfo("Europe/London")

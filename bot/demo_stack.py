@@ -29,7 +29,7 @@ from bot.outbox import Sender
 from bot.runner import Runner
 from bot.slack.app import build_app, make_client
 from bot.slack.port import SlackPort
-from commands.partnership import select_partnership
+from commands.partnership.file import select_partnership
 from models import Member
 
 PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")

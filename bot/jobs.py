@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
 from bot.outbox import enqueue
-from commands.agenda_schedule import publish_due
+from commands.agenda.schedule import publish_due
 from models import Partnership
 
 log = logging.getLogger("oneday.jobs")

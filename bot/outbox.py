@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import system_clock
 from bot.port import ChatPort, DeliveryError
-from commands.replies import Attachment, Notice, Reply
+from commands.core.replies import Attachment, Notice, Reply
 from models import ChatIdentity, Member, OutboxMessage, Section
 from models.base import UTCDateTime
 

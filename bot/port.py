@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Protocol
 
-from commands.replies import Attachment, Form, Reply
+from commands.core.replies import Attachment, Form, Reply
 
 
 class DeliveryError(Exception):

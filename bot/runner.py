@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import system_clock
 from bot.logs import log_request
 from bot.outbox import enqueue
-from commands import router
-from commands.context import Caller
-from commands.errors import FormInvalid, NotFound, OnedayError, Refused, UsageError
-from commands.identity import resolve_member
-from commands.replies import Reply, Result
-from commands.workspaces import partnership_for
+from commands.core import router
+from commands.core.context import Caller
+from commands.core.errors import FormInvalid, NotFound, OnedayError, Refused, UsageError
+from commands.core.identity import resolve_member
+from commands.core.replies import Reply, Result
+from commands.core.workspaces import partnership_for
 
 log = logging.getLogger("oneday.runner")
 

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import system_clock
 from bot.outbox import enqueue
-from commands import chasing, digest
-from commands.replies import Notice
+from commands.chasing import digest
+from commands.chasing import rounds as chasing
+from commands.core.replies import Notice
 from models import Partnership
 
 log = logging.getLogger("oneday.jobs")

@@ -16,8 +16,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bot.redact import safe_url
-from commands.errors import OnedayError
-from commands.partnership import LOAD_SAMPLE
+from commands.core.errors import OnedayError
+from commands.partnership.file import LOAD_SAMPLE
 
 NOT_SQLITE_EXAMPLE = ("oneday partnership export -o partnership.yaml && oneday --database-url sqlite:///try.db "
                       "partnership load partnership.yaml && oneday --database-url sqlite:///try.db console --as KEY")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 import models
 from bot.config import DEFAULT_COMMANDS
 from bot.runner import Request, Runner
-from commands.replies import Result
+from commands.core.replies import Result
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # a Friday, 10:00 in London
 USERS = {"tom": "U0TOM", "sam": "U0SAM", "mark": "U0MARK", "ruth": "U0RUTH", "rose": "U0ROSE", "bea": "U0BEA",
@@ -27,14 +27,14 @@ def run(runner: Runner, who: str, intent: str, text: str) -> Result:
 
 
 def press(runner: Runner, who: str, action_id: str, value: str) -> Result:
-    from commands import router
+    from commands.core import router
 
     return runner.run(Request("slack", "T0TEST", USERS.get(who, who), f"button:{action_id}", ""),
                       lambda _user: None, lambda caller: router.press(action_id, caller, value))
 
 
 def submit(runner: Runner, who: str, callback: str, values: dict[str, str], context: str = "") -> Result:
-    from commands import router
+    from commands.core import router
 
     return runner.run(Request("slack", "T0TEST", USERS.get(who, who), f"form:{callback}", ""),
                       lambda _user: None, lambda caller: router.submit(callback, caller, values, context))

@@ -27,8 +27,9 @@ from slack_requests import APP_ID, TEAM_DOMAIN, TEAM_ID, new_trigger_id, sign
 from sqlalchemy import select
 
 from bot import db
-from commands import access, partnership
-from commands.context import Caller
+from commands.core import access
+from commands.core.context import Caller
+from commands.partnership import file as partnership
 from models import Member, OutboxMessage, Partnership, Target
 
 ONEDAY = Path(sys.executable).parent / "oneday"
@@ -48,7 +49,7 @@ def free_port() -> int:
 
 @dataclass
 class World:
-    """Northtown as loaded, and who may see what by the need-to-know rule (commands/access.py), not by guess."""
+    """Northtown as loaded, and who may see what by the need-to-know rule (commands/core/access.py), not by guess."""
 
     url: str
     slack: dict[str, str]  # member key -> Slack user id (members with one in the file)

@@ -81,7 +81,7 @@ def factory(sqlite_db_url: str):  # type: ignore[no-untyped-def]
 def northtown_loaded(factory, northtown_text: str):  # type: ignore[no-untyped-def]
     """The session factory, with examples/northtown.yaml already loaded and committed."""
     from bot import db
-    from commands import partnership
+    from commands.partnership import file as partnership
 
     with db.unit_of_work(factory) as session:
         changes = partnership.load(session, northtown_text, source="northtown.yaml", now=FILE_LOADED)

@@ -15,8 +15,8 @@ import pytest
 from actions_support import NOW, audit_kinds, counts, make_runner, press, reply_text, run, submit
 from sqlalchemy import select
 
-from commands import access
-from commands.context import Caller
+from commands.core import access
+from commands.core.context import Caller
 from models import Action, ActionNote, Member, OutboxMessage, Outcome, Partnership
 
 REFUSED_REF = ("You can't see '{}': either it doesn't exist or you are not in its section. If you think you "

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from bot import cli, db
 from bot.cli_agenda import agenda_app
-from commands import agenda_plan
-from commands import partnership as partnership_cmd
-from commands.errors import UsageError
+from commands.agenda import plan_json as agenda_plan
+from commands.core.errors import UsageError
+from commands.partnership import file as partnership_cmd
 from models import Action, AuditEvent, Cohort, Meeting, Member, Section, Target
 from models.relevance import is_entitled
 
@@ -190,7 +190,7 @@ def test_cli_empty_database(tmp_path: Any) -> None:
 
 
 def test_compact_reasons_group_refs_per_reason() -> None:
-    from commands.agenda import compact_reasons
+    from commands.agenda.intents import compact_reasons
 
     reasons = ["cohort:ocg", *(f"flag:benefits (OCG-{i:02d})" for i in range(1, 7)), "action:3 (OCG-02)",
                "lead:OCG-01"]
@@ -206,8 +206,9 @@ def test_preview_of_a_large_partnership_fits_one_slack_message(factory, northtow
     from bot import db
     from bot.clock import system_clock
     from bot.slack.blocks import render
-    from commands import agenda, partnership
-    from commands.context import Caller
+    from commands.agenda import intents as agenda
+    from commands.core.context import Caller
+    from commands.partnership import file as partnership
     from models import Member, Partnership
 
     data = yaml.safe_load(northtown_text)

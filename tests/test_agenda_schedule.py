@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from bot import db
 from bot.jobs import publish_agenda_job
-from commands.agenda_schedule import due
-from commands.itinerary import Visit, calendar
+from commands.agenda.itinerary import Visit, calendar
+from commands.agenda.schedule import due
 from models import Meeting, OutboxMessage, Partnership
 from models.calendar import is_working_day, publish_date, working_days_before
 
@@ -108,8 +108,8 @@ def test_worker_publishes_once_when_the_publish_date_arrives(northtown_loaded) -
 
 
 def test_partnership_file_meeting_dates_are_validated(northtown_text: str) -> None:
-    from commands.errors import FileErrors
-    from commands.partnership import parse_file
+    from commands.core.errors import FileErrors
+    from commands.partnership.file import parse_file
 
     good = northtown_text.replace("reorder_sections: false}", 'reorder_sections: false, dates: ["2026-12-08"]}')
     assert parse_file(good, source="n.yaml")["meeting"]["dates"] == ["2026-12-08"]
@@ -147,7 +147,7 @@ def test_cli_publish_queues_for_the_worker_and_is_idempotent(northtown_loaded, s
 
 def _publish(factory, day: date = date(2026, 12, 8)):  # type: ignore[no-untyped-def]
     from bot.outbox import enqueue
-    from commands.agenda_publish import publish
+    from commands.agenda.publish import publish
 
     with db.unit_of_work(factory) as session:
         p = session.scalar(select(Partnership))

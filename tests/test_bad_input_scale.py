@@ -35,8 +35,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
-from commands import partnership, partnership_spec, targets_import
-from commands.errors import FileErrors, UsageError
+from commands.core.errors import FileErrors, UsageError
+from commands.partnership import file as partnership
+from commands.partnership import spec as partnership_spec
+from commands.partnership import targets_import
 from models import Agency, Cohort, Member, Partnership, Target
 
 ONEDAY = Path(sys.executable).parent / "oneday"

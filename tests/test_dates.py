@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commands.dates import DueDate, read_due, split_due
-from commands.errors import UsageError
+from commands.actions.due_dates import DueDate, read_due, split_due
+from commands.core.errors import UsageError
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)  # a Tuesday

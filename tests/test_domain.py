@@ -12,7 +12,7 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
-from commands import partnership
+from commands.partnership import file as partnership
 from models import AuditEvent, Partnership, Target
 from models.audit import KINDS, record
 

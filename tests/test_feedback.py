@@ -7,12 +7,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from commands.agenda_plan import plan
+from commands.agenda.plan_json import plan
 from models import ChatIdentity, Member, Partnership
 
 
 def expected_recipients(factory) -> set[str]:  # type: ignore[no-untyped-def]
-    """Computed from the published rule, independently of commands/feedback.py."""
+    """Computed from the published rule, independently of commands/actions/feedback.py."""
     with factory() as session:
         p = session.scalar(select(Partnership))
         day = plan(session, p, date(2026, 12, 8))

@@ -32,9 +32,10 @@ from bot.runner import Request, Runner
 from bot.slack.install import outgoing_client
 from bot.slack.manifest import bot_scopes
 from bot.slack.port import SlackPort
-from commands import partnership, workspaces
-from commands.errors import Refused
-from commands.replies import Reply
+from commands.core import workspaces
+from commands.core.errors import Refused
+from commands.core.replies import Reply
+from commands.partnership import file as partnership
 from models import AuditEvent, Partnership
 
 SECRET = "install-signing-secret"

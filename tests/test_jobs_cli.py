@@ -14,7 +14,7 @@ from slack_requests import clear_proxy_env
 from sqlalchemy import select
 
 from bot import db
-from commands import partnership
+from commands.partnership import file as partnership
 from models import Action, Member, OutboxMessage, Target
 
 ONEDAY = Path(sys.executable).parent / "oneday"

@@ -42,5 +42,5 @@ def test_no_module_imports_against_the_direction(package: str) -> None:
 
 def test_the_check_sees_an_import_against_the_direction(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
-    module.write_text("import os\n\ndef f():\n    from bot.slack import blocks\n    import commands.access\n")
+    module.write_text("import os\n\ndef f():\n    from bot.slack import blocks\n    import commands.core.access\n")
     assert imported_packages(module) == {(1, "os"), (4, "bot"), (5, "commands")}

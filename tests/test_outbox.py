@@ -15,7 +15,7 @@ from bot import db
 from bot.clock import system_clock
 from bot.outbox import Sender, enqueue
 from bot.slack.port import SlackPort
-from commands.replies import Destination, Notice, Reply
+from commands.core.replies import Destination, Notice, Reply
 from models import ChatIdentity, Member, OutboxMessage, Partnership
 
 
@@ -132,7 +132,7 @@ def _section(factory) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_section_space_is_created_once_with_exact_members_then_posted_to(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
-    from commands.replies import SpaceSync
+    from commands.core.replies import SpaceSync
 
     section_id = _section(northtown_loaded)
     to = Destination.section(section_id)
@@ -157,7 +157,7 @@ def test_section_space_is_created_once_with_exact_members_then_posted_to(northto
 
 
 def test_attachment_is_uploaded_to_the_dm(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
-    from commands.replies import Attachment
+    from commands.core.replies import Attachment
 
     ics = "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
     queue(northtown_loaded, [Notice(Destination.member("tom.ashby"), Reply(title="Your itinerary"), key="itin",

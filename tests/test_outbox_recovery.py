@@ -18,7 +18,7 @@ from bot import db
 from bot.clock import system_clock
 from bot.outbox import Sender, enqueue
 from bot.slack.port import METADATA_EVENT, SlackPort
-from commands.replies import Attachment, Destination, Notice, Reply
+from commands.core.replies import Attachment, Destination, Notice, Reply
 from models import OutboxMessage, Partnership
 
 ROOM = "C0ROOM"
@@ -160,7 +160,7 @@ def test_a_file_shared_before_the_crash_is_recorded_not_shared_again(northtown_l
 
 
 def test_a_space_created_before_the_crash_is_taken_over_not_duplicated(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
-    from commands.replies import SpaceSync
+    from commands.core.replies import SpaceSync
     from models import Section
 
     section_id = _section(northtown_loaded)
@@ -178,7 +178,7 @@ def test_a_space_created_before_the_crash_is_taken_over_not_duplicated(northtown
 
 
 def test_a_taken_name_of_a_channel_oneday_did_not_create_fails_loudly(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
-    from commands.replies import SpaceSync
+    from commands.core.replies import SpaceSync
 
     section_id = _section(northtown_loaded)
     someone = fake.add_channel("2026-12-08-ocg", is_private=True, members=("U0TOM",))

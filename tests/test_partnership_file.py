@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import models
 from bot import db
-from commands import partnership
-from commands.errors import FileErrors, UsageError
+from commands.core.errors import FileErrors, UsageError
+from commands.partnership import file as partnership
 from models import Agency, AuditEvent, Cohort, Member, Partnership, Target
 
 # --------------------------------------------------------------------------------------------- helpers

@@ -34,7 +34,7 @@ def test_not_mine_tells_the_coordinators_and_only_the_owner_may_press_it(slack_e
 def test_not_mine_from_someone_outside_the_section_is_refused_without_a_hint(slack_env) -> None:  # type: ignore[no-untyped-def]
     seed(slack_env.factory)
     with slack_env.factory() as session:
-        from commands.agenda_plan import plan
+        from commands.agenda.plan_json import plan
         from models import Partnership
 
         p = session.scalar(select(Partnership))

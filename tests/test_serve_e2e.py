@@ -18,7 +18,7 @@ from moments import FILE_LOADED
 from slack_requests import clear_proxy_env, send_command
 
 from bot import db
-from commands import partnership
+from commands.partnership import file as partnership
 
 SECRET = "test-signing-secret"
 ONEDAY = Path(sys.executable).parent / "oneday"

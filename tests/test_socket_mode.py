@@ -21,7 +21,7 @@ from slack_requests import APP_ID, clear_proxy_env, new_trigger_id
 from test_serve_e2e import ONEDAY, free_port
 
 from bot import db
-from commands import partnership
+from commands.partnership import file as partnership
 
 APP_TOKEN = "xapp-1-A0ONEDAY-1-test"
 

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import models
 from bot import db
-from commands import partnership, targets_import
-from commands.errors import FileErrors, UsageError
+from commands.core.errors import FileErrors, UsageError
+from commands.partnership import file as partnership
+from commands.partnership import targets_import
 from models import AuditEvent, Target
 
 HEADERS = ["Reference", "Kind", "Offender group", "Lead officer", "Flags", "Priority", "Review date", "Summary"]

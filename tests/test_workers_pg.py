@@ -26,8 +26,8 @@ from sqlalchemy import func, select
 from bot import db
 from bot.clock import system_clock
 from bot.outbox import enqueue
-from commands import partnership
-from commands.replies import Destination, Notice, Reply
+from commands.core.replies import Destination, Notice, Reply
+from commands.partnership import file as partnership
 from models import Action, ChatIdentity, Member, OutboxMessage, Partnership, Target
 from models.reminder_mark import ReminderMark
 

@@ -25,8 +25,8 @@ from bot.slack.forms import form_values, render_form, render_modal
 from bot.slack.home import Homes
 from bot.slack.port import SlackPort
 from bot.slack.text import neutral
-from commands import router
-from commands.replies import Result
+from commands.core import router
+from commands.core.replies import Result
 
 log = logging.getLogger("oneday.slack")
 

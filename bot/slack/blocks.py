@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands.replies import Button, Reply
+from commands.core.replies import Button, Reply
 
 MAX_BLOCKS = 50
 SECTION_TEXT = 3000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.slack.blocks import clip, escape, render
-from commands.replies import Form, FormField, Reply
+from commands.core.replies import Form, FormField, Reply
 
 
 def _element(f: FormField) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The App Home tab: commands/home.py builds the page, this renders it as a home view and publishes it.
+"""The App Home tab: commands/home/page.py builds the page, this renders it as a home view and publishes it.
 
 Slack retries an event it thinks was not acknowledged in 3 seconds, with the same `event_id`. `SeenEvents`
 drops the repeats this process has already handled (a bounded LRU), and the effect is idempotent anyway:
@@ -19,8 +19,8 @@ from bot.port import DeliveryError
 from bot.runner import Request, Runner
 from bot.slack.blocks import render
 from bot.slack.port import SlackPort, _call
-from commands import home
-from commands.replies import Reply, Result
+from commands.core.replies import Reply, Result
+from commands.home import page as home
 
 log = logging.getLogger("oneday.slack")
 

@@ -12,7 +12,7 @@ Two set-ups:
   on the app client's base URL, so SLACK_API_URL still applies).
 
 A coordinator then links the workspace to its partnership: `oneday slack link-workspace TEAM_ID`
-(commands/workspaces.py); until then the workspace's requests are refused.
+(commands/core/workspaces.py); until then the workspace's requests are refused.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from bot.config import Settings
 from bot.port import DeliveryError
 from bot.slack.install_tables import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
 from bot.slack.manifest import bot_scopes
-from commands.errors import OnedayError
-from commands.partnership import select_partnership
-from commands.workspaces import workspace_of
+from commands.core.errors import OnedayError
+from commands.core.workspaces import workspace_of
+from commands.partnership.file import select_partnership
 
 log = logging.getLogger("oneday.slack")
 STATE_SECONDS = 600  # how long an install link stays good

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from bot.config import Settings
-from commands.help import HELP
+from commands.core.help import HELP
 
 # Web API method -> (bot scopes it needs, why Oneday calls it). Methods that need no scope map to ().
 SCOPES_BY_METHOD: dict[str, tuple[tuple[str, ...], str]] = {

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.port import DeliveryError
 from bot.slack.blocks import render
 from bot.slack.forms import render_form, render_modal
-from commands.replies import Attachment, Form, Reply
+from commands.core.replies import Attachment, Form, Reply
 
 log = logging.getLogger("oneday.slack")
 T = TypeVar("T")

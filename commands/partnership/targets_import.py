@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commands.errors import FileErrors, UsageError
-from commands.partnership import upsert_target
-from commands.partnership_spec import SUMMARY, TARGET, Collector, check_fields, suggest
+from commands.core.errors import FileErrors, UsageError
+from commands.partnership.file import upsert_target
+from commands.partnership.spec import SUMMARY, TARGET, Collector, check_fields, suggest
 from models import Cohort, Member, Partnership, Target
 
 MB = 1024 * 1024

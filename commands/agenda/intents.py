@@ -2,20 +2,22 @@
 
 - `plan <date>`: coordinator only; an ephemeral preview with each agency's reasons and each exclusion.
 - `publish <date>`: coordinator only; saves the meeting and queues the overview, the section spaces and
-  pointers and everyone's itinerary (commands/agenda_publish.py). Publishing again sends only what changed.
-- `show`: in a section channel, the section pack (commands/pack.py).
+  pointers and everyone's itinerary (commands/agenda/publish.py). Publishing again sends only what changed.
+- `show`: in a section channel, the section pack (commands/agenda/pack.py).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from commands import access, agenda_plan, pack
-from commands.agenda_publish import PACK_VIEW, long_date, publish
-from commands.context import Caller
-from commands.errors import UsageError
-from commands.help import example
-from commands.replies import Reply, Result
+from commands.agenda import pack
+from commands.agenda import plan_json as agenda_plan
+from commands.agenda.publish import PACK_VIEW, long_date, publish
+from commands.core import access
+from commands.core.context import Caller
+from commands.core.errors import UsageError
+from commands.core.help import example
+from commands.core.replies import Reply, Result
 from models.planning import plan_day
 
 BUTTONS = {PACK_VIEW: pack.view, pack.ACCEPT: pack.accept}

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from commands.errors import Refused
+from commands.core.errors import Refused
 from models import ChatIdentity, Member, Partnership
 from models.audit import record
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from commands.errors import UsageError
+from commands.core.errors import UsageError
 from models.partnership import Partnership
 from models.planning import DayPlan, plan_day
 

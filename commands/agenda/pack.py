@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from commands import access
-from commands.agenda_publish import RUNS_THE_DAY, long_date
-from commands.context import Caller
-from commands.replies import Button, Reply, Result
+from commands.agenda.publish import RUNS_THE_DAY, long_date
+from commands.core import access
+from commands.core.context import Caller
+from commands.core.replies import Button, Reply, Result
 from models import Action, Invitation, Meeting, Outcome, Section, Target
 from models.audit import record
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from commands.replies import Destination, Notice, Reply
+from commands.core.replies import Destination, Notice, Reply
 from models import Action, Member, Outcome, Partnership
 from models.reminders import ReminderPolicy, in_working_hours
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from commands import access
-from commands.context import Caller
-from commands.replies import Destination, Notice, Reply
+from commands.core import access
+from commands.core.context import Caller
+from commands.core.replies import Destination, Notice, Reply
 from models import Action, Agency, Member
 
 

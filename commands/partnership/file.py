@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commands import partnership_spec, yamlfile
-from commands.errors import FileErrors, NotFound, UsageError
+from commands.core.errors import FileErrors, NotFound, UsageError
+from commands.partnership import spec as partnership_spec
+from commands.partnership import yamlfile
 from models import Agency, ChatIdentity, Cohort, Member, Partnership, Target, TargetDetails
 from models.audit import record
 

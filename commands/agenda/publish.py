@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from commands.errors import UsageError
-from commands.itinerary import Visit, calendar, summary_line
-from commands.replies import Attachment, Button, Destination, Notice, Reply, SpaceSync
+from commands.agenda.itinerary import Visit, calendar, summary_line
+from commands.core.errors import UsageError
+from commands.core.replies import Attachment, Button, Destination, Notice, Reply, SpaceSync
 from models import Agency, Cohort, Invitation, Meeting, Member, OutboxMessage, Partnership, Section
 from models.audit import record
 from models.planning import DayPlan, PlannedSection, plan_day

@@ -1,11 +1,11 @@
 """`/action`: record an action on a target for an owner, with an optional due date.
 
 `/action <ref> @owner <what> [by|due <when>]`. The caller and the owner must both be entitled to the target
-(commands/access.py). A due date that needs confirming (ambiguous, or in the past) and a repeat of the same
+(commands/core/access.py). A due date that needs confirming (ambiguous, or in the past) and a repeat of the same
 action within ten minutes get a preview with buttons; nothing is saved until a button is pressed. The
 buttons are stateless: the pending action travels in the button value and everything is checked again when
 it is pressed. Without a due date an action is allowed, but it is never overdue.
-`/action update|reassign|cancel|due ...` live in commands/action_edit.py.
+`/action update|reassign|cancel|due ...` live in commands/actions/edit.py.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from commands import access, action_edit, mentions
-from commands.action_common import (
+from commands.actions import edit as action_edit
+from commands.actions.common import (
     NAMES,
     TEXT_MAX,
     audit,
@@ -32,11 +32,12 @@ from commands.action_common import (
     summary,
     today,
 )
-from commands.context import Caller
-from commands.dates import read_due, split_due
-from commands.errors import FormInvalid, UsageError
-from commands.help import example
-from commands.replies import Button, Form, FormField, Notice, Reply, Result
+from commands.actions.due_dates import read_due, split_due
+from commands.core import access, mentions
+from commands.core.context import Caller
+from commands.core.errors import FormInvalid, UsageError
+from commands.core.help import example
+from commands.core.replies import Button, Form, FormField, Notice, Reply, Result
 from models import Action, Member, Target
 
 DUPLICATE_WINDOW = timedelta(minutes=10)

@@ -9,13 +9,13 @@ from datetime import date
 
 from sqlalchemy import select
 
-from commands import access
-from commands.action_common import NAMES, NOTE_MAX, checked, day_label, dm, number_of, require_open, summary, today
-from commands.action_edit import _note, move_to
-from commands.context import Caller
-from commands.errors import FormInvalid, UsageError
-from commands.help import example
-from commands.replies import Form, FormField, Reply, Result
+from commands.actions.common import NAMES, NOTE_MAX, checked, day_label, dm, number_of, require_open, summary, today
+from commands.actions.edit import _note, move_to
+from commands.core import access
+from commands.core.context import Caller
+from commands.core.errors import FormInvalid, UsageError
+from commands.core.help import example
+from commands.core.replies import Form, FormField, Reply, Result
 from models import Member
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands.replies import Reply
+from commands.core.replies import Reply
 
 # intent -> (summary, [(usage, what it does)])
 HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {

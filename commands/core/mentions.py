@@ -10,8 +10,8 @@ import re
 
 from sqlalchemy import func, select
 
-from commands.context import Caller
-from commands.errors import UsageError
+from commands.core.context import Caller
+from commands.core.errors import UsageError
 from models import ChatIdentity, Member
 
 TOKEN = re.compile(r"@\{([a-z]+):([A-Za-z0-9._-]{1,64})\}")

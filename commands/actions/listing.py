@@ -13,12 +13,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from commands import access, mentions
-from commands.action_common import NAMES, day_label, today
-from commands.context import Caller
-from commands.errors import UsageError
-from commands.help import example
-from commands.replies import Button, Reply, Result
+from commands.actions.common import NAMES, day_label, today
+from commands.core import access, mentions
+from commands.core.context import Caller
+from commands.core.errors import UsageError
+from commands.core.help import example
+from commands.core.replies import Button, Reply, Result
 from models import Action
 
 PAGE = 10

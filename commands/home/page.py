@@ -17,13 +17,13 @@ from collections import Counter
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from commands import access
-from commands.action_common import NAMES, day_label, today
-from commands.agenda_publish import PACK_VIEW, long_date
-from commands.chasing import action_buttons
-from commands.context import Caller
-from commands.replies import Button, Item, Reply
-from commands.summary import summarise
+from commands.actions.common import NAMES, day_label, today
+from commands.agenda.publish import PACK_VIEW, long_date
+from commands.chasing.rounds import action_buttons
+from commands.core import access
+from commands.core.context import Caller
+from commands.core.replies import Button, Item, Reply
+from commands.partnership.summary import summarise
 from models import Action, Meeting
 
 MAX_ACTIONS = 10  # a home view holds 100 blocks; an action with its buttons takes two

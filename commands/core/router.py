@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from commands import action, actions, admin, agenda, outcome, reminder_buttons
-from commands.context import Caller
-from commands.errors import UsageError
-from commands.help import HELP, example, help_reply
-from commands.replies import Result
+from commands.actions import listing as actions
+from commands.actions import outcome, reminder_buttons
+from commands.actions import record as action
+from commands.agenda import intents as agenda
+from commands.core import admin
+from commands.core.context import Caller
+from commands.core.errors import UsageError
+from commands.core.help import HELP, example, help_reply
+from commands.core.replies import Result
 
 Handler = Callable[[Caller, str, dict[str, str]], Result]
 ButtonHandler = Callable[[Caller, str], Result]  # (caller, button value)

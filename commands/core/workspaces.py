@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commands.errors import Refused, UsageError
-from commands.partnership import select_partnership
+from commands.core.errors import Refused, UsageError
+from commands.partnership.file import select_partnership
 from models import Partnership, Workspace
 from models.audit import record
 

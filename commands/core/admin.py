@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from commands.context import Caller
-from commands.errors import UsageError
-from commands.help import example, help_reply
-from commands.replies import Reply, Result
+from commands.core.context import Caller
+from commands.core.errors import UsageError
+from commands.core.help import example, help_reply
+from commands.core.replies import Reply, Result
 from models import Cohort
 
 

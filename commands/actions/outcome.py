@@ -13,13 +13,13 @@ import re
 
 from sqlalchemy import select
 
-from commands import access
-from commands.action_common import NAMES, NOTE_MAX, audit, checked, dm, number_of, require_open, section_notice, summary
-from commands.context import Caller
-from commands.errors import FormInvalid, UsageError
-from commands.feedback import feedback_notices
-from commands.help import example
-from commands.replies import Form, FormField, Notice, Reply, Result
+from commands.actions.common import NAMES, NOTE_MAX, audit, checked, dm, number_of, require_open, section_notice, summary
+from commands.actions.feedback import feedback_notices
+from commands.core import access
+from commands.core.context import Caller
+from commands.core.errors import FormInvalid, UsageError
+from commands.core.help import example
+from commands.core.replies import Form, FormField, Notice, Reply, Result
 from models import Action, Outcome
 from models.action import OUTCOME_CATEGORIES
 

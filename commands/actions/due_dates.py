@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
-from commands.errors import UsageError
+from commands.core.errors import UsageError
 
 EXAMPLE = "/action OCG-07 @sam check benefits claim by Friday"
 TRY = 'try "by Friday", "in 2 weeks", "5/12", "end of month" or "2026-12-05"'

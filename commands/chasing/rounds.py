@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from commands.replies import Button, Destination, Item, Notice, Reply
+from commands.core.replies import Button, Destination, Item, Notice, Reply
 from models import Action, Member, Partnership
 from models.calendar import is_working_day
 from models.reminder_mark import ReminderMark

@@ -13,8 +13,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from commands import access, mentions
-from commands.action_common import (
+from commands.actions.common import (
     NAMES,
     NOTE_MAX,
     audit,
@@ -27,11 +26,12 @@ from commands.action_common import (
     summary,
     today,
 )
-from commands.context import Caller
-from commands.dates import read_due
-from commands.errors import FormInvalid, UsageError
-from commands.help import example
-from commands.replies import Button, Form, FormField, Notice, Reply, Result
+from commands.actions.due_dates import read_due
+from commands.core import access, mentions
+from commands.core.context import Caller
+from commands.core.errors import FormInvalid, UsageError
+from commands.core.help import example
+from commands.core.replies import Button, Form, FormField, Notice, Reply, Result
 from models import Action, ActionNote, Member
 
 VERBS = ("update", "reassign", "cancel", "due")

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commands.agenda_publish import publish
-from commands.errors import UsageError
-from commands.replies import Reply, Result
+from commands.agenda.publish import publish
+from commands.core.errors import UsageError
+from commands.core.replies import Reply, Result
 from models import Meeting, Partnership
 from models.calendar import publish_date
 

@@ -13,10 +13,10 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from commands.context import Caller
-from commands.dates import read_due
-from commands.errors import UsageError
-from commands.replies import Button, Destination, Notice, Reply
+from commands.actions.due_dates import read_due
+from commands.core.context import Caller
+from commands.core.errors import UsageError
+from commands.core.replies import Button, Destination, Notice, Reply
 from models import Action, Meeting, Member, Partnership, Section, Target
 from models.audit import record
 

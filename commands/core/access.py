@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from commands.context import Caller
-from commands.errors import Refused
+from commands.core.context import Caller
+from commands.core.errors import Refused
 from models import Action, Agency, Cohort, Member, Section, Target
 from models.audit import record
 from models.relevance import (

@@ -1,0 +1,1 @@
+"""A member's own page (Slack's App Home): their actions, their sections, the partnership's health."""
