@@ -60,7 +60,7 @@ class World:
 
 
 def load_northtown(url: str, now: datetime) -> World:
-    db.upgrade(url)
+    """Load examples/northtown.yaml into the database at ``url`` (already at head: the ``pg_db_url`` fixture)."""
     engine = db.make_engine(url)
     try:
         with db.unit_of_work(db.session_factory(engine)) as session:

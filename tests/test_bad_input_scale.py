@@ -3,7 +3,7 @@ its place, quickly and in bounded memory; nothing is written; the CLI exits non-
 neutralise formula injection.
 
 Big and hostile files are generated in tmp_path at test time (nothing large is committed). The CLI cases run the
-real console script as subprocesses, in parallel, against a copy of one Northtown database made once per module.
+real console script as subprocesses, in parallel, against a copy of one Northtown database made once per session.
 
 The rule for text that starts with = + - or @ (a spreadsheet would run it as a formula):
 - loading a partnership file or importing a spreadsheet refuses it, naming the row or line and the field;
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -66,26 +65,11 @@ targets:
 # --------------------------------------------------------------------------------------------- helpers
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite database at head with Northtown loaded, made once; each test works on a copy."""
-    path = tmp_path_factory.mktemp("template") / "oneday.db"
-    url = f"sqlite:///{path}"
-    db.upgrade(url)
-    engine = db.make_engine(url)
-    try:
-        with db.unit_of_work(db.session_factory(engine)) as session:
-            partnership.load(session, NORTHTOWN.read_text(encoding="utf-8"), source="northtown.yaml")
-    finally:
-        engine.dispose()
-    return path
-
-
 @pytest.fixture
-def db_path(template: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "oneday.db"
-    shutil.copy(template, path)
-    return path
+def db_path(copy_database, northtown_template: Path, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    """This test's own copy of the session's Northtown database (tests/conftest.py)."""
+    copy_database(northtown_template, "oneday.db")
+    return tmp_path / "oneday.db"
 
 
 @pytest.fixture

@@ -16,9 +16,6 @@ import pytest
 from fake_slack import FakeSlack
 from slack_requests import clear_proxy_env, send_command
 
-from bot import db
-from commands import partnership
-
 SECRET = "test-signing-secret"
 ONEDAY = Path(sys.executable).parent / "oneday"
 
@@ -37,13 +34,9 @@ def fake() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def served(tmp_path: Path, fake: FakeSlack, northtown_text: str) -> Iterator[tuple[str, str, FakeSlack]]:
-    url = f"sqlite:///{tmp_path / 'serve.db'}"
-    db.upgrade(url)
-    engine = db.make_engine(url)
-    with db.unit_of_work(db.session_factory(engine)) as session:
-        partnership.load(session, northtown_text, source="northtown.yaml")
-    engine.dispose()
+def served(tmp_path: Path, fake: FakeSlack, copy_database, northtown_template: Path,  # type: ignore[no-untyped-def]
+           ) -> Iterator[tuple[str, str, FakeSlack]]:
+    url = copy_database(northtown_template, "serve.db")  # Northtown loaded
     port = free_port()
     env = {k: v for k, v in os.environ.items() if "PROXY" not in k.upper()}
     env.update(DATABASE_URL=url, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET,

@@ -19,9 +19,6 @@ from fake_socket_mode import Connection, FakeSocketMode
 from slack_requests import APP_ID, clear_proxy_env, new_trigger_id
 from test_serve_e2e import ONEDAY, free_port
 
-from bot import db
-from commands import partnership
-
 APP_TOKEN = "xapp-1-A0ONEDAY-1-test"
 
 
@@ -36,14 +33,9 @@ class Served:
 
 
 @pytest.fixture
-def served(tmp_path: Path, northtown_text: str) -> Iterator[Served]:
+def served(tmp_path: Path, copy_database, northtown_template: Path) -> Iterator[Served]:  # type: ignore[no-untyped-def]
     clear_proxy_env()
-    url = f"sqlite:///{tmp_path / 'serve.db'}"
-    db.upgrade(url)
-    engine = db.make_engine(url)
-    with db.unit_of_work(db.session_factory(engine)) as session:
-        partnership.load(session, northtown_text, source="northtown.yaml")
-    engine.dispose()
+    url = copy_database(northtown_template, "serve.db")  # Northtown loaded
 
     with FakeSlack() as fake, FakeSocketMode() as socket_mode:
         fake.socket_mode_url = socket_mode.url
