@@ -191,3 +191,26 @@ def slack_env(northtown_loaded):  # type: ignore[no-untyped-def]
             yield env
         finally:
             env.stop()
+
+
+# ----------------------------------------------------------------------------------------
+# `oneday demo`, run once: tests/test_demo.py and tests/test_cli.py read the same output.
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """``(completed process, database path)`` of one `oneday demo` run as a user runs it: the installed console
+    script in a subprocess, with DATABASE_URL pointing at a file that the demo must leave alone (not create)."""
+    import os
+    import subprocess
+    import sys
+
+    oneday = Path(sys.executable).parent / "oneday"
+    assert oneday.is_file(), f"console script not installed at {oneday}"
+    cwd = tmp_path_factory.mktemp("demo")
+    db_path = cwd / "no.db"
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "DATABASE_URL": f"sqlite:///{db_path}"}
+    env.pop("ONEDAY_PARTNERSHIP", None)
+    result = subprocess.run([str(oneday), "demo"], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+    return result, db_path

@@ -139,13 +139,13 @@ def test_export_of_an_empty_database_says_so(cli: Cli) -> None:
     assert result.stdout == ""
 
 
-def test_demo(cli: Cli) -> None:
-    result = cli("demo")
+def test_demo(demo_run) -> None:  # type: ignore[no-untyped-def]
+    result, db_path = demo_run  # one `oneday demo` per session, shared with tests/test_demo.py
     assert result.returncode == 0, result.stderr
     assert "loaded northtown.yaml: 229 changes" in result.stdout
     assert "loaded it again: 0 changes" in result.stdout
     assert "targets: 60 active" in result.stdout
-    assert not cli.db_path.exists()  # the demo leaves DATABASE_URL alone
+    assert not db_path.exists()  # the demo leaves DATABASE_URL alone
 
 
 CSV_HEADER = "Reference,Kind,Offender group,Lead officer,Flags,Priority,Review date,Summary\n"
