@@ -121,8 +121,7 @@ def test_slack_failing_a_worker_killed_and_the_database_restarting_lose_and_repe
         fake.fail_randomly(FAULT_RATE, kinds=FAULT_KINDS, seed=8, retry_after=1, delay=0.3)
         storm = time.monotonic()
         injected = count_faults(fake)
-        for name in ("worker0", "worker1"):
-            cluster.worker(name)
+        cluster.workers(("worker0", "worker1"))
         client = Client()
         publish = Command("publish", coordinator, "/agenda", f"publish {meeting.isoformat()}", "Published the agenda")
         send(client, url, world.slack[coordinator], publish)

@@ -160,9 +160,8 @@ def test_three_servers_and_two_workers_answer_5000_commands_and_record_and_send_
     round_at = datetime.combine(first, dtime(10, 0), tzinfo=LONDON)
     cluster = Cluster(pg_db_url, fake, tmp_path, lease=5, job_interval=1)
     try:
-        urls = [cluster.serve(f"serve{i}") for i in range(3)]
-        for i in range(2):
-            cluster.worker(f"worker{i}")
+        urls = cluster.serve_many(f"serve{i}" for i in range(3))
+        cluster.workers(f"worker{i}" for i in range(2))
         began = time.monotonic()
         sent = load(world, urls, dues)
         load_took = time.monotonic() - began
