@@ -51,9 +51,10 @@ def cli(tmp_path: Path) -> Cli:
 
 
 @pytest.fixture
-def loaded_cli(cli: Cli) -> Cli:
-    result = cli("partnership", "load", str(NORTHTOWN))
-    assert result.returncode == 0, result.stderr
+def loaded_cli(cli: Cli, copy_database, northtown_template: Path) -> Cli:  # type: ignore[no-untyped-def]
+    """The CLI on a database holding the sample (a copy of the session's; test_partnership_load_twice loads it
+    through the CLI itself)."""
+    copy_database(northtown_template, cli.db_path.name)
     return cli
 
 
