@@ -62,7 +62,7 @@ class World:
 
 
 def load_northtown(url: str, now: datetime) -> World:
-    db.upgrade(url)
+    """Load examples/northtown.yaml into the database at ``url`` (already at head: the ``pg_db_url`` fixture)."""
     engine = db.make_engine(url)
     try:
         with db.unit_of_work(db.session_factory(engine)) as session:
@@ -120,31 +120,43 @@ class Cluster:
         return (self.tmp_path / f"{name}.log").read_text(errors="replace")
 
     def serve(self, name: str) -> str:
-        port = free_port()
-        proc = self.start(name, "serve", "--port", str(port))
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"{name} did not start:\n{self.log(name)}") from None
-                time.sleep(0.1)
-        self.servers.append(f"{base}/slack/events")
-        return self.servers[-1]
+        """Start `oneday serve` and wait until it answers /healthz; returns its /slack/events URL."""
+        return self.serve_many([name])[0]
+
+    def serve_many(self, names: Iterable[str]) -> list[str]:
+        """Start one `oneday serve` per name at once, then wait until each answers /healthz; their URLs."""
+        started = []
+        for name in names:
+            port = free_port()
+            started.append((name, self.start(name, "serve", "--port", str(port)), f"http://127.0.0.1:{port}"))
+        deadline = time.monotonic() + 60  # several at once on a busy machine
+        for name, proc, base in started:
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise AssertionError(f"{name} did not start:\n{self.log(name)}") from None
+                    time.sleep(0.05)
+            self.servers.append(f"{base}/slack/events")
+        return self.servers[-len(started):]
 
     def worker(self, name: str) -> subprocess.Popen[bytes]:
         """Start `oneday worker` and wait until it runs (it checks the schema first, and exits if it can't)."""
-        proc = self.start(name, "worker")
-        deadline = time.monotonic() + 30
-        while "worker started" not in self.log(name):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"{name} did not start:\n{self.log(name)}")
-            time.sleep(0.05)
-        return proc
+        return self.workers([name])[0]
+
+    def workers(self, names: Iterable[str]) -> list[subprocess.Popen[bytes]]:
+        """Start one `oneday worker` per name at once, then wait until each runs."""
+        started = [(name, self.start(name, "worker")) for name in names]
+        deadline = time.monotonic() + 60
+        for name, proc in started:
+            while "worker started" not in self.log(name):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"{name} did not start:\n{self.log(name)}")
+                time.sleep(0.05)
+        return [proc for _, proc in started]
 
     def kill(self, name: str) -> None:
         proc = self.procs.pop(name)
@@ -273,7 +285,7 @@ def wait_drained(url: str, timeout: float) -> list[OutboxMessage]:
         busy = [r for r in rows if r.status in ("pending", "sending")]
         if not busy or time.monotonic() > deadline:
             return rows
-        time.sleep(0.5)
+        time.sleep(0.1)
 
 
 def stored_keys(fake: FakeSlack) -> Counter[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import uuid
 from collections.abc import Iterator
 
@@ -25,12 +26,39 @@ def postgres() -> Iterator[ThrowawayPostgres]:
         yield server
 
 
+def _database_name(request: pytest.FixtureRequest) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower()).strip("_")[:40]
+    return f"t_{slug}_{uuid.uuid4().hex[:8]}"
+
+
 @pytest.fixture
 def pg_url(postgres: ThrowawayPostgres, request: pytest.FixtureRequest) -> Iterator[str]:
-    """SQLAlchemy URL of a fresh, empty database that belongs to this test alone."""
-    slug = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower()).strip("_")[:40]
-    name = f"t_{slug}_{uuid.uuid4().hex[:8]}"
+    """SQLAlchemy URL of a fresh, empty database that belongs to this test alone.
+
+    For the tests of the migrations themselves; a test that only needs the schema takes ``pg_db_url``."""
+    name = _database_name(request)
     yield postgres.create_database(name)
+    postgres.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def pg_template(postgres: ThrowawayPostgres) -> str:
+    """Name of a database upgraded to head once per session: the template of every ``pg_db_url``.
+
+    Nothing may stay connected to it (CREATE DATABASE ... TEMPLATE refuses then): the migrations run on a
+    NullPool engine that is disposed, and no test gets its URL."""
+    from bot import db
+
+    name = "t_template_head"
+    db.upgrade(postgres.create_database(name))
+    return name
+
+
+@pytest.fixture
+def pg_db_url(postgres: ThrowawayPostgres, pg_template: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """SQLAlchemy URL of a database at head (a copy of ``pg_template``) that belongs to this test alone."""
+    name = _database_name(request)
+    yield postgres.create_database(name, template=pg_template)
     postgres.drop_database(name)
 
 
@@ -53,18 +81,72 @@ NORTHTOWN = REPO_ROOT / "bot" / "sample" / "northtown.yaml"
 
 @pytest.fixture
 def northtown_text() -> str:
-    """The text of examples/northtown.yaml."""
+    """The text of bot/sample/northtown.yaml."""
     return NORTHTOWN.read_text(encoding="utf-8")
 
 
-@pytest.fixture
-def sqlite_db_url(tmp_path: Path) -> str:
-    """URL of a SQLite file database upgraded to head with the project's migrations."""
+def _quiescent_copy(source: Path, target: Path) -> None:
+    """Copy a SQLite database file that no connection has open (its WAL checkpointed into the file, so the one
+    file is the whole database) byte for byte."""
+    leftovers = [p.name for p in (source.with_name(source.name + "-wal"), source.with_name(source.name + "-shm"))
+                 if p.exists()]
+    assert not leftovers, f"{source} is still open somewhere ({leftovers}): a copy would miss data"
+    shutil.copyfile(source, target)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file upgraded to head with the project's real migrations, once per session.
+
+    Tests get copies (``sqlite_db_url``); the migrations themselves are tested on empty databases in
+    tests/test_migrations.py and through `oneday db upgrade` in tests/test_cli.py."""
     from bot import db
 
-    url = f"sqlite:///{tmp_path / 'oneday.db'}"
-    db.upgrade(url)
-    return url
+    path = tmp_path_factory.mktemp("sqlite-template") / "oneday.db"
+    db.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def northtown_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of ``sqlite_template`` with bot/sample/northtown.yaml loaded and committed, once per session."""
+    from bot import db
+    from commands.partnership import file as partnership
+
+    path = tmp_path_factory.mktemp("northtown-template") / "oneday.db"
+    _quiescent_copy(sqlite_template, path)
+    engine = db.make_engine(f"sqlite:///{path}")
+    try:
+        with db.unit_of_work(db.session_factory(engine)) as session:
+            changes = partnership.load(session, NORTHTOWN.read_text(encoding="utf-8"), source="northtown.yaml",
+                                          now=FILE_LOADED)
+    finally:
+        engine.dispose()
+    assert changes, "loading the sample into an empty database must change something"
+    return path
+
+
+@pytest.fixture
+def copy_database(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """``copy_database(template, name)``: a private copy of a template file in this test's tmp_path; its URL."""
+
+    def copy(template: Path, name: str = "oneday.db") -> str:
+        target = tmp_path / name
+        _quiescent_copy(template, target)
+        return f"sqlite:///{target}"
+
+    return copy
+
+
+@pytest.fixture
+def sqlite_db_url(request: pytest.FixtureRequest, copy_database, sqlite_template: Path) -> str:  # type: ignore[no-untyped-def]
+    """URL of a SQLite file database at head that belongs to this test alone (a copy of the session template).
+
+    When the test also uses ``northtown_loaded``, this is the same database, so it is copied from the template
+    that already holds the sample."""
+    if "northtown_loaded" in request.fixturenames:
+        return copy_database(request.getfixturevalue("northtown_template"))
+    return copy_database(sqlite_template)
 
 
 @pytest.fixture
@@ -78,14 +160,15 @@ def factory(sqlite_db_url: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def northtown_loaded(factory, northtown_text: str):  # type: ignore[no-untyped-def]
-    """The session factory, with examples/northtown.yaml already loaded and committed."""
-    from bot import db
-    from commands.partnership import file as partnership
+def northtown_loaded(factory):  # type: ignore[no-untyped-def]
+    """The session factory, with bot/sample/northtown.yaml already loaded and committed (``sqlite_db_url`` copied
+    it from ``northtown_template``)."""
+    from sqlalchemy import select
 
-    with db.unit_of_work(factory) as session:
-        changes = partnership.load(session, northtown_text, source="northtown.yaml", now=FILE_LOADED)
-    assert changes, "loading the sample into an empty database must change something"
+    from models import Partnership
+
+    with factory() as session:
+        assert session.scalars(select(Partnership.key)).all() == ["northtown"]
     return factory
 
 
@@ -118,3 +201,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if {"postgres", "pg_url"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.postgres)
+
+
+# ----------------------------------------------------------------------------------------
+# `oneday demo`, run once: tests/test_demo.py and tests/test_cli.py read the same output.
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """``(completed process, database path)`` of one `oneday demo` run as a user runs it: the installed console
+    script in a subprocess, with DATABASE_URL pointing at a file that the demo must leave alone (not create)."""
+    import os
+    import subprocess
+    import sys
+
+    oneday = Path(sys.executable).parent / "oneday"
+    assert oneday.is_file(), f"console script not installed at {oneday}"
+    cwd = tmp_path_factory.mktemp("demo")
+    db_path = cwd / "no.db"
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "DATABASE_URL": f"sqlite:///{db_path}"}
+    env.pop("ONEDAY_PARTNERSHIP", None)
+    result = subprocess.run([str(oneday), "demo"], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+    return result, db_path

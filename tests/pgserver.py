@@ -170,11 +170,17 @@ class ThrowawayPostgres:
             raise RuntimeError("ThrowawayPostgres has not been started")
         return f"host=127.0.0.1 port={self.port} user={SUPERUSER} dbname={dbname} connect_timeout=10"
 
-    def create_database(self, name: str) -> str:
-        """Run CREATE DATABASE (it cannot run inside a transaction, hence autocommit)."""
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """Run CREATE DATABASE (it cannot run inside a transaction, hence autocommit).
+
+        ``template``: copy that database (schema and rows) instead of the empty default; nothing may be
+        connected to it while it is copied."""
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         try:
             with psycopg.connect(self.conninfo(), autocommit=True) as conn:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                conn.execute(statement)
         except psycopg.Error as exc:
             raise RuntimeError(f"CREATE DATABASE {name!r} failed: {exc}\n{self._log_tail()}") from exc
         return self.url(name)

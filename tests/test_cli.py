@@ -51,9 +51,10 @@ def cli(tmp_path: Path) -> Cli:
 
 
 @pytest.fixture
-def loaded_cli(cli: Cli) -> Cli:
-    result = cli("partnership", "load", str(NORTHTOWN))
-    assert result.returncode == 0, result.stderr
+def loaded_cli(cli: Cli, copy_database, northtown_template: Path) -> Cli:  # type: ignore[no-untyped-def]
+    """The CLI on a database holding the sample (a copy of the session's; test_partnership_load_twice loads it
+    through the CLI itself)."""
+    copy_database(northtown_template, cli.db_path.name)
     return cli
 
 
@@ -158,13 +159,13 @@ def test_partnership_sample_writes_the_shipped_file_which_then_loads(cli: Cli) -
     assert (cli.cwd / "northtown.yaml").read_text(encoding="utf-8") == "# my edits\n"  # never overwritten
 
 
-def test_demo(cli: Cli) -> None:
-    result = cli("demo")
+def test_demo(demo_run) -> None:  # type: ignore[no-untyped-def]
+    result, db_path = demo_run  # one `oneday demo` per session, shared with tests/test_demo.py
     assert result.returncode == 0, result.stderr
     assert "loaded northtown.yaml: 229 changes" in result.stdout
     assert "loaded it again: 0 changes" in result.stdout
     assert "targets: 60 active" in result.stdout
-    assert not cli.db_path.exists()  # the demo leaves DATABASE_URL alone
+    assert not db_path.exists()  # the demo leaves DATABASE_URL alone
 
 
 CSV_HEADER = "Reference,Kind,Offender group,Lead officer,Flags,Priority,Review date,Summary\n"

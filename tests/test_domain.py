@@ -64,9 +64,8 @@ def test_aware_london_time_round_trips_as_utc(factory: sessionmaker[Session], lo
 
 
 @pytest.mark.postgres
-def test_aware_london_time_round_trips_on_postgresql(pg_url: str) -> None:
-    db.upgrade(pg_url)
-    engine = db.make_engine(pg_url)
+def test_aware_london_time_round_trips_on_postgresql(pg_db_url: str) -> None:
+    engine = db.make_engine(pg_db_url)
     try:
         factory = db.session_factory(engine)
         local = datetime(2026, 7, 1, 12, 0, tzinfo=LONDON)

@@ -102,9 +102,9 @@ def send(client: Client, url: str, slack_id: str, cmd: Command) -> None:
 
 
 def test_slack_failing_a_worker_killed_and_the_database_restarting_lose_and_repeat_nothing(
-        postgres: ThrowawayPostgres, pg_url: str, fake: FakeSlack, tmp_path: Path) -> None:
+        postgres: ThrowawayPostgres, pg_db_url: str, fake: FakeSlack, tmp_path: Path) -> None:
     now = datetime.now(UTC)
-    world = load_northtown(pg_url, now)
+    world = load_northtown(pg_db_url, now)
     today = now.astimezone(LONDON).date()
     meeting = next(d for d in (today + timedelta(days=7 + i) for i in range(10)) if is_working_day(d))
     due = next(d for d in (today + timedelta(days=21 + i) for i in range(10)) if is_working_day(d))
@@ -115,19 +115,18 @@ def test_slack_failing_a_worker_killed_and_the_database_restarting_lose_and_repe
     coordinator = "jo.bloggs"
     booted = started_at(postgres)
 
-    cluster = Cluster(pg_url, fake, tmp_path, lease=3, job_interval=1)
+    cluster = Cluster(pg_db_url, fake, tmp_path, lease=3, job_interval=1)
     try:
         url = cluster.serve("serve")  # bolt checks its token at start-up: before the faults begin
         fake.fail_randomly(FAULT_RATE, kinds=FAULT_KINDS, seed=8, retry_after=1, delay=0.3)
         storm = time.monotonic()
         injected = count_faults(fake)
-        for name in ("worker0", "worker1"):
-            cluster.worker(name)
+        cluster.workers(("worker0", "worker1"))
         client = Client()
         publish = Command("publish", coordinator, "/agenda", f"publish {meeting.isoformat()}", "Published the agenda")
         send(client, url, world.slack[coordinator], publish)
         assert publish.ok, publish.answers
-        spaces_ready = wait_for_spaces(pg_url, timeout=30)
+        spaces_ready = wait_for_spaces(pg_db_url, timeout=30)
 
         progress = Counter[str]()
         lock = threading.Lock()
@@ -178,10 +177,10 @@ def test_slack_failing_a_worker_killed_and_the_database_restarting_lose_and_repe
         assert not any(th.is_alive() for th in threads), "the commands did not finish"
         load_took = time.monotonic() - began
         time.sleep(max(storm + STORM_SECONDS - time.monotonic(), 0))
-        sent_in_storm = sum(r.status == "sent" for r in outbox_rows(pg_url))
+        sent_in_storm = sum(r.status == "sent" for r in outbox_rows(pg_db_url))
         fake.fail_randomly(0)
         calm = time.monotonic()
-        rows = wait_drained(pg_url, timeout=60)
+        rows = wait_drained(pg_db_url, timeout=60)
         drained = time.monotonic() - calm
         alive = {n: p.poll() for n, p in cluster.procs.items()}
     finally:
@@ -215,7 +214,7 @@ def test_slack_failing_a_worker_killed_and_the_database_restarting_lose_and_repe
     created = {tag(c.text): c for c in commands if c.kind == "action"}
     closed = [c for c in commands if c.kind == "outcome"]
     refused = [c for c in commands if c.kind == "refused"]
-    engine = db.make_engine(pg_url)
+    engine = db.make_engine(pg_db_url)
     try:
         with db.session_factory(engine)() as session:
             actions = session.execute(select(Action.number, Action.text)).all()
@@ -234,7 +233,7 @@ def test_slack_failing_a_worker_killed_and_the_database_restarting_lose_and_repe
     finally:
         engine.dispose()
 
-    rows, keys = assert_outbox_delivered_once(pg_url, fake, world)
+    rows, keys = assert_outbox_delivered_once(pg_db_url, fake, world)
     # every section channel created once (a create whose answer was lost is found again by name)
     created_spaces = Counter(c.args["name"] for c in fake.calls_to("conversations.create") if not c.error)
     assert set(created_spaces.values()) == {1} and len(created_spaces) == len(sections), created_spaces

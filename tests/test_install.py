@@ -73,12 +73,10 @@ def _healthy(base: str) -> bool:
 
 
 @pytest.fixture
-def two_partnerships(tmp_path: Path, northtown_text: str) -> str:
-    url = f"sqlite:///{tmp_path / 'install.db'}"
-    db.upgrade(url)
+def two_partnerships(copy_database, northtown_template: Path) -> str:  # type: ignore[no-untyped-def]
+    url = copy_database(northtown_template, "install.db")  # Northtown loaded
     engine = db.make_engine(url)
     with db.unit_of_work(db.session_factory(engine)) as session:
-        partnership.load(session, northtown_text, source="northtown.yaml", now=FILE_LOADED)
         partnership.load(session, SOUTHTOWN, source="southtown.yaml", now=FILE_LOADED)
     engine.dispose()
     return url

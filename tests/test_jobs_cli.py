@@ -9,12 +9,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from fake_slack import FakeSlack
-from moments import FILE_LOADED
 from slack_requests import clear_proxy_env
 from sqlalchemy import select
 
 from bot import db
-from commands.partnership import file as partnership
 from models import Action, Member, OutboxMessage, Target
 
 ONEDAY = Path(sys.executable).parent / "oneday"
@@ -34,14 +32,11 @@ def test_jobs_list_names_every_job(tmp_path: Path) -> None:
         assert name in out.stdout
 
 
-def test_jobs_run_replays_a_window_and_delivers_before_exiting(tmp_path: Path, northtown_text: str) -> None:
+def test_jobs_run_replays_a_window_and_delivers_before_exiting(copy_database, northtown_template: Path) -> None:  # type: ignore[no-untyped-def]
     clear_proxy_env()
-    url = f"sqlite:///{tmp_path / 'jobs.db'}"
-    db.upgrade(url)
+    url = copy_database(northtown_template, "jobs.db")  # Northtown loaded
     engine = db.make_engine(url)
     factory = db.session_factory(engine)
-    with db.unit_of_work(factory) as session:
-        partnership.load(session, northtown_text, source="northtown.yaml", now=FILE_LOADED)
     with db.unit_of_work(factory) as session:
         target = session.scalar(select(Target).where(Target.ref == "OCG-07"))
         sam = session.scalar(select(Member).where(Member.key == "sam.patel"))

@@ -107,9 +107,9 @@ def test_one_channel_is_paced_to_one_message_a_second(northtown_loaded, fake: Fa
     queue(northtown_loaded, [notice(i) for i in range(3)])
     assert make_sender(northtown_loaded, fake).drain(timeout=30)
     calls = fake.calls_to("chat.postMessage")
-    assert len(calls) == 3
-    gaps = [b.at - a.at for a, b in zip(calls, calls[1:], strict=False)]
-    assert all(g >= 0.95 for g in gaps), gaps
+    assert len(calls) == 3 and {c.args["channel"] for c in calls} == {"C0MEET"}
+    # The fake refuses (429) a post that comes less than a second after the previous one to the same channel, as
+    # measured on its own monotonic clock (test_per_channel_rate_limit): none refused means every gap was >= 1 s.
     assert fake.ratelimited == []  # pacing kept us under the limit: Slack never had to refuse
 
 

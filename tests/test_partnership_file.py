@@ -337,9 +337,8 @@ def test_two_partnerships_do_not_see_each_other(northtown_loaded: sessionmaker[S
 
 
 @pytest.mark.postgres
-def test_postgresql_idempotent_load_and_round_trip(pg_url: str, northtown_text: str) -> None:
-    db.upgrade(pg_url)
-    engine = db.make_engine(pg_url)
+def test_postgresql_idempotent_load_and_round_trip(pg_db_url: str, northtown_text: str) -> None:
+    engine = db.make_engine(pg_db_url)
     try:
         factory = db.session_factory(engine)
         first = load(factory, northtown_text, source="northtown.yaml")

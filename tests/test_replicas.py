@@ -150,29 +150,28 @@ def load(world: World, urls: list[str], dues: list[date]) -> list[Sent]:
 
 
 def test_three_servers_and_two_workers_answer_5000_commands_and_record_and_send_everything_once(
-        pg_url: str, fake: FakeSlack, tmp_path: Path) -> None:
+        pg_db_url: str, fake: FakeSlack, tmp_path: Path) -> None:
     now = datetime.now(UTC)
-    world = load_northtown(pg_url, now)
+    world = load_northtown(pg_db_url, now)
     # Due dates three weeks out: beyond the reach of the workers' own reminder job (which runs on the real
     # clock), so the one round below, at a fixed working morning, is the only one.
     first = working_days_from(now.astimezone(LONDON).date() + timedelta(days=21), 1)[0]
     dues = working_days_from(first, 3)
     round_at = datetime.combine(first, dtime(10, 0), tzinfo=LONDON)
-    cluster = Cluster(pg_url, fake, tmp_path, lease=5, job_interval=1)
+    cluster = Cluster(pg_db_url, fake, tmp_path, lease=5, job_interval=1)
     try:
-        urls = [cluster.serve(f"serve{i}") for i in range(3)]
-        for i in range(2):
-            cluster.worker(f"worker{i}")
+        urls = cluster.serve_many(f"serve{i}" for i in range(3))
+        cluster.workers(f"worker{i}" for i in range(2))
         began = time.monotonic()
         sent = load(world, urls, dues)
         load_took = time.monotonic() - began
         cpu = cluster.cpu_seconds()
-        rows = wait_drained(pg_url, timeout=60)
+        rows = wait_drained(pg_db_url, timeout=60)
         drain_took = time.monotonic() - began - load_took
         cluster.run("remind0", "jobs", "run", "reminders", "--now", round_at.isoformat())
         cluster.run("remind1", "jobs", "run", "reminders", "--now", round_at.isoformat())
         cluster.wait(["remind0", "remind1"], timeout=60)
-        rows = wait_drained(pg_url, timeout=30)
+        rows = wait_drained(pg_db_url, timeout=30)
     finally:
         codes = cluster.stop()
     print(f"{len(sent)} commands in {load_took:.1f}s ({len(sent) / load_took:.0f}/s) on 3 servers; "
@@ -189,7 +188,7 @@ def test_three_servers_and_two_workers_answer_5000_commands_and_record_and_send_
     created = {tag(s.text): s for s in sent if s.kind == "action"}
     closed = {s.number for s in sent if s.kind == "outcome"}
     refused = [s for s in sent if s.kind == "refused"]
-    engine = db.make_engine(pg_url)
+    engine = db.make_engine(pg_db_url)
     try:
         with db.session_factory(engine)() as session:
             # every action recorded once, with the number its reply gave
@@ -217,7 +216,7 @@ def test_three_servers_and_two_workers_answer_5000_commands_and_record_and_send_
     finally:
         engine.dispose()
 
-    rows, keys = assert_outbox_delivered_once(pg_url, fake, world)
+    rows, keys = assert_outbox_delivered_once(pg_db_url, fake, world)
     created_dms = {r.idempotency_key for r in rows if re.fullmatch(r"action:\d+:created", r.idempotency_key)}
     assert created_dms == {f"action:{s.number}:created" for s in created.values()}
     reminders = [r for r in rows if r.idempotency_key.startswith("remind:")]

@@ -14,11 +14,7 @@ from pathlib import Path
 
 import pytest
 from fake_slack import FakeSlack
-from moments import FILE_LOADED
 from slack_requests import clear_proxy_env, send_command
-
-from bot import db
-from commands.partnership import file as partnership
 
 SECRET = "test-signing-secret"
 ONEDAY = Path(sys.executable).parent / "oneday"
@@ -38,13 +34,9 @@ def fake() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def served(tmp_path: Path, fake: FakeSlack, northtown_text: str) -> Iterator[tuple[str, str, FakeSlack]]:
-    url = f"sqlite:///{tmp_path / 'serve.db'}"
-    db.upgrade(url)
-    engine = db.make_engine(url)
-    with db.unit_of_work(db.session_factory(engine)) as session:
-        partnership.load(session, northtown_text, source="northtown.yaml", now=FILE_LOADED)
-    engine.dispose()
+def served(tmp_path: Path, fake: FakeSlack, copy_database, northtown_template: Path,  # type: ignore[no-untyped-def]
+           ) -> Iterator[tuple[str, str, FakeSlack]]:
+    url = copy_database(northtown_template, "serve.db")  # Northtown loaded
     port = free_port()
     env = {k: v for k, v in os.environ.items() if "PROXY" not in k.upper()}
     env.update(DATABASE_URL=url, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET,
@@ -67,7 +59,9 @@ def served(tmp_path: Path, fake: FakeSlack, northtown_text: str) -> Iterator[tup
                 time.sleep(0.1)
         yield f"{base}/slack/events", url, fake
     finally:
-        proc.terminate()
+        # Only cleaning up: a clean exit on SIGTERM is checked where it is the point (tests/test_replicas.py and
+        # tests/test_faults.py assert exit code 0 of every `oneday serve` they stop); here it would cost ~0.7 s a test.
+        proc.kill()
         proc.wait(timeout=10)
         log.close()
     (tmp_path / "serve.log.txt").write_text((tmp_path / "serve.log").read_text())
@@ -81,12 +75,11 @@ def blocks_text(body: str) -> str:
 
 def test_signed_whoami_is_answered_in_the_ack(served: tuple[str, str, FakeSlack]) -> None:
     events, _, fake = served
-    status, body, elapsed = send_command(events, SECRET, "/oneday", "whoami", user_id="U0TOM")
+    status, body, _ = send_command(events, SECRET, "/oneday", "whoami", user_id="U0TOM")
     assert status == 200
-    text = blocks_text(body)
+    text = blocks_text(body)  # the answer is the ack's own body: nothing is left to do after it
     assert "Tom Ashby (tom.ashby)" in text
     assert "Northtown Police" in text
-    assert elapsed < 3.0
     # bolt checked the token once at start-up; a known member costs no further Web API call
     assert [c.method for c in fake.calls] == ["auth.test"]
     fake.assert_no_rejections()

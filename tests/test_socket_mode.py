@@ -16,12 +16,8 @@ from pathlib import Path
 import pytest
 from fake_slack import FakeSlack
 from fake_socket_mode import Connection, FakeSocketMode
-from moments import FILE_LOADED
 from slack_requests import APP_ID, clear_proxy_env, new_trigger_id
 from test_serve_e2e import ONEDAY, free_port
-
-from bot import db
-from commands.partnership import file as partnership
 
 APP_TOKEN = "xapp-1-A0ONEDAY-1-test"
 
@@ -37,14 +33,9 @@ class Served:
 
 
 @pytest.fixture
-def served(tmp_path: Path, northtown_text: str) -> Iterator[Served]:
+def served(tmp_path: Path, copy_database, northtown_template: Path) -> Iterator[Served]:  # type: ignore[no-untyped-def]
     clear_proxy_env()
-    url = f"sqlite:///{tmp_path / 'serve.db'}"
-    db.upgrade(url)
-    engine = db.make_engine(url)
-    with db.unit_of_work(db.session_factory(engine)) as session:
-        partnership.load(session, northtown_text, source="northtown.yaml", now=FILE_LOADED)
-    engine.dispose()
+    url = copy_database(northtown_template, "serve.db")  # Northtown loaded
 
     with FakeSlack() as fake, FakeSocketMode() as socket_mode:
         fake.socket_mode_url = socket_mode.url
@@ -66,13 +57,11 @@ def served(tmp_path: Path, northtown_text: str) -> Iterator[Served]:
                     raise AssertionError(f"{error}\n{log_path.read_text()}") from None
                 yield Served(proc, base, fake, socket_mode, conn, log_path)
             finally:
+                # A clean stop on SIGTERM is test_sigterm_closes_the_socket_and_exits's subject (and takes the bot
+                # a few seconds); after the other tests the process is only cleaned up.
                 if proc.poll() is None:
-                    proc.terminate()
-                    try:
-                        proc.wait(timeout=10)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
-                        proc.wait(timeout=5)
+                    proc.kill()
+                    proc.wait(timeout=10)
 
 
 def _wait_healthy(base: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 20.0) -> None:
@@ -99,9 +88,10 @@ def slash_command(envelope_id: str, text: str, *, user_id: str = "U0TOM", comman
             "payload": payload}
 
 
-def receive_acks(conn: Connection, envelope_ids: set[str], timeout: float = 5.0) -> dict[str, dict]:
+def receive_acks(conn: Connection, envelope_ids: set[str], timeout: float = 30.0) -> dict[str, dict]:
     """The client's answers to ``envelope_ids``, by envelope id, in whatever order they come (the client
-    answers on a thread pool); other messages are skipped."""
+    answers on a thread pool); other messages are skipped. ``timeout`` only ends the wait for an ack that never
+    comes (how fast acks come is a question for benchmarks/, not for this test)."""
     deadline, acks = time.monotonic() + timeout, {}
     while set(acks) != envelope_ids:
         remaining = deadline - time.monotonic()
@@ -119,12 +109,10 @@ def test_whoami_over_socket_mode_is_answered_in_the_ack(served: Served) -> None:
     assert [c.token for c in opened] == [APP_TOKEN]
     assert served.conn.path == "/link/?ticket=fake-ticket&app_id=" + APP_ID
 
-    started = time.monotonic()
     served.conn.send_json(slash_command("env-whoami-1", "whoami"))
-    ack = receive_acks(served.conn, {"env-whoami-1"}, timeout=5)["env-whoami-1"]
-    assert time.monotonic() - started < 5
+    ack = receive_acks(served.conn, {"env-whoami-1"})["env-whoami-1"]
 
-    assert set(ack) == {"envelope_id", "payload"}
+    assert set(ack) == {"envelope_id", "payload"}  # the answer is in the ack itself
     payload = ack["payload"]
     assert payload["response_type"] == "ephemeral"
     blocks = json.dumps(payload["blocks"])

@@ -59,8 +59,8 @@ def fake() -> Iterator[FakeSlack]:
 
 
 def seed(url: str, fake: FakeSlack) -> World:
-    """Northtown with 30 open actions for 10 owners, due on dates that fall in different rounds at NOW."""
-    db.upgrade(url)
+    """Northtown with 30 open actions for 10 owners, due on dates that fall in different rounds at NOW (``url`` is
+    at head already: the ``pg_db_url`` fixture)."""
     engine = db.make_engine(url)
     factory = db.session_factory(engine)
     fake.add_user("U0PAUL", "paul.kerr@planning.example", "paul")
@@ -154,9 +154,9 @@ def assert_each_owner_reminded_once(world: World) -> None:
         engine.dispose()
 
 
-def test_three_workers_run_one_round_and_each_owner_gets_one_dm(pg_url: str, fake: FakeSlack,
+def test_three_workers_run_one_round_and_each_owner_gets_one_dm(pg_db_url: str, fake: FakeSlack,
                                                                 tmp_path: Path) -> None:
-    world = seed(pg_url, fake)
+    world = seed(pg_db_url, fake)
     began = time.monotonic()
     procs = {f"w{i}": start(world, tmp_path, f"w{i}", "jobs", "run", "reminders", "--now", NOW) for i in range(3)}
     try:
@@ -195,8 +195,8 @@ def owner_pid(url: str, row_id: int) -> int:
 
 
 def test_a_worker_killed_mid_round_after_slack_accepted_its_post_loses_and_repeats_nothing(
-        pg_url: str, fake: FakeSlack, tmp_path: Path) -> None:
-    world = seed(pg_url, fake)
+        pg_db_url: str, fake: FakeSlack, tmp_path: Path) -> None:
+    world = seed(pg_db_url, fake)
     # The 4th post is stored by Slack, which then takes 30 s to answer: its worker is killed in between.
     fake.fail_next("chat.postMessage", 1, "slow_after", delay=30, after=3)
     procs = {f"w{i}": start(world, tmp_path, f"w{i}", "jobs", "run", "reminders", "--now", NOW, lease=2)
@@ -204,7 +204,7 @@ def test_a_worker_killed_mid_round_after_slack_accepted_its_post_loses_and_repea
     try:
         hung = hung_post(fake)
         row_id = hung.args["metadata"]["event_payload"]["id"]
-        pid = owner_pid(pg_url, row_id)
+        pid = owner_pid(pg_db_url, row_id)
         [victim] = [n for n, p in procs.items() if p.pid == pid]
         killed_at = time.monotonic()
         os.kill(pid, signal.SIGKILL)
@@ -216,7 +216,7 @@ def test_a_worker_killed_mid_round_after_slack_accepted_its_post_loses_and_repea
     assert_each_owner_reminded_once(world)
     # the survivors looked the hung post up once (only that row was in flight) and recorded Slack's ts
     assert len(fake.calls_to("conversations.history")) == 1
-    engine = db.make_engine(pg_url)
+    engine = db.make_engine(pg_db_url)
     try:
         with db.session_factory(engine)() as session:
             row = session.get(OutboxMessage, row_id)
@@ -227,10 +227,10 @@ def test_a_worker_killed_mid_round_after_slack_accepted_its_post_loses_and_repea
     print(f"killed worker's round recovered {recovered:.1f}s after the SIGKILL (lease 2s)")
 
 
-def test_a_killed_drain_is_finished_by_the_next_worker_exactly_once(pg_url: str, fake: FakeSlack,
+def test_a_killed_drain_is_finished_by_the_next_worker_exactly_once(pg_db_url: str, fake: FakeSlack,
                                                                    tmp_path: Path) -> None:
-    world = seed(pg_url, fake)
-    engine = db.make_engine(pg_url)
+    world = seed(pg_db_url, fake)
+    engine = db.make_engine(pg_db_url)
     factory = db.session_factory(engine)
     with db.unit_of_work(factory) as session:
         p = session.scalar(select(Partnership))
