@@ -208,7 +208,7 @@ def update_button(caller: Caller, value: str) -> Result:
     action = access.require_action(caller, number, purpose="add a note")
     require_open(action, doing="add a note to")
     return Result(Reply(lines=(f"Opening the update form for action #{number}.",)), form=Form(
-        callback="action.note", title=f"Update action #{number}"[:24], submit="Save", context=str(number),
+        callback="action.note", title=f"Update action #{number}", submit="Save", context=str(number),
         intro=f"{action.target.ref}: {action.text}",
         fields=(FormField("note", "Progress note", "multiline", hint=f"Up to {NOTE_MAX} characters"),)))
 

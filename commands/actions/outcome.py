@@ -103,10 +103,10 @@ def close(caller: Caller, action: Action, what: str, category: str) -> Result:
 
 
 def closable(caller: Caller) -> list[Action]:
-    """Open actions the caller may close, newest first (a form list holds at most 100)."""
+    """Open actions the caller may close, newest first (a renderer that lists fewer keeps the newest)."""
     actions = caller.session.scalars(select(Action).where(Action.partnership_id == caller.partnership.id,
                                                           Action.status == "open").order_by(Action.number.desc()))
-    return [a for a in access.visible_actions(caller, list(actions)) if access.may_manage(caller, a)][:100]
+    return [a for a in access.visible_actions(caller, list(actions)) if access.may_manage(caller, a)]
 
 
 def outcome_form(caller: Caller, *, action: Action | None = None, text: str | None = None) -> Form:
@@ -114,7 +114,7 @@ def outcome_form(caller: Caller, *, action: Action | None = None, text: str | No
     fields = [FormField("text", "What happened", "multiline", initial=text, hint=f"Up to {NOTE_MAX} characters"),
               FormField("category", "Category", "choice", categories)]
     if action is None:
-        choices = tuple((str(a.number), f"#{a.number} {a.target.ref}: {a.text}"[:75]) for a in closable(caller))
+        choices = tuple((str(a.number), f"#{a.number} {a.target.ref}: {a.text}") for a in closable(caller))
         fields.insert(0, FormField("action", "Action", "choice", choices))
     return Form(callback="outcome.record", title="Record an outcome", submit="Close action",
                 context=str(action.number) if action else "", fields=tuple(fields),

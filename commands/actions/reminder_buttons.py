@@ -25,7 +25,7 @@ def more_time(caller: Caller, value: str) -> Result:
     access.require_manager(caller, action, purpose="ask for more time")
     require_open(action, doing="move the due date of")
     return Result(Reply(lines=(f"Opening the new-date form for action #{number}.",)), form=Form(
-        callback="action.more_time", title=f"More time: #{number}"[:24], submit="Move date", context=str(number),
+        callback="action.more_time", title=f"More time: #{number}", submit="Move date", context=str(number),
         intro=f"{action.target.ref}: {action.text} (due {day_label(action.due, today(caller))}). The chair is told.",
         fields=(FormField("due", "New due date", "date"),
                 FormField("reason", "Why it needs more time", "multiline", hint=f"Up to {NOTE_MAX} characters"))))

@@ -2,6 +2,10 @@
 
 All text here is plain: the renderer escapes it for its platform, so user text can never become a mention,
 a channel ping or a link by accident.
+
+A reply carries its whole meaning: every line and every item, however many. How much of it fits on a
+screen, a message or a card is the renderer's business (Slack's 50 blocks, 3000 characters a section, ...):
+the renderer leaves out what does not fit and says how many it left out, pointing at `Reply.more`.
 """
 
 from __future__ import annotations
@@ -20,10 +24,14 @@ class Button:
 
 @dataclass(frozen=True)
 class Item:
-    """One entry of a list, with its own buttons (e.g. an action in a reminder)."""
+    """One entry of a list, with its own buttons (e.g. an action in a reminder).
+
+    A `heading` item starts a group of the items after it (the home page's "Your open actions", "Your
+    sections"): a renderer short of room shortens the longest groups first and keeps every heading."""
 
     text: str
     buttons: tuple[Button, ...] = ()
+    heading: bool = False
 
 
 @dataclass(frozen=True)
@@ -37,12 +45,12 @@ class Reply:
     footer: str | None = None
     ephemeral: bool = True
     items: tuple[Item, ...] = ()
+    more: str | None = None  # where the whole of a long reply can be seen, e.g. "see /actions"
 
     @property
     def fallback(self) -> str:
-        """One plain-text line for notifications and clients that show no rich layout."""
-        head = self.title or (self.lines[0] if self.lines else "")
-        return head[:300]
+        """The text for notifications and clients that show no rich layout (the renderer shortens it)."""
+        return self.title or (self.lines[0] if self.lines else "")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,8 +64,9 @@ class Reply:
             buttons=tuple(Button(**b) for b in data.get("buttons") or ()),
             footer=data.get("footer"),
             ephemeral=bool(data.get("ephemeral", True)),
-            items=tuple(Item(i["text"], tuple(Button(**b) for b in i.get("buttons") or ()))
+            items=tuple(Item(i["text"], tuple(Button(**b) for b in i.get("buttons") or ()), bool(i.get("heading")))
                         for i in data.get("items") or ()),
+            more=data.get("more"),
         )
 
 
