@@ -4,6 +4,7 @@ many it left out."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from bot.slack.home import home_view
 from commands.chasing.rounds import reminder_message
 from commands.core import access
 from commands.core.context import Caller
-from commands.core.replies import Button, Form, FormField, Item, Reply
+from commands.core.replies import Button, Emphasis, Form, FormField, Item, Reply
 from commands.home import page as home
 from models import Action, Member, Partnership, Target
 
@@ -139,6 +140,30 @@ def test_a_form_lists_the_first_hundred_choices_and_says_so() -> None:
     assert all(len(o["text"]["text"]) <= 75 for o in options)
     assert field["hint"]["text"] == "The first 100 of 150 are listed."
     assert len(view["title"]["text"]) <= 24
+
+
+def test_emphasis_becomes_a_block_kit_style() -> None:
+    buttons = (Button("Done", "action.done", "1", Emphasis.PRIMARY), Button("Update", "action.update", "1"),
+               Button("Cancel action", "action.cancel", "1", Emphasis.DESTRUCTIVE))
+    _, blocks = render(Reply(buttons=buttons))
+    assert [el.get("style") for el in blocks[0]["elements"]] == ["primary", None, "danger"]
+
+
+def test_a_reply_survives_the_outbox_and_old_rows_still_read() -> None:
+    reply = Reply(title="Action #3", buttons=(Button("Done", "action.done", "3", Emphasis.PRIMARY),),
+                  items=(Item("Yours", heading=True), Item("#3", (Button("Cancel", "a.c", "3", Emphasis.DESTRUCTIVE),))),
+                  more="see /actions")
+    stored = json.loads(json.dumps(reply.to_dict()))  # the outbox keeps it as JSON
+    assert stored["buttons"][0]["emphasis"] == "primary" and "ephemeral" not in stored
+    assert Reply.from_dict(stored) == reply
+    queued_before = {"title": "Action #3", "lines": [], "fields": [], "footer": None, "ephemeral": False,
+                     "buttons": [{"label": "Done", "action": "action.done", "value": "3", "style": "primary"},
+                                 {"label": "Update", "action": "action.update", "value": "3", "style": None}],
+                     "items": [{"text": "#3",
+                                "buttons": [{"label": "No", "action": "a.n", "value": "", "style": "danger"}]}]}
+    old = Reply.from_dict(queued_before)
+    assert [b.emphasis for b in old.buttons] == [Emphasis.PRIMARY, Emphasis.DEFAULT]
+    assert old.items[0].buttons[0].emphasis is Emphasis.DESTRUCTIVE
 
 
 # ------------------------------------------------------------------------------------ commands no longer cut

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands.core.replies import Button, Item, Reply
+from commands.core.replies import Button, Emphasis, Item, Reply
 
 MAX_BLOCKS = 50  # a message (chat.postMessage, chat.postEphemeral, a command's answer)
 VIEW_BLOCKS = 100  # a modal or the App Home tab
@@ -26,6 +26,7 @@ FIELD_TEXT = 2000
 MAX_FIELDS = 10  # fields in one section
 FALLBACK_TEXT = 300  # the notification text: one line, not the message again
 LINES_TEXT = 30_000  # characters of lines in one message: about ten full sections, a page a person will read
+STYLES = {Emphasis.PRIMARY: "primary", Emphasis.DESTRUCTIVE: "danger"}  # Emphasis.DEFAULT: Slack's plain button
 
 
 def escape(text: str) -> str:
@@ -97,8 +98,8 @@ def _actions(buttons: tuple[Button, ...], block_id: str) -> list[dict[str, Any]]
         for b in buttons[start: start + ACTIONS_ELEMENTS]:
             el: dict[str, Any] = {"type": "button", "action_id": b.action, "value": b.value[:BUTTON_VALUE],
                                   "text": {"type": "plain_text", "text": clip(b.label, BUTTON_TEXT)}}
-            if b.style:
-                el["style"] = b.style
+            if b.emphasis in STYLES:
+                el["style"] = STYLES[b.emphasis]
             elements.append(el)
         suffix = f"-{start // ACTIONS_ELEMENTS + 1}" if start else ""
         blocks.append({"type": "actions", "block_id": f"{block_id}{suffix}", "elements": elements})

@@ -85,8 +85,7 @@ def close(caller: Caller, action: Action, what: str, category: str) -> Result:
     audit(caller, action, kind="alteration", what=f"outcome recorded for action {action.number}: {category}",
           justification="action closed with its outcome")
     fields = (*summary(caller, action), ("Outcome", f"{what} ({category})"), ("Recorded by", caller.member.name))
-    message = Reply(title=f"Outcome for action #{action.number} on {action.target.ref}", fields=fields,
-                    ephemeral=False)
+    message = Reply(title=f"Outcome for action #{action.number} on {action.target.ref}", fields=fields)
     told = {caller.member.id}
     notices: list[Notice] = []
     for member in (action.created_by, action.owner):

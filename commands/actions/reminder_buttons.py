@@ -66,7 +66,7 @@ def not_mine(caller: Caller, value: str) -> Result:
     message = Reply(title=f"Action #{number} on {action.target.ref} needs a new owner",
                     lines=(f"{caller.member.name} ({caller.member.agency.name}) says it is not theirs.",
                            f"Reassign it: {NAMES['action']} reassign {number} @member"),
-                    fields=summary(caller, action), ephemeral=False)
+                    fields=summary(caller, action))
     notices = tuple(dm(c, message, f"action:{number}:not-mine:{note.id}:{c.key}") for c in coordinators)
     who = ", ".join(c.name for c in coordinators) or "nobody (no coordinator is listed)"
     return Result(Reply(title=f"Action #{number}: coordinators told",

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from commands.core.replies import Button, Destination, Item, Notice, Reply
+from commands.core.replies import Button, Destination, Emphasis, Item, Notice, Reply
 from models import Action, Member, Partnership
 from models.calendar import is_working_day
 from models.reminder_mark import ReminderMark
@@ -33,7 +33,7 @@ from models.reminders import (
 
 def action_buttons(number: int) -> tuple[Button, ...]:
     v = str(number)
-    return (Button("Done", "action.done", v, "primary"), Button("Update", "action.update", v),
+    return (Button("Done", "action.done", v, Emphasis.PRIMARY), Button("Update", "action.update", v),
             Button("Need more time", "action.more_time", v), Button("Not mine", "action.not_mine", v))
 
 
