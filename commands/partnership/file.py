@@ -15,12 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commands.core.errors import FileErrors, NotFound, UsageError
+from commands.core.platforms import PLATFORMS
 from commands.partnership import spec as partnership_spec
 from commands.partnership import yamlfile
 from models import Agency, ChatIdentity, Cohort, Member, Partnership, Target, TargetDetails
 from models.audit import record
 
-PLATFORM_FIELDS = ("slack", "teams")
+PLATFORM_FIELDS = tuple(PLATFORMS)  # a member's chat ids: slack, teams
 MAX_BYTES = 5 * 1024 * 1024  # 150 times the sample; checking a file this size takes a few seconds
 # How to get a first partnership into an empty database: the sample ships inside the package.
 LOAD_SAMPLE = "oneday partnership sample -o northtown.yaml && oneday partnership load northtown.yaml"
