@@ -448,3 +448,16 @@ def test_a_duplicated_slack_id_is_still_one_error(northtown_text: str) -> None:
         partnership.parse_file(text, source="slack.yaml")
     assert info.value.errors == [f"line {line_of(text, '{key: ali.khan,')}: members[{ali_i}].slack: "
                                  "Slack id U0TOM also belongs to 'tom.ashby'"]
+
+
+def test_a_chat_id_of_a_member_who_left_can_be_given_to_another(northtown_loaded: sessionmaker[Session],
+                                                                 northtown_text: str) -> None:
+    without_ali = "".join(line for line in northtown_text.splitlines(keepends=True) if "ali.khan" not in line)
+    text = edit_line(without_ali, "{key: tom.ashby,", "slack: U0TOM,", "slack: U0ALI,")
+    changes = load(northtown_loaded, text, source="leaver.yaml")
+    assert "member ali.khan: slack id 'U0ALI' removed" in changes
+    assert "member tom.ashby: slack id set to 'U0ALI'" in changes
+    with northtown_loaded() as session:
+        ids = {m.key: m.identity("slack") for m in session.scalars(select(Member))}
+    assert ids["tom.ashby"] == "U0ALI" and ids["ali.khan"] is None
+    assert load(northtown_loaded, text, source="leaver.yaml") == []

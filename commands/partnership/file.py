@@ -157,11 +157,22 @@ class _Loader:
         return existing
 
     def identities(self) -> None:
-        """Remove every changed chat id before adding any, so two members can swap ids in one load."""
+        """Remove every changed chat id before adding any, so two members can swap ids in one load; a member
+        who left the file keeps their ids unless one now belongs to someone in it (one id, one member)."""
         wanted = [(self.members[spec["key"]], spec) for spec in self.spec["members"]]
+        claimed = {(platform, spec[platform]) for _, spec in wanted for platform in PLATFORM_FIELDS
+                   if spec.get(platform)}
+        in_file = {member.id for member, _ in wanted}
         for member, spec in wanted:
             for ident in list(member.identities):
                 if ident.platform in PLATFORM_FIELDS and ident.user_id != spec.get(ident.platform):
+                    member.identities.remove(ident)
+                    self.changes.append(f"member {member.key}: {ident.platform} id {ident.user_id!r} removed")
+        for member in self.members.values():
+            if member.id in in_file:
+                continue
+            for ident in list(member.identities):
+                if (ident.platform, ident.user_id) in claimed:
                     member.identities.remove(ident)
                     self.changes.append(f"member {member.key}: {ident.platform} id {ident.user_id!r} removed")
         self.session.flush()
