@@ -220,7 +220,10 @@ def test_preview_of_a_large_partnership_fits_one_slack_message(factory, northtow
         p = session.scalar(select(Partnership))
         jo = session.scalar(select(Member).where(Member.key == "jo.bloggs"))
         reply = agenda.preview(Caller(session, p, jo, system_clock()), date(2026, 12, 8)).reply
+    assert sum(len(line) for line in reply.lines) > 30_000  # the command keeps every line: nothing is cut there
+    assert reply.more and "oneday agenda plan --date 2026-12-08 --json" in reply.more
     _, blocks = render(reply)
-    assert len(blocks) < 50
+    assert len(blocks) <= 50
     assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)
-    assert "oneday agenda plan --date 2026-12-08 --json" in reply.lines[-1]
+    said = blocks[-2]["elements"][0]["text"]  # the footer comes last; the renderer's count just before it
+    assert said.startswith("and ") and " more lines: " in said and "oneday agenda plan --date 2026-12-08 --json" in said

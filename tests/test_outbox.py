@@ -38,7 +38,7 @@ def queue(factory, notices: list[Notice]) -> int:  # type: ignore[no-untyped-def
 
 
 def notice(i: int, channel: str = "C0MEET") -> Notice:
-    return Notice(Destination.space(channel), Reply(title=f"message {i}", ephemeral=False), key=f"test:{i}")
+    return Notice(Destination.space(channel), Reply(title=f"message {i}"), key=f"test:{i}")
 
 
 def posted_titles(fake: FakeSlack) -> list[str]:
@@ -138,7 +138,7 @@ def test_section_space_is_created_once_with_exact_members_then_posted_to(northto
     to = Destination.section(section_id)
     # the pointer is queued first: it must wait for the space, not fail
     queue(northtown_loaded, [
-        Notice(to, Reply(title="OCG section pointer", ephemeral=False), key="pointer"),
+        Notice(to, Reply(title="OCG section pointer"), key="pointer"),
         Notice(to, Reply(), key="space:v1", space=SpaceSync("2026-12-08 ocg", ("tom.ashby", "ali.khan"))),
     ])
     assert make_sender(northtown_loaded, fake).drain(timeout=30)

@@ -38,7 +38,7 @@ def port(fake: FakeSlack, timeout: int = 30) -> SlackPort:
 def queue_one(factory, key: str = "n:1", attachment: Attachment | None = None) -> int:  # type: ignore[no-untyped-def]
     with db.unit_of_work(factory) as session:
         p = session.scalar(select(Partnership))
-        assert enqueue(session, p.id, Notice(Destination.space(ROOM), Reply(title=f"hello {key}", ephemeral=False),
+        assert enqueue(session, p.id, Notice(Destination.space(ROOM), Reply(title=f"hello {key}"),
                                              key, attachment=attachment), now=system_clock())
         return session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
 
@@ -74,7 +74,7 @@ def test_every_post_carries_its_key_as_metadata(northtown_loaded, fake: FakeSlac
 def test_a_post_that_landed_before_the_crash_is_recorded_not_repeated(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
     row_id = queue_one(northtown_loaded)
     fake.add_message(ROOM, "someone talking", user="U0TOM")
-    ts = port(fake).post(ROOM, Reply(title="hello n:1", ephemeral=False), "n:1", dedupe_id=row_id)
+    ts = port(fake).post(ROOM, Reply(title="hello n:1"), "n:1", dedupe_id=row_id)
     fake.add_message(ROOM, "someone else", user="U0ALI")
     crashed_mid_post(northtown_loaded, row_id)
     fake.clear()
@@ -92,7 +92,7 @@ def test_a_post_that_landed_before_the_crash_is_recorded_not_repeated(northtown_
 def test_a_post_that_never_landed_is_posted_once(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
     row_id = queue_one(northtown_loaded)
     other = queue_one(northtown_loaded, "n:2")  # same channel, different key: must not be mistaken for it
-    port(fake).post(ROOM, Reply(title="hello n:2", ephemeral=False), "n:2", dedupe_id=other)
+    port(fake).post(ROOM, Reply(title="hello n:2"), "n:2", dedupe_id=other)
     with db.unit_of_work(northtown_loaded) as session:
         session.get(OutboxMessage, other).status = "sent"
     crashed_mid_post(northtown_loaded, row_id)
@@ -141,7 +141,7 @@ def test_a_definite_refusal_clears_the_check_but_a_failed_look_up_keeps_it(north
 def test_a_file_shared_before_the_crash_is_recorded_not_shared_again(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
     ics = Attachment("oneday-2026-12-08.ics", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "Northtown 2026-12-08")
     row_id = queue_one(northtown_loaded, "ics:1", attachment=ics)
-    file_id = port(fake).upload(ROOM, ics, Reply(title="hello ics:1", ephemeral=False))
+    file_id = port(fake).upload(ROOM, ics, Reply(title="hello ics:1"))
     crashed_mid_post(northtown_loaded, row_id)
     fake.clear()
 

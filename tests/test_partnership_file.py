@@ -383,3 +383,80 @@ def test_swapping_two_members_slack_ids_applies(northtown_loaded: sessionmaker[S
     with northtown_loaded() as session:
         ids = {m.key: m.identity("slack") for m in session.scalars(select(Member))}
     assert ids["tom.ashby"] == "U0ALI" and ids["ali.khan"] == "U0TOM"
+
+
+# ---------------------------------------------------------------------------------- chat ids per platform
+
+TEAMS_TOM = "6a1f0c3e-2b4d-4e8f-9a7b-1c2d3e4f5a6b"  # an Entra object id (a GUID)
+
+
+def test_a_duplicated_teams_id_is_one_error_with_its_line_and_nothing_is_written(
+        northtown_loaded: sessionmaker[Session], northtown_text: str) -> None:
+    text = edit_line(northtown_text, "{key: tom.ashby,", "slack: U0TOM,", f"slack: U0TOM, teams: {TEAMS_TOM},")
+    # the same GUID in capitals: still the same person
+    text = edit_line(text, "{key: ali.khan,", "slack: U0ALI,", f"slack: U0ALI, teams: '{TEAMS_TOM.upper()}',")
+    ali_i = index_in(northtown_text, "members", "key", "ali.khan")
+    assert index_in(northtown_text, "members", "key", "tom.ashby") < ali_i
+    before = snapshot(northtown_loaded)
+
+    with pytest.raises(FileErrors) as info:
+        load(northtown_loaded, text, source="teams.yaml")
+
+    assert info.value.errors == [f"line {line_of(text, '{key: ali.khan,')}: members[{ali_i}].teams: "
+                                 f"Teams id {TEAMS_TOM} also belongs to 'tom.ashby'"]
+    assert info.value.message == "teams.yaml: 1 error; nothing was written"
+    assert snapshot(northtown_loaded) == before
+
+
+def test_a_guid_is_a_teams_id_kept_in_lower_case(northtown_loaded: sessionmaker[Session],
+                                                   northtown_text: str) -> None:
+    text = edit_line(northtown_text, "{key: tom.ashby,", "slack: U0TOM,",
+                     f"slack: U0TOM, teams: '{TEAMS_TOM.upper()}',")
+    assert load(northtown_loaded, text, source="teams.yaml") == [f"member tom.ashby: teams id set to '{TEAMS_TOM}'"]
+    with northtown_loaded() as session:
+        tom = session.scalar(select(Member).where(Member.key == "tom.ashby"))
+        assert tom is not None and tom.identity("teams") == TEAMS_TOM and tom.identity("slack") == "U0TOM"
+    assert load(northtown_loaded, text, source="teams.yaml") == []
+    assert load(northtown_loaded, export(northtown_loaded), source="exported.yaml") == []
+
+
+def test_a_slack_id_given_for_teams_is_refused_with_a_teams_example(northtown_text: str) -> None:
+    text = edit_line(northtown_text, "{key: tom.ashby,", "slack: U0TOM,", "slack: U0TOM, teams: U0TOM,")
+    tom_i = index_in(northtown_text, "members", "key", "tom.ashby")
+    with pytest.raises(FileErrors) as info:
+        partnership.parse_file(text, source="teams.yaml")
+    assert info.value.errors == [
+        f"line {line_of(text, '{key: tom.ashby,')}: members[{tom_i}].teams: 'U0TOM' is not a valid Teams user id "
+        "(an Entra object id, e.g. 0f8fad5b-d9cb-469f-a165-70867728950e)"]
+
+
+def test_a_teams_id_given_for_slack_is_refused_with_a_slack_example(northtown_text: str) -> None:
+    text = edit_line(northtown_text, "{key: tom.ashby,", "slack: U0TOM,", f"slack: {TEAMS_TOM},")
+    tom_i = index_in(northtown_text, "members", "key", "tom.ashby")
+    with pytest.raises(FileErrors) as info:
+        partnership.parse_file(text, source="slack.yaml")
+    assert info.value.errors == [
+        f"line {line_of(text, '{key: tom.ashby,')}: members[{tom_i}].slack: '{TEAMS_TOM}' is not a valid Slack user "
+        "id (e.g. U0123ABCD)"]
+
+
+def test_a_duplicated_slack_id_is_still_one_error(northtown_text: str) -> None:
+    text = edit_line(northtown_text, "{key: ali.khan,", "slack: U0ALI,", "slack: U0TOM,")
+    ali_i = index_in(northtown_text, "members", "key", "ali.khan")
+    with pytest.raises(FileErrors) as info:
+        partnership.parse_file(text, source="slack.yaml")
+    assert info.value.errors == [f"line {line_of(text, '{key: ali.khan,')}: members[{ali_i}].slack: "
+                                 "Slack id U0TOM also belongs to 'tom.ashby'"]
+
+
+def test_a_chat_id_of_a_member_who_left_can_be_given_to_another(northtown_loaded: sessionmaker[Session],
+                                                                 northtown_text: str) -> None:
+    without_ali = "".join(line for line in northtown_text.splitlines(keepends=True) if "ali.khan" not in line)
+    text = edit_line(without_ali, "{key: tom.ashby,", "slack: U0TOM,", "slack: U0ALI,")
+    changes = load(northtown_loaded, text, source="leaver.yaml")
+    assert "member ali.khan: slack id 'U0ALI' removed" in changes
+    assert "member tom.ashby: slack id set to 'U0ALI'" in changes
+    with northtown_loaded() as session:
+        ids = {m.key: m.identity("slack") for m in session.scalars(select(Member))}
+    assert ids["tom.ashby"] == "U0ALI" and ids["ali.khan"] is None
+    assert load(northtown_loaded, text, source="leaver.yaml") == []

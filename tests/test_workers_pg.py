@@ -236,7 +236,7 @@ def test_a_killed_drain_is_finished_by_the_next_worker_exactly_once(pg_db_url: s
         p = session.scalar(select(Partnership))
         for i in range(30):  # one channel each: no pacing in the way
             enqueue(session, p.id, Notice(Destination.space(f"C0ROOM{i:02d}"),
-                                          Reply(title=f"message {i}", ephemeral=False), f"bulk:{i}"),
+                                          Reply(title=f"message {i}"), f"bulk:{i}"),
                     now=system_clock())
     # 5 posts answered, the 6th stored then left unanswered: the kill lands between Slack and the commit
     fake.fail_next("chat.postMessage", 1, "slow_after", delay=30, after=5)

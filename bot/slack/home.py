@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 
 from bot.port import DeliveryError
 from bot.runner import Request, Runner
-from bot.slack.blocks import render
+from bot.slack.blocks import VIEW_BLOCKS, render
 from bot.slack.port import SlackPort, _call
 from commands.core.replies import Reply, Result
 from commands.home import page as home
@@ -51,7 +51,9 @@ class SeenEvents:
 
 
 def home_view(page: Reply) -> dict[str, Any]:
-    _, blocks = render(page)
+    """The page as a home view: up to 100 blocks, so about 45 actions with their buttons; past that the
+    renderer shortens the actions, keeps the sections and the health report, and points at /actions."""
+    _, blocks = render(page, VIEW_BLOCKS)
     return {"type": "home", "blocks": blocks}
 
 

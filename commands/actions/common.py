@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from commands.actions.due_dates import read_due
 from commands.core.context import Caller
 from commands.core.errors import UsageError
-from commands.core.replies import Button, Destination, Notice, Reply
+from commands.core.replies import Button, Destination, Emphasis, Notice, Reply
 from models import Action, Meeting, Member, Partnership, Section, Target
 from models.audit import record
 
@@ -100,7 +100,7 @@ def audit(caller: Caller, action: Action, *, kind: str, what: str, justification
 
 def owner_buttons(action: Action) -> tuple[Button, ...]:
     value = str(action.number)
-    return (Button("Done", "action.done", value, "primary"), Button("Update", "action.update", value))
+    return (Button("Done", "action.done", value, Emphasis.PRIMARY), Button("Update", "action.update", value))
 
 
 def summary(caller: Caller, action: Action) -> tuple[tuple[str, str], ...]:

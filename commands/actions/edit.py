@@ -31,7 +31,7 @@ from commands.core import access, mentions
 from commands.core.context import Caller
 from commands.core.errors import FormInvalid, UsageError
 from commands.core.help import example
-from commands.core.replies import Button, Form, FormField, Notice, Reply, Result
+from commands.core.replies import Button, Emphasis, Form, FormField, Notice, Reply, Result
 from models import Action, ActionNote, Member
 
 VERBS = ("update", "reassign", "cancel", "due")
@@ -71,7 +71,7 @@ def update(caller: Caller, number: int, note_text: str, ex: str) -> Result:
     audit(caller, action, kind="alteration", what=f"note added to action {number}",
           justification="progress on an agreed action")
     message = Reply(title=f"Update on action #{number} ({action.target.ref})", lines=(text,),
-                    fields=(("From", caller.member.name),), buttons=owner_buttons(action), ephemeral=False)
+                    fields=(("From", caller.member.name),), buttons=owner_buttons(action))
     return Result(Reply(title=f"Note added to action #{number}", lines=(text,), fields=summary(caller, action)),
                   notices=tuple(_tell(action.owner, caller, message, f"action:{number}:note:{note.id}")))
 
@@ -98,10 +98,10 @@ def reassign(caller: Caller, number: int, rest: str, ex: str) -> Result:
     fields = summary(caller, action)
     notices = _tell(new, caller, Reply(title=f"Action #{number} on {action.target.ref} is now yours",
                                        fields=(*fields, ("Handed over by", caller.member.name)),
-                                       buttons=owner_buttons(action), ephemeral=False),
+                                       buttons=owner_buttons(action)),
                     f"action:{number}:owner:{note.id}")
     notices += _tell(old, caller, Reply(title=f"Action #{number} on {action.target.ref} was handed to {new.name}",
-                                        fields=fields, ephemeral=False), f"action:{number}:released:{note.id}")
+                                        fields=fields), f"action:{number}:released:{note.id}")
     return Result(Reply(title=f"Action #{number} now belongs to {new.name}", fields=fields), notices=tuple(notices))
 
 
@@ -114,7 +114,7 @@ def cancel(caller: Caller, number: int, reason: str, ex: str) -> Result:
     note = _note(caller, action, "cancel", text)
     audit(caller, action, kind="alteration", what=f"action {number} cancelled", justification="action cancelled")
     message = Reply(title=f"Action #{number} on {action.target.ref} was cancelled", lines=(f"Reason: {text}",),
-                    fields=(("Cancelled by", caller.member.name),), ephemeral=False)
+                    fields=(("Cancelled by", caller.member.name),))
     return Result(Reply(title=f"Action #{number} cancelled", lines=(f"Reason: {text}",)),
                   notices=tuple(_tell(action.owner, caller, message, f"action:{number}:cancelled:{note.id}")))
 
@@ -148,7 +148,8 @@ def move_due(caller: Caller, number: int, rest: str, ex: str) -> Result:
         def value(day: date) -> str:
             return json.dumps({"n": number, "d": day.isoformat(), "r": reason}, ensure_ascii=False)
 
-        buttons = [Button(f"Move to {day_label(d, shown)}", "action.redate", value(d), "primary" if i == 0 else None)
+        buttons = [Button(f"Move to {day_label(d, shown)}", "action.redate", value(d),
+                          Emphasis.PRIMARY if i == 0 else Emphasis.DEFAULT)
                    for i, d in enumerate((due.day, *due.alternatives))]
         return Result(Reply(title="Check the new due date", lines=(f'"{when}": {due.reason}.',
                                                                    "Nothing is changed until you choose."),
@@ -168,7 +169,7 @@ def _apply_due(caller: Caller, action: Action, day: date, reason: str) -> Result
     message = Reply(title=f"Action #{action.number} on {action.target.ref}: new due date {day_label(day, shown)}",
                     lines=(f"Reason: {reason}",),
                     fields=(*summary(caller, action), ("Was due", day_label(old, shown)),
-                            ("Moved by", caller.member.name)), ephemeral=False)
+                            ("Moved by", caller.member.name)))
     chairs = [m for m in caller.session.scalars(select(Member).where(
         Member.partnership_id == caller.partnership.id, Member.active.is_(True)).order_by(Member.key))
         if m.has_role("chair")]
@@ -208,7 +209,7 @@ def update_button(caller: Caller, value: str) -> Result:
     action = access.require_action(caller, number, purpose="add a note")
     require_open(action, doing="add a note to")
     return Result(Reply(lines=(f"Opening the update form for action #{number}.",)), form=Form(
-        callback="action.note", title=f"Update action #{number}"[:24], submit="Save", context=str(number),
+        callback="action.note", title=f"Update action #{number}", submit="Save", context=str(number),
         intro=f"{action.target.ref}: {action.text}",
         fields=(FormField("note", "Progress note", "multiline", hint=f"Up to {NOTE_MAX} characters"),)))
 

@@ -36,6 +36,6 @@ def feedback_notices(caller: Caller, action: Action, message: Reply, *, already:
         Agency.key.in_(agencies)).order_by(Member.key))
     told = Reply(title=f"What your information led to: {action.target.ref}", lines=(
         "Your agency contributed to this target (an action or a matching flag). An outcome has been recorded.",),
-        fields=message.fields, ephemeral=False)
+        fields=message.fields)
     return [Notice(Destination.member(m.key), told, f"action:{action.number}:feedback:{m.key}")
             for m in members if m.id not in already]

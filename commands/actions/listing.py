@@ -21,6 +21,8 @@ from commands.core.help import example
 from commands.core.replies import Button, Reply, Result
 from models import Action
 
+# A product decision, not a platform limit: ten actions is what a person reads at a glance, and a partnership's
+# history can hold thousands, so /actions pages rather than handing a renderer everything to cut.
 PAGE = 10
 
 

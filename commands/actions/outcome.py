@@ -85,8 +85,7 @@ def close(caller: Caller, action: Action, what: str, category: str) -> Result:
     audit(caller, action, kind="alteration", what=f"outcome recorded for action {action.number}: {category}",
           justification="action closed with its outcome")
     fields = (*summary(caller, action), ("Outcome", f"{what} ({category})"), ("Recorded by", caller.member.name))
-    message = Reply(title=f"Outcome for action #{action.number} on {action.target.ref}", fields=fields,
-                    ephemeral=False)
+    message = Reply(title=f"Outcome for action #{action.number} on {action.target.ref}", fields=fields)
     told = {caller.member.id}
     notices: list[Notice] = []
     for member in (action.created_by, action.owner):
@@ -103,10 +102,10 @@ def close(caller: Caller, action: Action, what: str, category: str) -> Result:
 
 
 def closable(caller: Caller) -> list[Action]:
-    """Open actions the caller may close, newest first (a form list holds at most 100)."""
+    """Open actions the caller may close, newest first (a renderer that lists fewer keeps the newest)."""
     actions = caller.session.scalars(select(Action).where(Action.partnership_id == caller.partnership.id,
                                                           Action.status == "open").order_by(Action.number.desc()))
-    return [a for a in access.visible_actions(caller, list(actions)) if access.may_manage(caller, a)][:100]
+    return [a for a in access.visible_actions(caller, list(actions)) if access.may_manage(caller, a)]
 
 
 def outcome_form(caller: Caller, *, action: Action | None = None, text: str | None = None) -> Form:
@@ -114,7 +113,7 @@ def outcome_form(caller: Caller, *, action: Action | None = None, text: str | No
     fields = [FormField("text", "What happened", "multiline", initial=text, hint=f"Up to {NOTE_MAX} characters"),
               FormField("category", "Category", "choice", categories)]
     if action is None:
-        choices = tuple((str(a.number), f"#{a.number} {a.target.ref}: {a.text}"[:75]) for a in closable(caller))
+        choices = tuple((str(a.number), f"#{a.number} {a.target.ref}: {a.text}") for a in closable(caller))
         fields.insert(0, FormField("action", "Action", "choice", choices))
     return Form(callback="outcome.record", title="Record an outcome", submit="Close action",
                 context=str(action.number) if action else "", fields=tuple(fields),

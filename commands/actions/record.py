@@ -37,7 +37,7 @@ from commands.core import access, mentions
 from commands.core.context import Caller
 from commands.core.errors import FormInvalid, UsageError
 from commands.core.help import example
-from commands.core.replies import Button, Form, FormField, Notice, Reply, Result
+from commands.core.replies import Button, Emphasis, Form, FormField, Notice, Reply, Result
 from models import Action, Member, Target
 
 DUPLICATE_WINDOW = timedelta(minutes=10)
@@ -132,7 +132,7 @@ def preview(caller: Caller, pending: Pending, owner: Member, why: str, *, title:
     fields = (("Reference", pending.ref), ("Action", pending.text), ("Owner", owner.name),
               ("Due", day_label(pending.due, when)))
     buttons = [Button(f"Save, due {day_label(pending.due, when)}" if pending.due else "Save", "action.confirm",
-                      pending.value(repeat_ok=repeat_ok or pending.repeat_ok), "primary")]
+                      pending.value(repeat_ok=repeat_ok or pending.repeat_ok), Emphasis.PRIMARY)]
     buttons += [Button(f"Save, due {day_label(day, when)}", "action.confirm", pending.value(due=day))
                 for day in alternatives]
     buttons.append(Button("Correct", "action.correct", pending.value()))
@@ -162,10 +162,10 @@ def created_notices(caller: Caller, action: Action) -> tuple[Notice, ...]:
     fields = summary(caller, action)
     notices = [dm(action.owner, Reply(title=f"New action #{action.number} on {action.target.ref}",
                                       fields=(*fields, ("Recorded by", caller.member.name)),
-                                      buttons=owner_buttons(action), ephemeral=False),
+                                      buttons=owner_buttons(action)),
                   f"action:{action.number}:created")]
     channel = section_notice(caller, action.target, Reply(
-        title=f"Action #{action.number} recorded on {action.target.ref}", fields=fields, ephemeral=False),
+        title=f"Action #{action.number} recorded on {action.target.ref}", fields=fields),
         f"action:{action.number}:created:section")
     return tuple(notices + ([channel] if channel else []))
 

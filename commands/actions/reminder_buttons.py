@@ -25,7 +25,7 @@ def more_time(caller: Caller, value: str) -> Result:
     access.require_manager(caller, action, purpose="ask for more time")
     require_open(action, doing="move the due date of")
     return Result(Reply(lines=(f"Opening the new-date form for action #{number}.",)), form=Form(
-        callback="action.more_time", title=f"More time: #{number}"[:24], submit="Move date", context=str(number),
+        callback="action.more_time", title=f"More time: #{number}", submit="Move date", context=str(number),
         intro=f"{action.target.ref}: {action.text} (due {day_label(action.due, today(caller))}). The chair is told.",
         fields=(FormField("due", "New due date", "date"),
                 FormField("reason", "Why it needs more time", "multiline", hint=f"Up to {NOTE_MAX} characters"))))
@@ -66,7 +66,7 @@ def not_mine(caller: Caller, value: str) -> Result:
     message = Reply(title=f"Action #{number} on {action.target.ref} needs a new owner",
                     lines=(f"{caller.member.name} ({caller.member.agency.name}) says it is not theirs.",
                            f"Reassign it: {NAMES['action']} reassign {number} @member"),
-                    fields=summary(caller, action), ephemeral=False)
+                    fields=summary(caller, action))
     notices = tuple(dm(c, message, f"action:{number}:not-mine:{note.id}:{c.key}") for c in coordinators)
     who = ", ".join(c.name for c in coordinators) or "nobody (no coordinator is listed)"
     return Result(Reply(title=f"Action #{number}: coordinators told",

@@ -49,8 +49,7 @@ def read_date(text: str, usage: str) -> date:
         raise UsageError(exc.message, example=usage) from None
 
 
-PREVIEW_BUDGET = 30_000  # characters: about ten Slack sections, well inside a message's 50 blocks
-REFS_SHOWN = 3
+REFS_SHOWN = 3  # references named per reason: the preview says why, the JSON plan lists every one
 
 
 def compact_reasons(reasons: tuple[str, ...] | list[str]) -> str:
@@ -90,18 +89,10 @@ def preview(caller: Caller, day: date) -> Result:
         lines.append("No cohort has an active target: there is nothing to publish.")
     for note in day_plan.notes:
         lines.append(f"note: {note}")
-    if sum(len(line) + 1 for line in lines) > PREVIEW_BUDGET:
-        kept, used = [], 0
-        for line in lines:
-            if used + len(line) + 1 > PREVIEW_BUDGET:
-                break
-            kept.append(line)
-            used += len(line) + 1
-        lines = [*kept, f"... {len(lines) - len(kept)} more lines: the whole plan is in "
-                        f"`oneday agenda plan --date {day.isoformat()} --json`"]
     footer = (f"Waiting between sections: {day_plan.waiting_after} min in total. Nothing is sent until you "
               f"publish: /agenda publish {day.isoformat()}")
-    return Result(Reply(title=f"Agenda plan for {long_date(day)} (preview)", lines=tuple(lines), footer=footer))
+    return Result(Reply(title=f"Agenda plan for {long_date(day)} (preview)", lines=tuple(lines), footer=footer,
+                        more=f"the whole plan is in `oneday agenda plan --date {day.isoformat()} --json`"))
 
 
 def publish_now(caller: Caller, day: date) -> Result:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from commands.agenda.publish import RUNS_THE_DAY, long_date
 from commands.core import access
 from commands.core.context import Caller
-from commands.core.replies import Button, Reply, Result
+from commands.core.replies import Button, Emphasis, Reply, Result
 from models import Action, Invitation, Meeting, Outcome, Section, Target
 from models.audit import record
 
@@ -80,7 +80,7 @@ def _pack_or_statement(caller: Caller, section: Section) -> Result:
                          statement(section),
                          "Press I accept to confirm; the pack opens next. You are asked once per section per "
                          "meeting, and again if the section's attendees change."),
-                  buttons=(Button("I accept", ACCEPT, str(section.id), style="primary"),))
+                  buttons=(Button("I accept", ACCEPT, str(section.id), Emphasis.PRIMARY),))
     return Result(Reply(lines=("Accept the section's confidentiality statement to see its pack.",)), modal=modal)
 
 

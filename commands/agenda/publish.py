@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from commands.agenda.itinerary import Visit, calendar, summary_line
 from commands.core.errors import UsageError
-from commands.core.replies import Attachment, Button, Destination, Notice, Reply, SpaceSync
+from commands.core.replies import Attachment, Button, Destination, Emphasis, Notice, Reply, SpaceSync
 from models import Agency, Cohort, Invitation, Meeting, Member, OutboxMessage, Partnership, Section
 from models.audit import record
 from models.planning import DayPlan, PlannedSection, plan_day
@@ -189,7 +189,7 @@ class _Publisher:
         prefix = f"publish:{self.day.isoformat()}:overview:"
         updated = queued_before(self.s, self.p.id, prefix) > 0
         title = f"{self.p.name}: agenda for {long_date(self.day)}" + (" (updated)" if updated else "")
-        message = Reply(title=title, lines=tuple(lines), ephemeral=False,
+        message = Reply(title=title, lines=tuple(lines),
                         footer="Each section meets in its own private channel with only its invited members; "
                                "everyone invited gets their itinerary by direct message.")
         self.queue(prefix, lines, lambda key: Notice(Destination.space(str(channel)), message, key))
@@ -206,8 +206,8 @@ class _Publisher:
                  "Target details are never posted here. Press View pack to see the section pack "
                  "(after the section's confidentiality statement).")
         title = f"{cohort.name}: {long_date(self.day)}, {_hhmm(planned.start)}-{_hhmm(planned.end)}"
-        pointer = Reply(title=title, lines=lines, ephemeral=False,
-                        buttons=(Button("View pack", PACK_VIEW, str(section.id), style="primary"),))
+        pointer = Reply(title=title, lines=lines,
+                        buttons=(Button("View pack", PACK_VIEW, str(section.id), Emphasis.PRIMARY),))
         self.queue(f"publish:{self.day.isoformat()}:{cohort.key}:pointer:", [title, *lines],
                    lambda key: Notice(to, pointer, key))
 
@@ -244,7 +244,7 @@ class _Publisher:
                 title = f"{self.p.name}, {long_date(self.day)}: you are no longer invited to any section"
             ics = calendar(day=self.day, partnership_key=self.p.key, partnership_name=self.p.name, timezone=tz,
                            visits=visits, cancelled=cancelled, sequence=sequence, stamp=self.now)
-            message = Reply(title=title, lines=(summary_line(visits, tz),) if visits else (), ephemeral=False)
+            message = Reply(title=title, lines=(summary_line(visits, tz),) if visits else ())
             attachment = Attachment(f"oneday-{self.day.isoformat()}.ics", ics, f"{self.p.name} {self.day.isoformat()}")
             self.queue(prefix, content or "none",
                        lambda k, m=message, a=attachment, who=key: Notice(Destination.member(who), m, k, attachment=a))

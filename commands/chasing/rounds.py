@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from commands.core.replies import Button, Destination, Item, Notice, Reply
+from commands.core.replies import Button, Destination, Emphasis, Item, Notice, Reply
 from models import Action, Member, Partnership
 from models.calendar import is_working_day
 from models.reminder_mark import ReminderMark
@@ -30,12 +30,10 @@ from models.reminders import (
     working_days_after,
 )
 
-MAX_ITEMS = 20  # Block Kit allows 50 blocks; an item takes two
-
 
 def action_buttons(number: int) -> tuple[Button, ...]:
     v = str(number)
-    return (Button("Done", "action.done", v, "primary"), Button("Update", "action.update", v),
+    return (Button("Done", "action.done", v, Emphasis.PRIMARY), Button("Update", "action.update", v),
             Button("Need more time", "action.more_time", v), Button("Not mine", "action.not_mine", v))
 
 
@@ -125,12 +123,13 @@ def run_round(session: Session, p: Partnership, now: datetime) -> RoundReport:
 
 
 def reminder_message(items: list[tuple[Action, str]], today: date) -> Reply:
-    shown = items[:MAX_ITEMS]
+    """Every action of the round, each with its buttons; a renderer short of room says how many it left out
+    and points at /actions. Bounded by what falls due in one round, not by what is stored."""
     overdue = sum(1 for a, _ in items if a.due and a.due < today)
     title = f"Your actions: {len(items)} to report on" + (f" ({overdue} overdue)" if overdue else "")
-    more = (f"and {len(items) - MAX_ITEMS} more: see /actions",) if len(items) > MAX_ITEMS else ()
-    return Reply(title=title, items=tuple(Item(describe(a, today), action_buttons(a.number)) for a, _ in shown),
-                 lines=more, footer="Done records the outcome; the partners who contributed are told what happened.")
+    return Reply(title=title, items=tuple(Item(describe(a, today), action_buttons(a.number)) for a, _ in items),
+                 more="see /actions",
+                 footer="Done records the outcome; the partners who contributed are told what happened.")
 
 
 def escalation_notices(actions: list[Action], members: dict[int, Member], chairs: list[Member],

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commands.core.errors import Refused
+from commands.core.platforms import canonical
 from models import ChatIdentity, Member, Partnership
 from models.audit import record
 
@@ -28,6 +29,7 @@ def not_a_member(session: Session, p: Partnership) -> Refused:
 def resolve_member(session: Session, p: Partnership, *, platform: str, user_id: str,
                    email_of: Callable[[str], str | None], now: datetime) -> Member:
     """The active member behind `user_id`, or Refused. `email_of` asks the platform (may be slow)."""
+    asked, user_id = user_id, canonical(user_id)
     member = session.scalar(
         select(Member).join(ChatIdentity, ChatIdentity.member_id == Member.id)
         .where(ChatIdentity.partnership_id == p.id, ChatIdentity.platform == platform,
@@ -36,7 +38,7 @@ def resolve_member(session: Session, p: Partnership, *, platform: str, user_id: 
         if not member.active:
             raise not_a_member(session, p)
         return member
-    email = email_of(user_id)
+    email = email_of(asked)
     if not email:
         raise not_a_member(session, p)
     member = session.scalar(select(Member).where(

@@ -1,7 +1,8 @@
 """Who a command names: `@{platform:id}` (a chat mention, turned platform-neutral by the adapter) or `@key`.
 
 The platform is data: a mention resolves through ChatIdentity for whichever platform the token names, so a
-Teams adapter only has to produce `@{teams:...}` tokens.
+Teams adapter only has to produce `@{teams:...}` tokens (an Entra object id or a `29:...` id). What an id may
+look like on each platform is in commands/core/platforms.py; a token whose id does not fit names nobody.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import re
 
 from sqlalchemy import func, select
 
+from commands.core import platforms
 from commands.core.context import Caller
 from commands.core.errors import UsageError
 from models import ChatIdentity, Member
 
-TOKEN = re.compile(r"@\{([a-z]+):([A-Za-z0-9._-]{1,64})\}")
+TOKEN = re.compile(r"@\{([a-z]+):([A-Za-z0-9._:-]{1,200})\}")
 KEY = re.compile(r"@?([A-Za-z0-9][A-Za-z0-9._-]{0,63})")
 
 
@@ -27,8 +29,12 @@ def find(caller: Caller, word: str, *, loose: bool = False) -> Member | None:
     s, pid = caller.session, caller.partnership.id
     word = word.strip()
     if match := TOKEN.fullmatch(word):
-        member = s.scalar(select(Member).join(ChatIdentity, ChatIdentity.member_id == Member.id).where(
-            ChatIdentity.partnership_id == pid, ChatIdentity.platform == match[1], ChatIdentity.user_id == match[2]))
+        platform, user_id = match[1], platforms.canonical(match[2])
+        member = None
+        if platforms.is_mention(platform, user_id):
+            member = s.scalar(select(Member).join(ChatIdentity, ChatIdentity.member_id == Member.id).where(
+                ChatIdentity.partnership_id == pid, ChatIdentity.platform == platform,
+                ChatIdentity.user_id == user_id))
     elif (match := KEY.fullmatch(word.rstrip(".,;:"))) and (loose or word.startswith("@")):
         member = s.scalar(select(Member).where(Member.partnership_id == pid,
                                                func.lower(Member.key) == match[1].lower()))

@@ -2,12 +2,25 @@
 
 All text here is plain: the renderer escapes it for its platform, so user text can never become a mention,
 a channel ping or a link by accident.
+
+A reply carries its whole meaning: every line and every item, however many. How much of it fits on a
+screen, a message or a card is the renderer's business (Slack's 50 blocks, 3000 characters a section, ...):
+the renderer leaves out what does not fit and says how many it left out, pointing at `Reply.more`.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
+
+
+class Emphasis(StrEnum):
+    """How much a button stands out; each renderer maps it to its own look (Block Kit: primary, danger)."""
+
+    DEFAULT = "default"
+    PRIMARY = "primary"  # the step the person most likely wants next, e.g. Done
+    DESTRUCTIVE = "destructive"  # loses something or cannot be undone
 
 
 @dataclass(frozen=True)
@@ -15,34 +28,45 @@ class Button:
     label: str
     action: str  # a stable action id, e.g. "action.done"
     value: str = ""
-    style: Literal["primary", "danger"] | None = None
+    emphasis: Emphasis = Emphasis.DEFAULT
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Button:
+        """Also reads a notice queued before buttons had an emphasis (Block Kit's "style")."""
+        emphasis = data.get("emphasis") or {"primary": "primary", "danger": "destructive"}.get(
+            data.get("style") or "", "default")
+        return cls(data["label"], data["action"], data.get("value", ""), Emphasis(emphasis))
 
 
 @dataclass(frozen=True)
 class Item:
-    """One entry of a list, with its own buttons (e.g. an action in a reminder)."""
+    """One entry of a list, with its own buttons (e.g. an action in a reminder).
+
+    A `heading` item starts a group of the items after it (the home page's "Your open actions", "Your
+    sections"): a renderer short of room shortens the longest groups first and keeps every heading."""
 
     text: str
     buttons: tuple[Button, ...] = ()
+    heading: bool = False
 
 
 @dataclass(frozen=True)
 class Reply:
-    """What one person (ephemeral) or a space (public) sees."""
+    """A message. Who sees it follows from where it goes, not from the message: a command's `Result.reply`
+    only the person who asked, a `Notice` whoever is at its `Destination` (one member, or a space)."""
 
     title: str | None = None
     lines: tuple[str, ...] = ()
     fields: tuple[tuple[str, str], ...] = ()
     buttons: tuple[Button, ...] = ()
     footer: str | None = None
-    ephemeral: bool = True
     items: tuple[Item, ...] = ()
+    more: str | None = None  # where the whole of a long reply can be seen, e.g. "see /actions"
 
     @property
     def fallback(self) -> str:
-        """One plain-text line for notifications and clients that show no rich layout."""
-        head = self.title or (self.lines[0] if self.lines else "")
-        return head[:300]
+        """The text for notifications and clients that show no rich layout (the renderer shortens it)."""
+        return self.title or (self.lines[0] if self.lines else "")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,11 +77,11 @@ class Reply:
             title=data.get("title"),
             lines=tuple(data.get("lines") or ()),
             fields=tuple(tuple(f) for f in data.get("fields") or ()),  # type: ignore[misc]
-            buttons=tuple(Button(**b) for b in data.get("buttons") or ()),
+            buttons=tuple(Button.from_dict(b) for b in data.get("buttons") or ()),
             footer=data.get("footer"),
-            ephemeral=bool(data.get("ephemeral", True)),
-            items=tuple(Item(i["text"], tuple(Button(**b) for b in i.get("buttons") or ()))
-                        for i in data.get("items") or ()),
+            items=tuple(Item(i["text"], tuple(Button.from_dict(b) for b in i.get("buttons") or ()),
+                             bool(i.get("heading"))) for i in data.get("items") or ()),
+            more=data.get("more"),
         )
 
 
@@ -141,9 +165,10 @@ class Form:
 class Result:
     """A command's whole effect on the conversation.
 
-    `reply` goes to the caller (ephemeral); `notices` are queued for others; `form` asks the platform to open a
-    form; `modal` shows content privately in a modal (target details travel only this way or ephemerally);
-    `field_errors` marks fields of a submitted form as wrong.
+    `reply` goes to the caller and is seen by nobody else (Slack: an ephemeral message; a platform without
+    those answers in the person's own chat); `notices` are queued for others; `form` asks the platform to open
+    a form; `modal` shows content privately in a modal (target details travel only this way or in the private
+    reply); `field_errors` marks fields of a submitted form as wrong.
     """
 
     reply: Reply

@@ -1,4 +1,4 @@
-"""Which partnership a request belongs to, from the chat workspace it came from.
+"""Which partnership a request belongs to, from the chat workspace it came from (a Slack team, a Teams tenant).
 
 A workspace linked to a partnership (`oneday slack link-workspace TEAM_ID`) runs there. With no link at
 all for the platform (one workspace, one partnership: the token set-up), requests run in the configured or
@@ -14,12 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commands.core.errors import Refused, UsageError
+from commands.core.platforms import PLATFORMS, canonical
 from commands.partnership.file import select_partnership
 from models import Partnership, Workspace
 from models.audit import record
 
 
 def partnership_for(session: Session, *, platform: str, workspace_id: str, fallback_key: str | None) -> Partnership:
+    workspace_id = canonical(workspace_id)
     if workspace_id:
         linked = session.scalar(select(Partnership).join(Workspace, Workspace.partnership_id == Partnership.id)
                                 .where(Workspace.platform == platform, Workspace.workspace_id == workspace_id))
@@ -27,7 +29,7 @@ def partnership_for(session: Session, *, platform: str, workspace_id: str, fallb
             return linked
     if session.scalar(select(Workspace.id).where(Workspace.platform == platform).limit(1)) is not None:
         raise Refused("This workspace is not linked to a partnership yet. Ask your coordinator to link it "
-                      f"(oneday slack link-workspace {workspace_id or 'TEAM_ID'} --partnership KEY).")
+                      f"(oneday {platform} link-workspace {workspace_id or 'WORKSPACE_ID'} --partnership KEY).")
     return select_partnership(session, fallback_key)
 
 
@@ -40,9 +42,13 @@ def workspace_of(session: Session, p: Partnership, *, platform: str) -> str | No
 
 def link(session: Session, p: Partnership, *, platform: str, workspace_id: str, now: datetime) -> str:
     """Link a workspace to a partnership (idempotent); returns what changed, for the operator."""
-    workspace_id = workspace_id.strip()
-    if not workspace_id or len(workspace_id) > 64 or not workspace_id.isalnum():
-        raise UsageError(f"'{workspace_id[:70]}' is not a workspace id", example="oneday slack link-workspace T0123ABCD")
+    kind = PLATFORMS.get(platform)
+    if kind is None:
+        raise UsageError(f"'{platform[:20]}' is not a chat platform: one of {', '.join(PLATFORMS)}")
+    if kind.workspace.fullmatch(workspace_id.strip()) is None:
+        raise UsageError(f"'{workspace_id.strip()[:70]}' is not a {kind.workspace_noun}",
+                         example=f"oneday {platform} link-workspace {kind.workspace_example}")
+    workspace_id = canonical(workspace_id)
     found = session.scalar(select(Workspace).where(Workspace.platform == platform,
                                                    Workspace.workspace_id == workspace_id))
     if found is not None and found.partnership_id == p.id:
@@ -60,8 +66,9 @@ def link(session: Session, p: Partnership, *, platform: str, workspace_id: str, 
 
 
 def unlink(session: Session, *, platform: str, workspace_id: str, now: datetime) -> str:
+    workspace_id = canonical(workspace_id)
     found = session.scalar(select(Workspace).where(Workspace.platform == platform,
-                                                   Workspace.workspace_id == workspace_id.strip()))
+                                                   Workspace.workspace_id == workspace_id))
     if found is None:
         return f"{platform} workspace {workspace_id} is not linked"
     p = session.get(Partnership, found.partnership_id)

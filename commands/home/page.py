@@ -26,37 +26,33 @@ from commands.core.replies import Button, Item, Reply
 from commands.partnership.summary import summarise
 from models import Action, Meeting
 
-MAX_ACTIONS = 10  # a home view holds 100 blocks; an action with its buttons takes two
-
 
 def build(caller: Caller, names: dict[str, str] = NAMES) -> Reply:
     """The caller's home page as a platform-neutral Reply (items in reading order)."""
-    items = [*_actions(caller, names), *_sections(caller)]
+    items = [*_actions(caller), *_sections(caller)]
     if access.is_coordinator(caller.member):
         items.extend(_health(caller))
-    return Reply(title=f"Oneday: {caller.partnership.name}"[:150],
+    return Reply(title=f"Oneday: {caller.partnership.name}",
                  lines=(f"Signed in as {caller.member.name} ({caller.member.agency.name}).",),
-                 items=tuple(items),
+                 items=tuple(items), more=f"type {names['actions']}",
                  footer=f"Type {names['oneday']} help for every command. Target details are shown only on "
                         "demand, after a check that you may see them.")
 
 
-def _actions(caller: Caller, names: dict[str, str]) -> list[Item]:
+def _actions(caller: Caller) -> list[Item]:
     mine = caller.session.scalars(
         select(Action).where(Action.partnership_id == caller.partnership.id, Action.owner_id == caller.member.id,
                              Action.status == "open")
         .options(joinedload(Action.target)).order_by(Action.due.is_(None), Action.due, Action.number)).all()
     shown = access.visible_actions(caller, list(mine))
     if not shown:
-        return [Item("Your open actions: none.")]
+        return [Item("Your open actions: none.", heading=True)]
     now = today(caller)
-    items = [Item(f"Your open actions ({len(shown)})")]
-    for a in shown[:MAX_ACTIONS]:
+    items = [Item(f"Your open actions ({len(shown)})", heading=True)]
+    for a in shown:  # all of them: the renderer shows what fits and points at /actions for the rest
         late = " (overdue)" if a.due is not None and a.due < now else ""
         items.append(Item(f"#{a.number} {a.target.ref}: {a.text} - due {day_label(a.due, now)}{late}",
                           action_buttons(a.number)))
-    if len(shown) > MAX_ACTIONS:
-        items.append(Item(f"and {len(shown) - MAX_ACTIONS} more: type {names['actions']}"))
     return items
 
 
@@ -70,12 +66,12 @@ def next_meeting(caller: Caller) -> Meeting | None:
 def _sections(caller: Caller) -> list[Item]:
     meeting = next_meeting(caller)
     if meeting is None:
-        return [Item("Your next meeting: none published yet.")]
+        return [Item("Your next meeting: none published yet.", heading=True)]
     mine = [s for s in meeting.sections if access.may_see_section(caller, s)]
     if not mine:
-        return [Item(f"Next meeting {long_date(meeting.date)}: you are not invited to any section.")]
+        return [Item(f"Next meeting {long_date(meeting.date)}: you are not invited to any section.", heading=True)]
     tz = caller.local_now.tzinfo
-    items = [Item(f"Your sections on {long_date(meeting.date)}")]
+    items = [Item(f"Your sections on {long_date(meeting.date)}", heading=True)]
     for s in mine:
         refs = len(s.target_refs or [])
         when = f"{s.starts_at.astimezone(tz):%H:%M}-{s.ends_at.astimezone(tz):%H:%M}"
@@ -94,7 +90,7 @@ def _health(caller: Caller) -> list[Item]:
         .options(joinedload(Action.owner))).all()
     by_agency = Counter(a.owner.agency.name for a in overdue)
     return [
-        Item("Partnership health (coordinators)"),
+        Item("Partnership health (coordinators)", heading=True),
         Item(f"Agencies without the current ISP ({s.isp_version}): "
              f"{', '.join(s.agencies_without_current_isp) or 'none'}"),
         Item(f"Members without a chat identity: {', '.join(s.members_without_chat_identity) or 'none'}"),

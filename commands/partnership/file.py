@@ -15,12 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commands.core.errors import FileErrors, NotFound, UsageError
+from commands.core.platforms import PLATFORMS
 from commands.partnership import spec as partnership_spec
 from commands.partnership import yamlfile
 from models import Agency, ChatIdentity, Cohort, Member, Partnership, Target, TargetDetails
 from models.audit import record
 
-PLATFORM_FIELDS = ("slack", "teams")
+PLATFORM_FIELDS = tuple(PLATFORMS)  # a member's chat ids: slack, teams
 MAX_BYTES = 5 * 1024 * 1024  # 150 times the sample; checking a file this size takes a few seconds
 # How to get a first partnership into an empty database: the sample ships inside the package.
 LOAD_SAMPLE = "oneday partnership sample -o northtown.yaml && oneday partnership load northtown.yaml"
@@ -156,11 +157,22 @@ class _Loader:
         return existing
 
     def identities(self) -> None:
-        """Remove every changed chat id before adding any, so two members can swap ids in one load."""
+        """Remove every changed chat id before adding any, so two members can swap ids in one load; a member
+        who left the file keeps their ids unless one now belongs to someone in it (one id, one member)."""
         wanted = [(self.members[spec["key"]], spec) for spec in self.spec["members"]]
+        claimed = {(platform, spec[platform]) for _, spec in wanted for platform in PLATFORM_FIELDS
+                   if spec.get(platform)}
+        in_file = {member.id for member, _ in wanted}
         for member, spec in wanted:
             for ident in list(member.identities):
                 if ident.platform in PLATFORM_FIELDS and ident.user_id != spec.get(ident.platform):
+                    member.identities.remove(ident)
+                    self.changes.append(f"member {member.key}: {ident.platform} id {ident.user_id!r} removed")
+        for member in self.members.values():
+            if member.id in in_file:
+                continue
+            for ident in list(member.identities):
+                if (ident.platform, ident.user_id) in claimed:
                     member.identities.remove(ident)
                     self.changes.append(f"member {member.key}: {ident.platform} id {ident.user_id!r} removed")
         self.session.flush()

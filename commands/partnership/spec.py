@@ -13,12 +13,12 @@ from datetime import date, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from commands.core.platforms import PLATFORMS, Platform, canonical
 from models.partnership import CATEGORIES, HANDLING, ROLES
 from models.target import KINDS, STATUSES
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 REF_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
-SLACK_ID_RE = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -109,6 +109,22 @@ def _str(max_len: int = 200, pattern: re.Pattern[str] | None = None, what: str =
                               f"(or, to keep it, start the text with an apostrophe: '{v[:20]})")
             return None
         return v
+
+    return check
+
+
+def _chat_id(platform: Platform) -> Check:
+    """A member's id on one chat platform, checked against that platform's pattern (commands/core/platforms.py)."""
+    text = _str(128)
+
+    def check(c: Collector, line: int | None, path: str, v: Any) -> Any:
+        v = text(c, line, path, v)
+        if v is None:
+            return None
+        if platform.user.fullmatch(v) is None:
+            c.add(line, path, f"{show(v)} is not a valid {platform.user_what}")
+            return None
+        return canonical(v)
 
     return check
 
@@ -210,8 +226,7 @@ MEMBER: Fields = {
     "roles": (_list(_enum(ROLES)), False, ["partner"]),
     "cohorts": (_list(KEY), False, []),
     "spoc": (_bool, False, False),
-    "slack": (_str(21, SLACK_ID_RE, "Slack user id (e.g. U0123ABCD)"), False, None),
-    "teams": (_str(128), False, None),
+    **{key: (_chat_id(platform), False, None) for key, platform in PLATFORMS.items()},  # slack, teams
     "out_of_office_until": (_date, False, None),
 }
 COHORT: Fields = {
@@ -356,7 +371,7 @@ def validate(data: Any) -> tuple[dict[str, Any] | None, list[str]]:
     leads = {m["key"] for m in members if m.get("roles") and "lead" in m["roles"]}
 
     spocs: dict[str, str] = {}
-    slack_ids: dict[str, str] = {}
+    chat_ids: dict[str, dict[str, str]] = {key: {} for key in PLATFORMS}  # platform -> id -> member key
     for m in members:
         _refs(c, m, "agency", agency_keys, "agency")
         _refs(c, m, "cohorts", cohort_keys, "cohort")
@@ -364,10 +379,13 @@ def validate(data: Any) -> tuple[dict[str, Any] | None, list[str]]:
             if m["agency"] in spocs:
                 c.add(m["_line"], f"{m['_path']}.spoc", f"agency '{m['agency']}' already has spoc '{spocs[m['agency']]}'")
             spocs.setdefault(m["agency"], m["key"])
-        if m.get("slack"):
-            if m["slack"] in slack_ids:
-                c.add(m["_line"], f"{m['_path']}.slack", f"Slack id {m['slack']} also belongs to '{slack_ids[m['slack']]}'")
-            slack_ids.setdefault(m["slack"], m["key"])
+        for key, platform in PLATFORMS.items():
+            ids, user_id = chat_ids[key], m.get(key)
+            if not user_id:
+                continue
+            if user_id in ids:
+                c.add(m["_line"], f"{m['_path']}.{key}", f"{platform.label} id {user_id} also belongs to '{ids[user_id]}'")
+            ids.setdefault(user_id, m["key"])
     for i, k in enumerate(cohorts):
         _refs(c, k, "agencies", agency_keys, "agency")
         if k.get("order") is None:
