@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fake_slack import FakeSlack
+from moments import STACK_START
 from slack_requests import block_actions_payload, send_action, send_command, view_submission_payload
 from slack_sdk import WebClient
 
@@ -42,7 +43,8 @@ class Answer:
 class SlackEnv:
     fake: FakeSlack
     factory: Any
-    clock: TickingClock = field(default_factory=TickingClock)  # commands and the sender share it
+    # commands and the sender share it; it starts on a fixed day, never today
+    clock: TickingClock = field(default_factory=lambda: TickingClock(STACK_START))
     url: str = ""
     server: Any = None
     sender: Sender | None = None
