@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session, joinedload
 
 from commands.core.replies import Button, Destination, Item, Notice, Reply
 from models import Action, Member, Partnership
-from models.calendar import is_working_day
 from models.reminder_mark import ReminderMark
 from models.reminders import (
     ReminderPolicy,
@@ -168,13 +167,3 @@ def cover_notices(owner: Member, actions: list[Action], members: dict[int, Membe
     digest = _digest([str(a.number) for a in actions])
     return [Notice(Destination.member(c.key), Reply(title="Out of office: reminders paused", lines=lines),
                    f"ooo:{c.key}:{owner.key}:{owner.out_of_office_until}:{digest}") for c in chairs]
-
-
-def next_working_morning(now: datetime, p: Partnership) -> datetime:
-    """When the next run in working hours can happen (for operators' 'nothing to do until' messages)."""
-    policy = ReminderPolicy.from_settings(p.reminders)
-    local = now.astimezone(ZoneInfo(p.timezone))
-    day = local.date() if local.time() < policy.start else local.date() + timedelta(days=1)
-    while not is_working_day(day):
-        day += timedelta(days=1)
-    return datetime.combine(day, policy.start, tzinfo=ZoneInfo(p.timezone))

@@ -24,14 +24,6 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 TOP_KEYS = ("partnership", "agencies", "members", "cohorts", "targets", "meeting", "reminders")
 
-DEFAULT_MEETING: dict[str, Any] = {
-    "channel": None,
-    "day_start": "09:30",
-    "breaks": [],
-    "publish_working_days_before": 3,
-    "reorder_sections": False,
-    "dates": [],
-}
 DEFAULT_REMINDERS: dict[str, Any] = {
     "first_working_days_before": 2,
     "overdue_every_working_days": 2,
