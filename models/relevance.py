@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from models.action import Action
+from models.action import Action, ActionStatus
 from models.partnership import Agency, Cohort, Member, Partnership
-from models.target import Target
+from models.target import Target, TargetStatus
 
 ISP = "isp"
 PRIVILEGED_ROLES = ("coordinator", "chair")
@@ -75,12 +75,12 @@ class ActionInfo:
     number: int
     target: str  # target ref
     owner: str  # member key
-    status: str = "open"
+    status: ActionStatus = ActionStatus.OPEN
     due: date | None = None
 
     @property
     def open(self) -> bool:
-        return self.status == "open"
+        return self.status == ActionStatus.OPEN
 
 
 @dataclass(frozen=True)
@@ -281,7 +281,7 @@ def cohort_info(c: Cohort) -> CohortInfo:
 
 def target_info(t: Target, cohort_keys: Mapping[int, str], member_keys: Mapping[int, str]) -> TargetInfo:
     return TargetInfo(t.ref, cohort_keys.get(t.cohort_id, ""), member_keys.get(t.lead_id, ""),
-                      tuple(t.flags or ()), t.priority, t.status == "active")
+                      tuple(t.flags or ()), t.priority, t.status == TargetStatus.ACTIVE)
 
 
 def action_info(a: Action, target_refs: Mapping[int, str], member_keys: Mapping[int, str]) -> ActionInfo:

@@ -17,7 +17,7 @@ from commands.actions.due_dates import read_due
 from commands.core.context import Caller
 from commands.core.errors import UsageError
 from commands.core.replies import Button, Destination, Notice, Reply
-from models import Action, Meeting, Member, Partnership, Section, Target
+from models import Action, ActionStatus, Meeting, MeetingStatus, Member, Partnership, Section, Target
 from models.audit import record
 
 TEXT_MAX = 500  # an action's wording
@@ -76,7 +76,7 @@ def today(caller: Caller) -> date:
 
 
 def require_open(action: Action, *, doing: str) -> None:
-    if action.status != "open":
+    if action.status != ActionStatus.OPEN:
         raise UsageError(f"action {action.number} is already {action.status}: you can't {doing} it",
                          example=f"{NAMES['actions']} {action.target.ref}")
 
@@ -117,7 +117,7 @@ def section_notice(caller: Caller, target: Target, message: Reply, key: str) -> 
     latest past one, if it has a section for the target's cohort with a space. None otherwise."""
     s, pid = caller.session, caller.partnership.id
     base = (select(Section).join(Meeting, Meeting.id == Section.meeting_id)
-            .where(Section.partnership_id == pid, Meeting.status == "published",
+            .where(Section.partnership_id == pid, Meeting.status == MeetingStatus.PUBLISHED,
                    Section.cohort_id == target.cohort_id, Section.space_ref.is_not(None)))
     section = (s.scalar(base.where(Meeting.date >= today(caller)).order_by(Meeting.date).limit(1))
                or s.scalar(base.where(Meeting.date < today(caller)).order_by(Meeting.date.desc()).limit(1)))

@@ -32,7 +32,7 @@ from commands.core.context import Caller
 from commands.core.errors import FormInvalid, UsageError
 from commands.core.help import example
 from commands.core.replies import Button, Form, FormField, Notice, Reply, Result
-from models import Action, ActionNote, Member
+from models import Action, ActionNote, ActionStatus, Member
 
 VERBS = ("update", "reassign", "cancel", "due")
 _EXAMPLE = {"update": 1, "reassign": 2, "due": 3, "cancel": 4}
@@ -110,7 +110,7 @@ def cancel(caller: Caller, number: int, reason: str, ex: str) -> Result:
     action = access.require_action(caller, number, purpose="cancel an action")
     access.require_manager(caller, action, purpose="cancel an action")
     require_open(action, doing="cancel")
-    action.status = "cancelled"
+    action.status = ActionStatus.CANCELLED
     note = _note(caller, action, "cancel", text)
     audit(caller, action, kind="alteration", what=f"action {number} cancelled", justification="action cancelled")
     message = Reply(title=f"Action #{number} on {action.target.ref} was cancelled", lines=(f"Reason: {text}",),

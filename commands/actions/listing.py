@@ -19,7 +19,7 @@ from commands.core.context import Caller
 from commands.core.errors import UsageError
 from commands.core.help import example
 from commands.core.replies import Button, Reply, Result
-from models import Action
+from models import Action, ActionStatus
 
 PAGE = 10
 
@@ -44,15 +44,15 @@ def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
     base = select(Action).where(Action.partnership_id == pid)
     if not query:
         title = "Your open actions"
-        actions = s.scalars(base.where(Action.owner_id == caller.member.id, Action.status == "open"))
+        actions = s.scalars(base.where(Action.owner_id == caller.member.id, Action.status == ActionStatus.OPEN))
     elif query.lower() == "overdue":
         title = "Overdue actions"
-        actions = s.scalars(base.where(Action.status == "open", Action.due.is_not(None),
+        actions = s.scalars(base.where(Action.status == ActionStatus.OPEN, Action.due.is_not(None),
                                        Action.due < today(caller)))
     elif mentions.is_mention(query):
         member = mentions.resolve(caller, query, example=example("actions", names, 3))
         title = f"Open actions owned by {member.name}"
-        actions = s.scalars(base.where(Action.owner_id == member.id, Action.status == "open"))
+        actions = s.scalars(base.where(Action.owner_id == member.id, Action.status == ActionStatus.OPEN))
     else:
         target = access.require_target(caller, query, purpose="list actions")
         title = f"Actions on {target.ref}"
@@ -78,8 +78,8 @@ def listing(caller: Caller, title: str, actions: list[Action], query: str, page:
 
 def line(a: Action, now: date) -> str:
     text = a.text if len(a.text) <= 120 else a.text[:119] + "…"
-    state = "" if a.status == "open" else f" [{a.status}]"
-    late = " (overdue)" if a.status == "open" and a.due is not None and a.due < now else ""
+    state = "" if a.status == ActionStatus.OPEN else f" [{a.status}]"
+    late = " (overdue)" if a.status == ActionStatus.OPEN and a.due is not None and a.due < now else ""
     return f"#{a.number} {a.target.ref}: {text} - {a.owner.name}, due {day_label(a.due, now)}{late}{state}"
 
 

@@ -20,7 +20,7 @@ from commands.core.context import Caller
 from commands.core.errors import FormInvalid, UsageError
 from commands.core.help import example
 from commands.core.replies import Form, FormField, Notice, Reply, Result
-from models import Action, Outcome
+from models import Action, ActionStatus, Outcome
 from models.action import OUTCOME_CATEGORIES
 
 PURPOSE = "record an outcome"
@@ -77,7 +77,7 @@ def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
 
 
 def close(caller: Caller, action: Action, what: str, category: str) -> Result:
-    action.status = "done"
+    action.status = ActionStatus.DONE
     action.updated_at = caller.now
     caller.session.add(Outcome(partnership_id=caller.partnership.id, action=action, text=what, category=category,
                                recorded_by_id=caller.member.id, recorded_at=caller.now))
@@ -105,7 +105,7 @@ def close(caller: Caller, action: Action, what: str, category: str) -> Result:
 def closable(caller: Caller) -> list[Action]:
     """Open actions the caller may close, newest first (a form list holds at most 100)."""
     actions = caller.session.scalars(select(Action).where(Action.partnership_id == caller.partnership.id,
-                                                          Action.status == "open").order_by(Action.number.desc()))
+                                                          Action.status == ActionStatus.OPEN).order_by(Action.number.desc()))
     return [a for a in access.visible_actions(caller, list(actions)) if access.may_manage(caller, a)][:100]
 
 

@@ -38,7 +38,7 @@ from commands.core.context import Caller
 from commands.core.errors import FormInvalid, UsageError
 from commands.core.help import example
 from commands.core.replies import Button, Form, FormField, Notice, Reply, Result
-from models import Action, Member, Target
+from models import Action, ActionStatus, Member, Target
 
 DUPLICATE_WINDOW = timedelta(minutes=10)
 _TRAILING_DUE = re.compile(r"\s((?:in|within)\s+(?:\S+\s+)?(?:days?|weeks?|fortnights?|months?)(?:'?s? time)?"
@@ -148,7 +148,7 @@ def duplicate(caller: Caller, target: Target, owner: Member, text: str) -> Actio
 
 def save(caller: Caller, target: Target, owner: Member, text: str, due: date | None) -> Action:
     action = Action(partnership_id=caller.partnership.id, number=next_number(caller), target=target, owner=owner,
-                    created_by=caller.member, text=text, due=due, status="open", created_at=caller.now,
+                    created_by=caller.member, text=text, due=due, status=ActionStatus.OPEN, created_at=caller.now,
                     updated_at=caller.now)
     caller.session.add(action)
     caller.session.flush()

@@ -17,7 +17,7 @@ from commands.agenda.publish import RUNS_THE_DAY, long_date
 from commands.core import access
 from commands.core.context import Caller
 from commands.core.replies import Button, Reply, Result
-from models import Action, Invitation, Meeting, Outcome, Section, Target
+from models import Action, ActionStatus, Invitation, Meeting, Outcome, Section, Target
 from models.audit import record
 
 ACCEPT = "pack.accept"
@@ -102,7 +102,7 @@ def _pack(caller: Caller, section: Section) -> Result:
                and access.member_may_see(caller, caller.member, found[r])]
     ids = [t.id for t in targets]
     actions = list(s.scalars(select(Action).where(Action.partnership_id == pid, Action.target_id.in_(ids),
-                                                  Action.status == "open").order_by(Action.number)))
+                                                  Action.status == ActionStatus.OPEN).order_by(Action.number)))
     outcomes = list(s.scalars(select(Outcome).join(Action, Outcome.action_id == Action.id)
                               .where(Outcome.partnership_id == pid, Action.target_id.in_(ids),
                                      Outcome.recorded_at >= _since(caller, section))

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from commands.agenda.itinerary import Visit, calendar, summary_line
 from commands.core.errors import UsageError
 from commands.core.replies import Attachment, Button, Destination, Notice, Reply, SpaceSync
-from models import Agency, Cohort, Invitation, Meeting, Member, OutboxMessage, Partnership, Section
+from models import Agency, Cohort, Invitation, Meeting, MeetingStatus, Member, OutboxMessage, Partnership, Section
 from models.audit import record
 from models.planning import DayPlan, PlannedSection, plan_day
 from models.relevance import PRIVILEGED_ROLES
@@ -104,10 +104,10 @@ class _Publisher:
     def meeting(self) -> tuple[Meeting, bool]:
         meeting = self.s.scalar(select(Meeting).where(Meeting.partnership_id == self.p.id, Meeting.date == self.day))
         if meeting is None:
-            meeting = Meeting(partnership_id=self.p.id, date=self.day, status="planned", created_at=self.now)
+            meeting = Meeting(partnership_id=self.p.id, date=self.day, status=MeetingStatus.PLANNED, created_at=self.now)
             self.s.add(meeting)
-        was_published = meeting.status == "published"
-        meeting.status = "published"
+        was_published = meeting.status == MeetingStatus.PUBLISHED
+        meeting.status = MeetingStatus.PUBLISHED
         meeting.published_at = meeting.published_at or self.now
         self.s.flush()
         self.sections = meeting.sections

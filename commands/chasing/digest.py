@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from commands.core.replies import Destination, Notice, Reply
-from models import Action, Member, Outcome, Partnership
+from models import Action, ActionStatus, Member, Outcome, Partnership
 from models.reminders import ReminderPolicy, in_working_hours
 
 
@@ -27,7 +27,7 @@ def weekly_digest(session: Session, p: Partnership, now: datetime) -> list[Notic
     year, week, _ = today.isocalendar()
     since = now - timedelta(days=7)
     overdue = session.scalars(select(Action).where(
-        Action.partnership_id == p.id, Action.status == "open", Action.due.is_not(None), Action.due < today)
+        Action.partnership_id == p.id, Action.status == ActionStatus.OPEN, Action.due.is_not(None), Action.due < today)
         .options(joinedload(Action.owner).joinedload(Member.agency))).all()
     done = session.execute(select(Action, Outcome).join(Outcome, Outcome.action_id == Action.id).where(
         Action.partnership_id == p.id, Outcome.recorded_at >= since)

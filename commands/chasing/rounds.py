@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from commands.core.replies import Button, Destination, Item, Notice, Reply
-from models import Action, Member, Partnership
+from models import Action, ActionStatus, Member, Partnership
 from models.reminder_mark import ReminderMark
 from models.reminders import (
     ReminderPolicy,
@@ -76,7 +76,7 @@ def run_round(session: Session, p: Partnership, now: datetime) -> RoundReport:
     # Only actions whose first round can have come: cost follows what is due, not what is stored.
     horizon = working_days_after(today, policy.first_working_days_before) + timedelta(days=7)
     actions = session.scalars(
-        select(Action).where(Action.partnership_id == p.id, Action.status == "open", Action.due.is_not(None),
+        select(Action).where(Action.partnership_id == p.id, Action.status == ActionStatus.OPEN, Action.due.is_not(None),
                              Action.due <= horizon)
         .options(joinedload(Action.owner), joinedload(Action.target)).order_by(Action.due, Action.number)
     ).all()

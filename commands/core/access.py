@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from commands.core.context import Caller
 from commands.core.errors import Refused
-from models import Action, Agency, Cohort, Member, Section, Target
+from models import Action, ActionStatus, Agency, Cohort, Member, Section, Target, TargetStatus
 from models.audit import record
 from models.relevance import (
     PRIVILEGED_ROLES,
@@ -48,8 +48,8 @@ def section_now(caller: Caller, cohort_id: int) -> SectionRelevance:
     cohort = s.get(Cohort, cohort_id)
     assert cohort is not None and cohort.partnership_id == pid
     targets = list(s.scalars(select(Target).where(Target.partnership_id == pid, Target.cohort_id == cohort_id,
-                                                  Target.status == "active")))
-    actions = list(s.scalars(select(Action).where(Action.partnership_id == pid, Action.status == "open",
+                                                  Target.status == TargetStatus.ACTIVE)))
+    actions = list(s.scalars(select(Action).where(Action.partnership_id == pid, Action.status == ActionStatus.OPEN,
                                                   Action.target_id.in_([t.id for t in targets]))))
     member_keys = {m.id: m.key for m in members}
     refs = {t.id: t.ref for t in targets}
@@ -66,7 +66,7 @@ def member_may_see(caller: Caller, member: Member, target: Target) -> bool:
         return False
     if runs_the_day(member) or target.lead_id == member.id:
         return True
-    if target.status != "active":
+    if target.status != TargetStatus.ACTIVE:
         return False
     return member.key in section_now(caller, target.cohort_id).members
 
@@ -97,7 +97,7 @@ def require_target(caller: Caller, ref: str, *, purpose: str) -> Target:
 def visible_targets(caller: Caller) -> list[Target]:
     """Every active target the caller may see, in reference order."""
     targets = caller.session.scalars(select(Target).where(Target.partnership_id == caller.partnership.id,
-                                                          Target.status == "active").order_by(Target.ref))
+                                                          Target.status == TargetStatus.ACTIVE).order_by(Target.ref))
     return [t for t in targets if member_may_see(caller, caller.member, t)]
 
 

@@ -24,7 +24,7 @@ from commands.core import access
 from commands.core.context import Caller
 from commands.core.replies import Button, Item, Reply
 from commands.partnership.summary import summarise
-from models import Action, Meeting
+from models import Action, ActionStatus, Meeting, MeetingStatus
 
 MAX_ACTIONS = 10  # a home view holds 100 blocks; an action with its buttons takes two
 
@@ -44,7 +44,7 @@ def build(caller: Caller, names: dict[str, str] = NAMES) -> Reply:
 def _actions(caller: Caller, names: dict[str, str]) -> list[Item]:
     mine = caller.session.scalars(
         select(Action).where(Action.partnership_id == caller.partnership.id, Action.owner_id == caller.member.id,
-                             Action.status == "open")
+                             Action.status == ActionStatus.OPEN)
         .options(joinedload(Action.target)).order_by(Action.due.is_(None), Action.due, Action.number)).all()
     shown = access.visible_actions(caller, list(mine))
     if not shown:
@@ -63,7 +63,7 @@ def _actions(caller: Caller, names: dict[str, str]) -> list[Item]:
 def next_meeting(caller: Caller) -> Meeting | None:
     """The next published meeting, today included (in the partnership's time zone)."""
     return caller.session.scalar(
-        select(Meeting).where(Meeting.partnership_id == caller.partnership.id, Meeting.status == "published",
+        select(Meeting).where(Meeting.partnership_id == caller.partnership.id, Meeting.status == MeetingStatus.PUBLISHED,
                               Meeting.date >= today(caller)).order_by(Meeting.date).limit(1))
 
 
@@ -89,7 +89,7 @@ def _health(caller: Caller) -> list[Item]:
     s = summarise(caller.session, caller.partnership)
     now = today(caller)
     overdue = caller.session.scalars(
-        select(Action).where(Action.partnership_id == caller.partnership.id, Action.status == "open",
+        select(Action).where(Action.partnership_id == caller.partnership.id, Action.status == ActionStatus.OPEN,
                              Action.due.is_not(None), Action.due < now)
         .options(joinedload(Action.owner))).all()
     by_agency = Counter(a.owner.agency.name for a in overdue)

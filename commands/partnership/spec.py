@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from models.partnership import CATEGORIES, HANDLING, ROLES
-from models.target import KINDS, STATUSES
+from models.target import KINDS, TargetStatus
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 REF_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
@@ -223,7 +223,7 @@ TARGET: Fields = {
     "lead": (KEY, True, None),
     "flags": (_list(KEY), False, []),
     "priority": (_int(1, 9), False, 2),
-    "status": (_enum(STATUSES), False, "active"),
+    "status": (_enum(TargetStatus), False, TargetStatus.ACTIVE.value),
     "review": (_date, False, None),
     "details": (None, False, None),  # checked by _details
 }
