@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from commands.actions.due_dates import read_due
 from commands.core.context import Caller
+from commands.core.dates import day_label
 from commands.core.errors import UsageError
 from commands.core.replies import Button, Destination, Notice, Reply
 from models import Action, ActionStatus, Meeting, MeetingStatus, Member, Partnership, Section, Target
@@ -24,8 +25,6 @@ TEXT_MAX = 500  # an action's wording
 NOTE_MAX = 1000  # notes, reasons and outcomes
 NAMES = {"action": "/action", "outcome": "/outcome", "actions": "/actions", "oneday": "/oneday",
          "agenda": "/agenda"}  # defaults, for buttons and forms (they carry no command names)
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def clean(text: str) -> str:
@@ -53,11 +52,9 @@ def number_of(word: str, *, example: str) -> int:
     return int(match[1])
 
 
-def day_label(day: date | None, today: date) -> str:
-    if day is None:
-        return "no due date"
-    label = f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
-    return label if day.year == today.year else f"{label} {day.year}"
+def due_label(day: date | None, today: date) -> str:
+    """'Fri 4 Dec' ('Tue 12 Jan 2027' in another year), or 'no due date'."""
+    return "no due date" if day is None else day_label(day, today)
 
 
 def due_of(value: str, caller: Caller) -> date:
@@ -105,7 +102,7 @@ def owner_buttons(action: Action) -> tuple[Button, ...]:
 
 def summary(caller: Caller, action: Action) -> tuple[tuple[str, str], ...]:
     return (("Reference", action.target.ref), ("Action", f"#{action.number}: {action.text}"),
-            ("Owner", action.owner.name), ("Due", day_label(action.due, today(caller))))
+            ("Owner", action.owner.name), ("Due", due_label(action.due, today(caller))))
 
 
 def dm(member: Member, message: Reply, key: str) -> Notice:

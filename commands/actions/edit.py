@@ -18,8 +18,8 @@ from commands.actions.common import (
     NOTE_MAX,
     audit,
     checked,
-    day_label,
     dm,
+    due_label,
     number_of,
     owner_buttons,
     require_open,
@@ -148,11 +148,11 @@ def move_due(caller: Caller, number: int, rest: str, ex: str) -> Result:
         def value(day: date) -> str:
             return json.dumps({"n": number, "d": day.isoformat(), "r": reason}, ensure_ascii=False)
 
-        buttons = [Button(f"Move to {day_label(d, shown)}", "action.redate", value(d), "primary" if i == 0 else None)
+        buttons = [Button(f"Move to {due_label(d, shown)}", "action.redate", value(d), "primary" if i == 0 else None)
                    for i, d in enumerate((due.day, *due.alternatives))]
         return Result(Reply(title="Check the new due date", lines=(f'"{when}": {due.reason}.',
                                                                    "Nothing is changed until you choose."),
-                            fields=(*summary(caller, action), ("New due", day_label(due.day, shown))),
+                            fields=(*summary(caller, action), ("New due", due_label(due.day, shown))),
                             buttons=tuple(buttons)))
     return _apply_due(caller, action, due.day, reason)
 
@@ -165,9 +165,9 @@ def _apply_due(caller: Caller, action: Action, day: date, reason: str) -> Result
     audit(caller, action, kind="alteration", what=f"action {action.number} due date moved from "
                                                   f"{old.isoformat() if old else 'none'} to {day.isoformat()}",
           justification="due date changed with a reason")
-    message = Reply(title=f"Action #{action.number} on {action.target.ref}: new due date {day_label(day, shown)}",
+    message = Reply(title=f"Action #{action.number} on {action.target.ref}: new due date {due_label(day, shown)}",
                     lines=(f"Reason: {reason}",),
-                    fields=(*summary(caller, action), ("Was due", day_label(old, shown)),
+                    fields=(*summary(caller, action), ("Was due", due_label(old, shown)),
                             ("Moved by", caller.member.name)), ephemeral=False)
     chairs = [m for m in caller.session.scalars(select(Member).where(
         Member.partnership_id == caller.partnership.id, Member.active.is_(True)).order_by(Member.key))
@@ -176,7 +176,7 @@ def _apply_due(caller: Caller, action: Action, day: date, reason: str) -> Result
                for n in _tell(chair, caller, message, f"action:{action.number}:due:{note.id}:{chair.key}")]
     if all(chair.id != action.owner_id for chair in chairs):
         notices += _tell(action.owner, caller, message, f"action:{action.number}:due:{note.id}:{action.owner.key}")
-    return Result(Reply(title=f"Action #{action.number} now due {day_label(day, shown)}",
+    return Result(Reply(title=f"Action #{action.number} now due {due_label(day, shown)}",
                         lines=(f"Reason: {reason}", "The chair has been told.")), notices=tuple(notices))
 
 

@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from commands.actions.common import NAMES, day_label, today
+from commands.actions.common import NAMES, due_label, today
 from commands.core import access, mentions
 from commands.core.context import Caller
 from commands.core.errors import UsageError
@@ -80,7 +80,7 @@ def line(a: Action, now: date) -> str:
     text = a.text if len(a.text) <= 120 else a.text[:119] + "…"
     state = "" if a.status == ActionStatus.OPEN else f" [{a.status}]"
     late = " (overdue)" if a.status == ActionStatus.OPEN and a.due is not None and a.due < now else ""
-    return f"#{a.number} {a.target.ref}: {text} - {a.owner.name}, due {day_label(a.due, now)}{late}{state}"
+    return f"#{a.number} {a.target.ref}: {text} - {a.owner.name}, due {due_label(a.due, now)}{late}{state}"
 
 
 def page_button(caller: Caller, value: str) -> Result:

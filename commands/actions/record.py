@@ -23,8 +23,8 @@ from commands.actions.common import (
     TEXT_MAX,
     audit,
     checked,
-    day_label,
     dm,
+    due_label,
     due_of,
     next_number,
     owner_buttons,
@@ -130,10 +130,10 @@ def preview(caller: Caller, pending: Pending, owner: Member, why: str, *, title:
             alternatives: tuple[date, ...] = (), repeat_ok: bool = False) -> Reply:
     when = today(caller)
     fields = (("Reference", pending.ref), ("Action", pending.text), ("Owner", owner.name),
-              ("Due", day_label(pending.due, when)))
-    buttons = [Button(f"Save, due {day_label(pending.due, when)}" if pending.due else "Save", "action.confirm",
+              ("Due", due_label(pending.due, when)))
+    buttons = [Button(f"Save, due {due_label(pending.due, when)}" if pending.due else "Save", "action.confirm",
                       pending.value(repeat_ok=repeat_ok or pending.repeat_ok), "primary")]
-    buttons += [Button(f"Save, due {day_label(day, when)}", "action.confirm", pending.value(due=day))
+    buttons += [Button(f"Save, due {due_label(day, when)}", "action.confirm", pending.value(due=day))
                 for day in alternatives]
     buttons.append(Button("Correct", "action.correct", pending.value()))
     return Reply(title=title, lines=(why, "Nothing is saved until you choose."), fields=fields,

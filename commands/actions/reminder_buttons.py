@@ -9,7 +9,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from commands.actions.common import NAMES, NOTE_MAX, checked, day_label, dm, number_of, require_open, summary, today
+from commands.actions.common import NAMES, NOTE_MAX, checked, dm, due_label, number_of, require_open, summary, today
 from commands.actions.edit import _note, move_to
 from commands.core import access
 from commands.core.context import Caller
@@ -26,7 +26,7 @@ def more_time(caller: Caller, value: str) -> Result:
     require_open(action, doing="move the due date of")
     return Result(Reply(lines=(f"Opening the new-date form for action #{number}.",)), form=Form(
         callback="action.more_time", title=f"More time: #{number}"[:24], submit="Move date", context=str(number),
-        intro=f"{action.target.ref}: {action.text} (due {day_label(action.due, today(caller))}). The chair is told.",
+        intro=f"{action.target.ref}: {action.text} (due {due_label(action.due, today(caller))}). The chair is told.",
         fields=(FormField("due", "New due date", "date"),
                 FormField("reason", "Why it needs more time", "multiline", hint=f"Up to {NOTE_MAX} characters"))))
 

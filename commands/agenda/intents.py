@@ -12,9 +12,10 @@ from datetime import date
 
 from commands.agenda import pack
 from commands.agenda import plan_json as agenda_plan
-from commands.agenda.publish import PACK_VIEW, long_date, publish
+from commands.agenda.publish import PACK_VIEW, publish
 from commands.core import access
 from commands.core.context import Caller
+from commands.core.dates import day_label
 from commands.core.errors import UsageError
 from commands.core.help import example
 from commands.core.replies import Reply, Result
@@ -101,17 +102,19 @@ def preview(caller: Caller, day: date) -> Result:
                         f"`oneday agenda plan --date {day.isoformat()} --json`"]
     footer = (f"Waiting between sections: {day_plan.waiting_after} min in total. Nothing is sent until you "
               f"publish: /agenda publish {day.isoformat()}")
-    return Result(Reply(title=f"Agenda plan for {long_date(day)} (preview)", lines=tuple(lines), footer=footer))
+    return Result(Reply(title=f"Agenda plan for {day_label(day, long=True, year=True)} (preview)", lines=tuple(lines),
+                        footer=footer))
 
 
 def publish_now(caller: Caller, day: date) -> Result:
     published = publish(caller.session, caller.partnership, day, actor=caller.actor, now=caller.now,
                         actor_member_id=caller.member.id)
+    when = day_label(day, long=True, year=True)
     if published.notices:
-        head = f"Published the agenda for {long_date(day)}: {published.sections} sections, {published.members} members."
+        head = f"Published the agenda for {when}: {published.sections} sections, {published.members} members."
         body = f"{len(published.notices)} messages queued (overview, section channels, pointers, itineraries)."
     else:
-        head = f"The agenda for {long_date(day)} is already published as planned now."
+        head = f"The agenda for {when} is already published as planned now."
         body = "Nothing changed since the last publication, so nothing new was sent."
     notes = tuple(f"note: {n}" for n in published.notes)
     return Result(Reply(title="Agenda published", lines=(head, body, *notes)), notices=tuple(published.notices))

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commands.agenda.itinerary import Visit, calendar, summary_line
+from commands.core.dates import day_label
 from commands.core.errors import UsageError
 from commands.core.replies import Attachment, Button, Destination, Notice, Reply, SpaceSync
 from models import Agency, Cohort, Invitation, Meeting, MeetingStatus, Member, OutboxMessage, Partnership, Section
@@ -48,10 +49,6 @@ class Published:
 
 def digest(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:12]
-
-
-def long_date(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def space_name(day: date, cohort: str) -> str:
@@ -86,6 +83,7 @@ class _Publisher:
     def __init__(self, session: Session, p: Partnership, day_plan: DayPlan, *, now: datetime) -> None:
         self.s, self.p, self.plan, self.now = session, p, day_plan, now
         self.day = day_plan.day
+        self.when = day_label(self.day, long=True, year=True)  # "Tuesday 8 December 2026"
         self.cohorts = {c.key: c for c in session.scalars(select(Cohort).where(Cohort.partnership_id == p.id))}
         self.agencies = {a.key: a for a in session.scalars(select(Agency).where(Agency.partnership_id == p.id))}
         self.members = {m.key: m for m in session.scalars(select(Member).where(Member.partnership_id == p.id))}
@@ -188,7 +186,7 @@ class _Publisher:
             lines.append("Breaks: " + ", ".join(f"{b['at']} ({b['minutes']} min)" for b in breaks))
         prefix = f"publish:{self.day.isoformat()}:overview:"
         updated = queued_before(self.s, self.p.id, prefix) > 0
-        title = f"{self.p.name}: agenda for {long_date(self.day)}" + (" (updated)" if updated else "")
+        title = f"{self.p.name}: agenda for {self.when}" + (" (updated)" if updated else "")
         message = Reply(title=title, lines=tuple(lines), ephemeral=False,
                         footer="Each section meets in its own private channel with only its invited members; "
                                "everyone invited gets their itinerary by direct message.")
@@ -205,7 +203,7 @@ class _Publisher:
                  f"Handling: {cohort.handling}",
                  "Target details are never posted here. Press View pack to see the section pack "
                  "(after the section's confidentiality statement).")
-        title = f"{cohort.name}: {long_date(self.day)}, {_hhmm(planned.start)}-{_hhmm(planned.end)}"
+        title = f"{cohort.name}: {self.when}, {_hhmm(planned.start)}-{_hhmm(planned.end)}"
         pointer = Reply(title=title, lines=lines, ephemeral=False,
                         buttons=(Button("View pack", PACK_VIEW, str(section.id), style="primary"),))
         self.queue(f"publish:{self.day.isoformat()}:{cohort.key}:pointer:", [title, *lines],
@@ -237,11 +235,11 @@ class _Publisher:
             content = [(v.cohort, v.start.isoformat(), v.end.isoformat()) for v in visits]
             sequence = queued_before(self.s, self.p.id, prefix)
             if visits:
-                title = (f"{self.p.name}, {long_date(self.day)}: your sections: {summary_line(visits, tz)}"
-                         if not sequence else f"Updated: {self.p.name}, {long_date(self.day)}: your sections: "
+                title = (f"{self.p.name}, {self.when}: your sections: {summary_line(visits, tz)}"
+                         if not sequence else f"Updated: {self.p.name}, {self.when}: your sections: "
                                               f"{summary_line(visits, tz)}")
             else:
-                title = f"{self.p.name}, {long_date(self.day)}: you are no longer invited to any section"
+                title = f"{self.p.name}, {self.when}: you are no longer invited to any section"
             ics = calendar(day=self.day, partnership_key=self.p.key, partnership_name=self.p.name, timezone=tz,
                            visits=visits, cancelled=cancelled, sequence=sequence, stamp=self.now)
             message = Reply(title=title, lines=(summary_line(visits, tz),) if visits else (), ephemeral=False)

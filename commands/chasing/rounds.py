@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from commands.core.dates import day_label
 from commands.core.replies import Button, Destination, Item, Notice, Reply
 from models import Action, ActionStatus, Member, Partnership
 from models.reminder_mark import ReminderMark
@@ -41,7 +42,7 @@ def action_buttons(number: int) -> tuple[Button, ...]:
 def describe(action: Action, today: date) -> str:
     """Reference, number, wording and due state: what chat may carry (never target details)."""
     assert action.due is not None
-    when = action.due.strftime("%a %-d %b")
+    when = day_label(action.due, today)
     late = overdue_working_days(action.due, today)
     if late:
         state = f"overdue since {when} ({late} working day{'s' if late != 1 else ''})"
@@ -162,8 +163,9 @@ def cover_notices(owner: Member, actions: list[Action], members: dict[int, Membe
     who = f"{cover.name} ({cover.key}) covers for {owner.agency.name}" if cover else (
         f"nobody else from {owner.agency.name} is listed: consider reassigning")
     assert owner.out_of_office_until is not None
-    lines = (f"{owner.name} is out of office until {owner.out_of_office_until.strftime('%-d %b %Y')} and is not "
-             f"being chased. {who}.", *(describe(a, today) for a in actions))
+    back = day_label(owner.out_of_office_until, weekday=False, year=True)
+    lines = (f"{owner.name} is out of office until {back} and is not being chased. {who}.",
+             *(describe(a, today) for a in actions))
     digest = _digest([str(a.number) for a in actions])
     return [Notice(Destination.member(c.key), Reply(title="Out of office: reminders paused", lines=lines),
                    f"ooo:{c.key}:{owner.key}:{owner.out_of_office_until}:{digest}") for c in chairs]

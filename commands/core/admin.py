@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from commands.core.context import Caller
+from commands.core.dates import day_label
 from commands.core.errors import UsageError
 from commands.core.help import example, help_reply
 from commands.core.replies import Reply, Result
@@ -40,6 +41,6 @@ def whoami(caller: Caller) -> Reply:
     if m.spoc:
         fields.append(("Single point of contact", f"yes, for {m.agency.name}"))
     if m.out_of_office_until:
-        fields.append(("Out of office until", m.out_of_office_until.strftime("%-d %B %Y")))
+        fields.append(("Out of office until", day_label(m.out_of_office_until, weekday=False, long=True, year=True)))
     return Reply(title=p.name, fields=tuple(fields),
                  footer="Sections you may see also follow from flags, actions and leads on the day's targets.")

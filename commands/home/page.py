@@ -17,11 +17,12 @@ from collections import Counter
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from commands.actions.common import NAMES, day_label, today
-from commands.agenda.publish import PACK_VIEW, long_date
+from commands.actions.common import NAMES, due_label, today
+from commands.agenda.publish import PACK_VIEW
 from commands.chasing.rounds import action_buttons
 from commands.core import access
 from commands.core.context import Caller
+from commands.core.dates import day_label
 from commands.core.replies import Button, Item, Reply
 from commands.partnership.summary import summarise
 from models import Action, ActionStatus, Meeting, MeetingStatus
@@ -53,7 +54,7 @@ def _actions(caller: Caller, names: dict[str, str]) -> list[Item]:
     items = [Item(f"Your open actions ({len(shown)})")]
     for a in shown[:MAX_ACTIONS]:
         late = " (overdue)" if a.due is not None and a.due < now else ""
-        items.append(Item(f"#{a.number} {a.target.ref}: {a.text} - due {day_label(a.due, now)}{late}",
+        items.append(Item(f"#{a.number} {a.target.ref}: {a.text} - due {due_label(a.due, now)}{late}",
                           action_buttons(a.number)))
     if len(shown) > MAX_ACTIONS:
         items.append(Item(f"and {len(shown) - MAX_ACTIONS} more: type {names['actions']}"))
@@ -73,9 +74,9 @@ def _sections(caller: Caller) -> list[Item]:
         return [Item("Your next meeting: none published yet.")]
     mine = [s for s in meeting.sections if access.may_see_section(caller, s)]
     if not mine:
-        return [Item(f"Next meeting {long_date(meeting.date)}: you are not invited to any section.")]
+        return [Item(f"Next meeting {day_label(meeting.date, long=True, year=True)}: you are not invited to any section.")]
     tz = caller.local_now.tzinfo
-    items = [Item(f"Your sections on {long_date(meeting.date)}")]
+    items = [Item(f"Your sections on {day_label(meeting.date, long=True, year=True)}")]
     for s in mine:
         refs = len(s.target_refs or [])
         when = f"{s.starts_at.astimezone(tz):%H:%M}-{s.ends_at.astimezone(tz):%H:%M}"
