@@ -235,9 +235,24 @@ class Entitlements(Protocol):
     def privileged(self) -> frozenset[str]: ...
 
 
+class Staff(Protocol):
+    """A member as an entity or as plain data: what `runs_the_day` reads."""
+
+    @property
+    def active(self) -> bool: ...
+
+    @property
+    def roles(self) -> Sequence[str]: ...
+
+
+def runs_the_day(member: Staff) -> bool:
+    """Active coordinators and chairs run the day: they may see every section and every target."""
+    return bool(member.active) and any(role in PRIVILEGED_ROLES for role in member.roles or ())
+
+
 def privileged_members(members: Iterable[MemberInfo]) -> frozenset[str]:
-    """Active coordinators and chairs: they run the day, so they may see every section."""
-    return frozenset(m.key for m in members if m.active and any(r in m.roles for r in PRIVILEGED_ROLES))
+    """The keys of the members who run the day."""
+    return frozenset(m.key for m in members if runs_the_day(m))
 
 
 def entitled_sections(member_key: str, plan: Entitlements) -> tuple[str, ...]:

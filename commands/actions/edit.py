@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from sqlalchemy import select
-
 from commands.actions.common import (
     NAMES,
     NOTE_MAX,
@@ -169,9 +167,7 @@ def _apply_due(caller: Caller, action: Action, day: date, reason: str) -> Result
                     lines=(f"Reason: {reason}",),
                     fields=(*summary(caller, action), ("Was due", due_label(old, shown)),
                             ("Moved by", caller.member.name)), ephemeral=False)
-    chairs = [m for m in caller.session.scalars(select(Member).where(
-        Member.partnership_id == caller.partnership.id, Member.active.is_(True)).order_by(Member.key))
-        if m.has_role("chair")]
+    chairs = access.active_with_role(caller.session, caller.partnership.id, "chair")
     notices = [n for chair in chairs
                for n in _tell(chair, caller, message, f"action:{action.number}:due:{note.id}:{chair.key}")]
     if all(chair.id != action.owner_id for chair in chairs):

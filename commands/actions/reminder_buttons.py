@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-
 from commands.actions.common import NAMES, NOTE_MAX, checked, dm, due_label, number_of, require_open, summary, today
 from commands.actions.edit import _note, move_to
 from commands.core import access
@@ -16,7 +14,6 @@ from commands.core.context import Caller
 from commands.core.errors import FormInvalid, UsageError
 from commands.core.help import example
 from commands.core.replies import Form, FormField, Reply, Result
-from models import Member
 
 
 def more_time(caller: Caller, value: str) -> Result:
@@ -60,9 +57,7 @@ def not_mine(caller: Caller, value: str) -> Result:
     if action.owner_id != caller.member.id:
         raise UsageError(f"Action #{number} is not yours, so there is nothing to hand back.")
     note = _note(caller, action, "note", f"{caller.member.name} says this action is not theirs")
-    coordinators = [m for m in caller.session.scalars(select(Member).where(
-        Member.partnership_id == caller.partnership.id, Member.active.is_(True)).order_by(Member.key))
-        if m.has_role("coordinator")]
+    coordinators = access.active_with_role(caller.session, caller.partnership.id, "coordinator")
     message = Reply(title=f"Action #{number} on {action.target.ref} needs a new owner",
                     lines=(f"{caller.member.name} ({caller.member.agency.name}) says it is not theirs.",
                            f"Reassign it: {NAMES['action']} reassign {number} @member"),

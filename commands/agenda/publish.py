@@ -32,7 +32,7 @@ from commands.core.replies import Attachment, Button, Destination, Notice, Reply
 from models import Agency, Cohort, Invitation, Meeting, MeetingStatus, Member, OutboxMessage, Partnership, Section
 from models.audit import record
 from models.planning import DayPlan, PlannedSection, plan_day
-from models.relevance import PRIVILEGED_ROLES
+from models.relevance import runs_the_day
 
 PACK_VIEW = "pack.view"
 RUNS_THE_DAY = "runs-the-day"  # the reason on an invitation made when a coordinator or chair opens a pack
@@ -148,7 +148,7 @@ class _Publisher:
                 continue
             if member.key in wanted:
                 inv.reasons = self._member_reasons(member.key, planned)
-            elif member.active and member.has_role(*PRIVILEGED_ROLES):
+            elif runs_the_day(member):
                 inv.reasons = [RUNS_THE_DAY]  # kept: they run the day and may have accepted the statement
             else:
                 section.invitations.remove(inv)

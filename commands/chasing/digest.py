@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from commands.core.access import active_with_role
 from commands.core.replies import Destination, Notice, Reply
 from models import Action, ActionStatus, Member, Outcome, Partnership
 from models.reminders import ReminderPolicy, in_working_hours
@@ -40,6 +41,5 @@ def weekly_digest(session: Session, p: Partnership, now: datetime) -> list[Notic
     reply = Reply(title=f"Weekly digest, week {week} of {year}",
                   fields=(("Overdue", str(sum(late.values()))), ("Completed in the last 7 days", str(len(done)))),
                   lines=lines, footer="Counts only; open /actions overdue for the details you may see.")
-    chairs = session.scalars(select(Member).where(Member.partnership_id == p.id, Member.active.is_(True))).all()
     return [Notice(Destination.member(c.key), reply, f"digest:{c.key}:{year}-W{week:02d}")
-            for c in chairs if c.has_role("chair")]
+            for c in active_with_role(session, p.id, "chair")]

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from commands.core.access import active_with_role
 from commands.core.dates import day_label
 from commands.core.replies import Button, Destination, Item, Notice, Reply
 from models import Action, ActionStatus, Member, Partnership
@@ -86,7 +87,7 @@ def run_round(session: Session, p: Partnership, now: datetime) -> RoundReport:
     marks = {(m.action_id, m.round, m.due) for m in session.scalars(
         select(ReminderMark).where(ReminderMark.action_id.in_([a.id for a in actions])))}
     members = {m.id: m for m in session.scalars(select(Member).where(Member.partnership_id == p.id))}
-    chairs = [m for m in members.values() if m.active and m.has_role("chair")]
+    chairs = active_with_role(session, p.id, "chair")
 
     per_owner: dict[str, list[tuple[Action, str]]] = defaultdict(list)
     escalations: list[Action] = []
