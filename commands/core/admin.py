@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
+from commands.core import access
 from commands.core.context import Caller
 from commands.core.dates import day_label
 from commands.core.errors import UsageError
 from commands.core.help import example, help_reply
 from commands.core.replies import Reply, Result
-from models import Cohort
+from models.relevance import runs_the_day
 
 
 def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
@@ -26,10 +25,8 @@ def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
 
 def whoami(caller: Caller) -> Reply:
     m, p = caller.member, caller.partnership
-    cohorts = caller.session.scalars(select(Cohort).where(Cohort.partnership_id == p.id,
-                                                          Cohort.active.is_(True)).order_by(Cohort.order)).all()
-    everyone = m.has_role("coordinator", "chair")
-    visible = [c.name for c in cohorts if everyone or c.key in m.cohorts or m.agency.key in c.agencies]
+    everyone = runs_the_day(m)
+    visible = [] if everyone else [c.name for c in access.entitled_cohorts(caller, m)]
     isp = "signed the current ISP" if m.agency.has_signed(p.isp_version) else (
         f"has NOT signed the current ISP ({p.isp_version}): excluded from sections with personal data")
     fields = [
@@ -43,4 +40,5 @@ def whoami(caller: Caller) -> Reply:
     if m.out_of_office_until:
         fields.append(("Out of office until", day_label(m.out_of_office_until, weekday=False, long=True, year=True)))
     return Reply(title=p.name, fields=tuple(fields),
-                 footer="Sections you may see also follow from flags, actions and leads on the day's targets.")
+                 footer="Sections as the need-to-know rule puts you in them now: they follow the targets' flags, "
+                        "actions and leads, so they can change before the day.")
