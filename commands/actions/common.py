@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from commands.actions.due_dates import read_due
+from commands.core import access
 from commands.core.context import Caller
 from commands.core.dates import day_label
 from commands.core.errors import UsageError
@@ -72,10 +73,17 @@ def today(caller: Caller) -> date:
     return caller.local_now.date()
 
 
-def require_open(action: Action, *, doing: str) -> None:
+def open_action(caller: Caller, number: int, *, purpose: str, doing: str, manage: bool = True) -> Action:
+    """Action `number` to act on: the caller may see it (else Refused, audited), with `manage` may change it
+    (its owner, whoever recorded it, the target's lead or those who run the day; else Refused, audited), and it
+    is still open (else UsageError: you can't <doing> it)."""
+    action = access.require_action(caller, number, purpose=purpose)
+    if manage:
+        access.require_manager(caller, action, purpose=purpose)
     if action.status != ActionStatus.OPEN:
         raise UsageError(f"action {action.number} is already {action.status}: you can't {doing} it",
                          example=f"{NAMES['actions']} {action.target.ref}")
+    return action
 
 
 def next_number(caller: Caller) -> int:

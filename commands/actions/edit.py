@@ -19,8 +19,8 @@ from commands.actions.common import (
     dm,
     due_label,
     number_of,
+    open_action,
     owner_buttons,
-    require_open,
     summary,
     today,
 )
@@ -63,8 +63,7 @@ def _tell(member: Member, caller: Caller, message: Reply, key: str) -> list[Noti
 
 def update(caller: Caller, number: int, note_text: str, ex: str) -> Result:
     text = checked(note_text, limit=NOTE_MAX, missing="what the update is", noun="The note", example=ex)
-    action = access.require_action(caller, number, purpose="add a note")
-    require_open(action, doing="add a note to")
+    action = open_action(caller, number, purpose="add a note", doing="add a note to", manage=False)
     note = _note(caller, action, "note", text)
     audit(caller, action, kind="alteration", what=f"note added to action {number}",
           justification="progress on an agreed action")
@@ -81,9 +80,7 @@ def reassign(caller: Caller, number: int, rest: str, ex: str) -> Result:
     if len(words) > 1:
         raise UsageError(f"too many words: reassign takes a number and one @member, not "
                          f"'{' '.join(words[1:])[:40]}'", example=ex)
-    action = access.require_action(caller, number, purpose="reassign an action")
-    access.require_manager(caller, action, purpose="reassign an action")
-    require_open(action, doing="reassign")
+    action = open_action(caller, number, purpose="reassign an action", doing="reassign")
     new = mentions.resolve(caller, words[0], example=ex)
     if new.id == action.owner_id:
         raise UsageError(f"{new.name} already owns action {number}", example=ex)
@@ -105,9 +102,7 @@ def reassign(caller: Caller, number: int, rest: str, ex: str) -> Result:
 
 def cancel(caller: Caller, number: int, reason: str, ex: str) -> Result:
     text = checked(reason, limit=NOTE_MAX, missing="why the action is cancelled", noun="The reason", example=ex)
-    action = access.require_action(caller, number, purpose="cancel an action")
-    access.require_manager(caller, action, purpose="cancel an action")
-    require_open(action, doing="cancel")
+    action = open_action(caller, number, purpose="cancel an action", doing="cancel")
     action.status = ActionStatus.CANCELLED
     note = _note(caller, action, "cancel", text)
     audit(caller, action, kind="alteration", what=f"action {number} cancelled", justification="action cancelled")
@@ -136,9 +131,7 @@ def move_due(caller: Caller, number: int, rest: str, ex: str) -> Result:
         raise UsageError("say the new due date and why it moves", example=ex)
     when, reason = _split_when(caller, words, ex)
     reason = checked(reason, limit=NOTE_MAX, missing="why the due date moves", noun="The reason", example=ex)
-    action = access.require_action(caller, number, purpose="move a due date")
-    access.require_manager(caller, action, purpose="move a due date")
-    require_open(action, doing="move the due date of")
+    action = open_action(caller, number, purpose="move a due date", doing="move the due date of")
     due = read_due(when, now=caller.now, tz=caller.partnership.timezone)
     if due.needs_confirmation:
         shown = today(caller)
@@ -193,16 +186,13 @@ def redate(caller: Caller, value: str) -> Result:
 
 def move_to(caller: Caller, number: int, day: date, reason: str) -> Result:
     """Move an action's due date after checking, at this moment, that the caller may."""
-    action = access.require_action(caller, number, purpose="move a due date")
-    access.require_manager(caller, action, purpose="move a due date")
-    require_open(action, doing="move the due date of")
+    action = open_action(caller, number, purpose="move a due date", doing="move the due date of")
     return _apply_due(caller, action, day, reason)
 
 
 def update_button(caller: Caller, value: str) -> Result:
     number = number_of(value, example=example("action", NAMES, 1))
-    action = access.require_action(caller, number, purpose="add a note")
-    require_open(action, doing="add a note to")
+    action = open_action(caller, number, purpose="add a note", doing="add a note to", manage=False)
     return Result(Reply(lines=(f"Opening the update form for action #{number}.",)), form=Form(
         callback="action.note", title=f"Update action #{number}"[:24], submit="Save", context=str(number),
         intro=f"{action.target.ref}: {action.text}",

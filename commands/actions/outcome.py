@@ -13,7 +13,7 @@ import re
 
 from sqlalchemy import select
 
-from commands.actions.common import NAMES, NOTE_MAX, audit, checked, dm, number_of, require_open, section_notice, summary
+from commands.actions.common import NAMES, NOTE_MAX, audit, checked, dm, number_of, open_action, section_notice, summary
 from commands.actions.feedback import feedback_notices
 from commands.core import access
 from commands.core.context import Caller
@@ -66,9 +66,7 @@ def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
         what = ""  # only a category: say what happened
     what = checked(what, limit=NOTE_MAX, missing="what happened, then the category", noun="The outcome",
                    example=ex)
-    action = access.require_action(caller, number, purpose=PURPOSE)
-    access.require_manager(caller, action, purpose=PURPOSE)
-    require_open(action, doing="record an outcome for")
+    action = open_action(caller, number, purpose=PURPOSE, doing="record an outcome for")
     if category is None:
         return Result(Reply(lines=(f"Choose a category to close action #{number}: "
                                    f"{', '.join(OUTCOME_CATEGORIES)}.", f"Example: {ex}")),
@@ -140,17 +138,13 @@ def submitted(caller: Caller, values: dict[str, str], context: str) -> Result:
     if errors:
         raise FormInvalid(errors)
     assert number is not None and category is not None
-    action = access.require_action(caller, number, purpose=PURPOSE)
-    access.require_manager(caller, action, purpose=PURPOSE)
-    require_open(action, doing="record an outcome for")
+    action = open_action(caller, number, purpose=PURPOSE, doing="record an outcome for")
     return close(caller, action, what, category)
 
 
 def done_button(caller: Caller, value: str) -> Result:
     number = number_of(value, example=example("outcome", NAMES))
-    action = access.require_action(caller, number, purpose=PURPOSE)
-    access.require_manager(caller, action, purpose=PURPOSE)
-    require_open(action, doing="record an outcome for")
+    action = open_action(caller, number, purpose=PURPOSE, doing="record an outcome for")
     return Result(Reply(lines=(f"Opening the outcome form for action #{number}.",)),
                   form=outcome_form(caller, action=action))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from commands.actions.common import NAMES, NOTE_MAX, checked, dm, due_label, number_of, require_open, summary, today
+from commands.actions.common import NAMES, NOTE_MAX, checked, dm, due_label, number_of, open_action, summary, today
 from commands.actions.edit import _note, move_to
 from commands.core import access
 from commands.core.context import Caller
@@ -18,9 +18,7 @@ from commands.core.replies import Form, FormField, Reply, Result
 
 def more_time(caller: Caller, value: str) -> Result:
     number = number_of(value, example=example("action", NAMES, 3))
-    action = access.require_action(caller, number, purpose="ask for more time")
-    access.require_manager(caller, action, purpose="ask for more time")
-    require_open(action, doing="move the due date of")
+    action = open_action(caller, number, purpose="ask for more time", doing="move the due date of")
     return Result(Reply(lines=(f"Opening the new-date form for action #{number}.",)), form=Form(
         callback="action.more_time", title=f"More time: #{number}"[:24], submit="Move date", context=str(number),
         intro=f"{action.target.ref}: {action.text} (due {due_label(action.due, today(caller))}). The chair is told.",
@@ -52,8 +50,7 @@ def more_time_submitted(caller: Caller, values: dict[str, str], context: str) ->
 def not_mine(caller: Caller, value: str) -> Result:
     """Tell the coordinators the action needs a new owner; nothing changes until one reassigns it."""
     number = number_of(value, example=example("action", NAMES, 2))
-    action = access.require_action(caller, number, purpose="say an action is not theirs")
-    require_open(action, doing="hand back")
+    action = open_action(caller, number, purpose="say an action is not theirs", doing="hand back", manage=False)
     if action.owner_id != caller.member.id:
         raise UsageError(f"Action #{number} is not yours, so there is nothing to hand back.")
     note = _note(caller, action, "note", f"{caller.member.name} says this action is not theirs")
