@@ -21,9 +21,11 @@ from commands.core.errors import UsageError
 from commands.core.replies import Button, Destination, Notice, Reply
 from models import Action, ActionStatus, Meeting, MeetingStatus, Member, Partnership, Section, Target
 from models.audit import record
+from models.reminders import overdue_working_days
 
 TEXT_MAX = 500  # an action's wording
 NOTE_MAX = 1000  # notes, reasons and outcomes
+LINE_TEXT_MAX = 120  # an action's wording in a one-line description
 NAMES = {"action": "/action", "outcome": "/outcome", "actions": "/actions", "oneday": "/oneday",
          "agenda": "/agenda"}  # defaults, for buttons and forms (they carry no command names)
 
@@ -56,6 +58,26 @@ def number_of(word: str, *, example: str) -> int:
 def due_label(day: date | None, today: date) -> str:
     """'Fri 4 Dec' ('Tue 12 Jan 2027' in another year), or 'no due date'."""
     return "no due date" if day is None else day_label(day, today)
+
+
+def describe(action: Action, today: date, *, owner: bool = False) -> str:
+    """One line for an action wherever actions are listed (/actions, reminders, escalations, the home page):
+    '#12 OCG-07: check benefits claim - [Sam Patel, ]overdue since Fri 4 Dec (2 working days)'. Reference,
+    number, wording (clipped), the owner's name when asked, and the due state; never target details."""
+    text = action.text if len(action.text) <= LINE_TEXT_MAX else action.text[:LINE_TEXT_MAX - 1] + "…"
+    who = f"{action.owner.name}, " if owner else ""
+    if action.due is None:
+        state = "no due date"
+    elif action.status == ActionStatus.OPEN and action.due < today:
+        late = overdue_working_days(action.due, today)
+        state = f"overdue since {day_label(action.due, today)}" + (
+            f" ({late} working day{'s' if late != 1 else ''})" if late else "")
+    elif action.status == ActionStatus.OPEN and action.due == today:
+        state = "due today"
+    else:
+        state = f"due {day_label(action.due, today)}"
+    closed = "" if action.status == ActionStatus.OPEN else f" [{action.status}]"
+    return f"#{action.number} {action.target.ref}: {text} - {who}{state}{closed}"
 
 
 def due_of(value: str, caller: Caller) -> date:

@@ -9,11 +9,9 @@ Add `page N` to see further pages; the "More" button does the same.
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 
-from commands.actions.common import NAMES, due_label, today
+from commands.actions.common import NAMES, describe, today
 from commands.core import access, mentions
 from commands.core.context import Caller
 from commands.core.errors import UsageError
@@ -68,19 +66,12 @@ def listing(caller: Caller, title: str, actions: list[Action], query: str, page:
     pages = (len(actions) + PAGE - 1) // PAGE
     page = min(page, pages)
     now = today(caller)
-    lines = tuple(line(a, now) for a in actions[(page - 1) * PAGE: page * PAGE])
+    lines = tuple(describe(a, now, owner=True) for a in actions[(page - 1) * PAGE: page * PAGE])
     more = page < pages
     footer = f"Page {page} of {pages} ({len(actions)} actions)" + (
         f". Next: {names['actions']} {query + ' ' if query else ''}page {page + 1}" if more else "")
     buttons = (Button("More", "actions.page", f"{page + 1} {query}".strip()),) if more else ()
     return Reply(title=title, lines=lines, footer=footer, buttons=buttons)
-
-
-def line(a: Action, now: date) -> str:
-    text = a.text if len(a.text) <= 120 else a.text[:119] + "…"
-    state = "" if a.status == ActionStatus.OPEN else f" [{a.status}]"
-    late = " (overdue)" if a.status == ActionStatus.OPEN and a.due is not None and a.due < now else ""
-    return f"#{a.number} {a.target.ref}: {text} - {a.owner.name}, due {due_label(a.due, now)}{late}{state}"
 
 
 def page_button(caller: Caller, value: str) -> Result:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from commands.actions.common import describe
 from commands.core.access import active_with_role
 from commands.core.dates import day_label
 from commands.core.replies import Button, Destination, Item, Notice, Reply
@@ -26,7 +27,6 @@ from models.reminders import (
     ReminderPolicy,
     in_working_hours,
     latest_round,
-    overdue_working_days,
     should_escalate,
     working_days_after,
 )
@@ -38,20 +38,6 @@ def action_buttons(number: int) -> tuple[Button, ...]:
     v = str(number)
     return (Button("Done", "action.done", v, "primary"), Button("Update", "action.update", v),
             Button("Need more time", "action.more_time", v), Button("Not mine", "action.not_mine", v))
-
-
-def describe(action: Action, today: date) -> str:
-    """Reference, number, wording and due state: what chat may carry (never target details)."""
-    assert action.due is not None
-    when = day_label(action.due, today)
-    late = overdue_working_days(action.due, today)
-    if late:
-        state = f"overdue since {when} ({late} working day{'s' if late != 1 else ''})"
-    elif action.due == today:
-        state = "due today"
-    else:
-        state = f"due {when}"
-    return f"#{action.number} {action.target.ref}: {action.text} - {state}"
 
 
 def _digest(parts: list[str]) -> str:

@@ -17,7 +17,7 @@ from collections import Counter
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from commands.actions.common import NAMES, due_label, today
+from commands.actions.common import NAMES, describe, today
 from commands.agenda.publish import PACK_VIEW
 from commands.chasing.rounds import action_buttons
 from commands.core import access
@@ -53,9 +53,7 @@ def _actions(caller: Caller, names: dict[str, str]) -> list[Item]:
     now = today(caller)
     items = [Item(f"Your open actions ({len(shown)})")]
     for a in shown[:MAX_ACTIONS]:
-        late = " (overdue)" if a.due is not None and a.due < now else ""
-        items.append(Item(f"#{a.number} {a.target.ref}: {a.text} - due {due_label(a.due, now)}{late}",
-                          action_buttons(a.number)))
+        items.append(Item(describe(a, now), action_buttons(a.number)))
     if len(shown) > MAX_ACTIONS:
         items.append(Item(f"and {len(shown) - MAX_ACTIONS} more: type {names['actions']}"))
     return items
