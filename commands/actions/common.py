@@ -18,6 +18,8 @@ from commands.core import access
 from commands.core.context import Caller
 from commands.core.dates import day_label
 from commands.core.errors import UsageError
+from commands.core.help import example
+from commands.core.names import command
 from commands.core.replies import Button, Destination, Notice, Reply
 from models import Action, ActionStatus, Meeting, MeetingStatus, Member, Partnership, Section, Target
 from models.audit import record
@@ -26,8 +28,6 @@ from models.reminders import overdue_working_days
 TEXT_MAX = 500  # an action's wording
 NOTE_MAX = 1000  # notes, reasons and outcomes
 LINE_TEXT_MAX = 120  # an action's wording in a one-line description
-NAMES = {"action": "/action", "outcome": "/outcome", "actions": "/actions", "oneday": "/oneday",
-         "agenda": "/agenda"}  # defaults, for buttons and forms (they carry no command names)
 
 
 def clean(text: str) -> str:
@@ -88,7 +88,7 @@ def due_of(value: str, caller: Caller) -> date:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    return read_due(value, now=caller.now, tz=caller.partnership.timezone).day
+    return read_due(value, now=caller.now, tz=caller.partnership.timezone, example=example("action", caller.names)).day
 
 
 def today(caller: Caller) -> date:
@@ -104,7 +104,7 @@ def open_action(caller: Caller, number: int, *, purpose: str, doing: str, manage
         access.require_manager(caller, action, purpose=purpose)
     if action.status != ActionStatus.OPEN:
         raise UsageError(f"action {action.number} is already {action.status}: you can't {doing} it",
-                         example=f"{NAMES['actions']} {action.target.ref}")
+                         example=command(caller.names, "actions", action.target.ref))
     return action
 
 

@@ -35,7 +35,6 @@ import dateparser
 from commands.core.dates import DAY_NAMES, MONTH_NAMES, day_label
 from commands.core.errors import UsageError
 
-EXAMPLE = "/action OCG-07 @sam check benefits claim by Friday"
 TRY = 'try "by Friday", "in 2 weeks", "5/12", "end of month" or "2026-12-05"'
 MAX_YEARS_AHEAD = 2
 PAST = "that date is in the past"
@@ -81,8 +80,16 @@ class DueDate:
     alternatives: tuple[date, ...]
 
 
-def read_due(text: str, *, now: datetime, tz: str = "Europe/London") -> DueDate:
-    """The due date `text` means when typed at `now` in `tz`; UsageError when nothing sensible can be read."""
+def read_due(text: str, *, now: datetime, tz: str = "Europe/London", example: str | None = None) -> DueDate:
+    """The due date `text` means when typed at `now` in `tz`; UsageError (with `example`, a command the caller
+    could type) when nothing sensible can be read."""
+    try:
+        return _read_due(text, now=now, tz=tz)
+    except UsageError as exc:
+        raise UsageError(exc.message, example=example) from None
+
+
+def _read_due(text: str, *, now: datetime, tz: str) -> DueDate:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     zone = ZoneInfo(tz)
@@ -90,14 +97,14 @@ def read_due(text: str, *, now: datetime, tz: str = "Europe/London") -> DueDate:
     today = local.date()
     shown = _shown(text)
     if not shown:
-        raise UsageError(f"no due date given: {TRY}", example=EXAMPLE)
+        raise UsageError(f"no due date given: {TRY}")
     reading = _recognise(_normalise(text), local, zone)
     if reading is None:
-        raise UsageError(f'can\'t read "{shown}" as a due date: {TRY}', example=EXAMPLE)
+        raise UsageError(f'can\'t read "{shown}" as a due date: {TRY}')
     day, reasons, alternatives = reading
     if day > _limit(today):
         raise UsageError(f'"{shown}" is too far ahead: a due date must be no later than '
-                         f"{day_label(_limit(today), today, weekday=False)}", example=EXAMPLE)
+                         f"{day_label(_limit(today), today, weekday=False)}")
     if day < today:
         reasons = [*reasons, PAST]
     return DueDate(day=day, needs_confirmation=bool(reasons), reason="; ".join(reasons) or None,
@@ -256,7 +263,7 @@ def _ordinal(phrase: str, today: date) -> _Reading | None:
         return None
     wanted = int(match[1])
     if not 1 <= wanted <= 31:
-        raise UsageError(f"{phrase} is not a day of the month", example=EXAMPLE)
+        raise UsageError(f"{phrase} is not a day of the month")
     month = today.replace(day=1) if wanted >= today.day else _add_months(today, 1).replace(day=1)
     while calendar.monthrange(month.year, month.month)[1] < wanted:
         month = _add_months(month, 1)
@@ -278,14 +285,13 @@ def _dateparser(phrase: str, local: datetime, zone: ZoneInfo) -> _Reading | None
 
 def _valid(year: int, month: int, day: int, shown: str) -> date:
     if not 1 <= month <= 12:
-        raise UsageError(f"{shown} is not a date: there is no month {month} (dates are day/month)",
-                         example=EXAMPLE)
+        raise UsageError(f"{shown} is not a date: there is no month {month} (dates are day/month)")
     if not 1 <= year <= 9999:
-        raise UsageError(f"{shown} is not a date: there is no year {year}", example=EXAMPLE)
+        raise UsageError(f"{shown} is not a date: there is no year {year}")
     length = calendar.monthrange(year, month)[1]
     if not 1 <= day <= length:
         name = MONTH_NAMES[month - 1] + (f" {year}" if month == 2 else "")
-        raise UsageError(f"{shown} is not a date: {name} has {length} days", example=EXAMPLE)
+        raise UsageError(f"{shown} is not a date: {name} has {length} days")
     return date(year, month, day)
 
 

@@ -12,7 +12,6 @@ import json
 from datetime import date
 
 from commands.actions.common import (
-    NAMES,
     NOTE_MAX,
     audit,
     checked,
@@ -37,8 +36,8 @@ _EXAMPLE = {"update": 1, "reassign": 2, "due": 3, "cancel": 4}
 MAX_DATE_WORDS = 4
 
 
-def run(caller: Caller, verb: str, rest: str, names: dict[str, str]) -> Result:
-    ex = example("action", names, _EXAMPLE[verb])
+def run(caller: Caller, verb: str, rest: str) -> Result:
+    ex = example("action", caller.names, _EXAMPLE[verb])
     first, _, tail = rest.strip().partition(" ")
     if not first:
         raise UsageError(f"say which action to {verb}: its number", example=ex)
@@ -121,7 +120,8 @@ def _split_when(caller: Caller, words: list[str], ex: str) -> tuple[str, str]:
             continue
         return " ".join(words[:size]), " ".join(words[size:])
     read_due(" ".join(words[:MAX_DATE_WORDS]) if len(words) <= MAX_DATE_WORDS else words[0],
-             now=caller.now, tz=caller.partnership.timezone)  # raises what is wrong with the date
+             now=caller.now, tz=caller.partnership.timezone,
+             example=example("action", caller.names))  # raises what is wrong with the date
     raise UsageError("a new due date needs a reason after the date", example=ex)
 
 
@@ -132,7 +132,7 @@ def move_due(caller: Caller, number: int, rest: str, ex: str) -> Result:
     when, reason = _split_when(caller, words, ex)
     reason = checked(reason, limit=NOTE_MAX, missing="why the due date moves", noun="The reason", example=ex)
     action = open_action(caller, number, purpose="move a due date", doing="move the due date of")
-    due = read_due(when, now=caller.now, tz=caller.partnership.timezone)
+    due = read_due(when, now=caller.now, tz=caller.partnership.timezone, example=example("action", caller.names))
     if due.needs_confirmation:
         shown = today(caller)
 
@@ -178,9 +178,9 @@ def redate(caller: Caller, value: str) -> Result:
         number, day, reason = int(data["n"]), date.fromisoformat(data["d"]), str(data["r"])
     except (ValueError, KeyError, TypeError) as exc:
         raise UsageError("this button is out of date: run the command again",
-                         example=example("action", NAMES, 3)) from exc
+                         example=example("action", caller.names, 3)) from exc
     reason = checked(reason, limit=NOTE_MAX, missing="why the due date moves", noun="The reason",
-                     example=example("action", NAMES, 3))
+                     example=example("action", caller.names, 3))
     return move_to(caller, number, day, reason)
 
 
@@ -191,7 +191,7 @@ def move_to(caller: Caller, number: int, day: date, reason: str) -> Result:
 
 
 def update_button(caller: Caller, value: str) -> Result:
-    number = number_of(value, example=example("action", NAMES, 1))
+    number = number_of(value, example=example("action", caller.names, 1))
     action = open_action(caller, number, purpose="add a note", doing="add a note to", manage=False)
     return Result(Reply(lines=(f"Opening the update form for action #{number}.",)), form=Form(
         callback="action.note", title=f"Update action #{number}"[:24], submit="Save", context=str(number),
@@ -200,7 +200,7 @@ def update_button(caller: Caller, value: str) -> Result:
 
 
 def note_submitted(caller: Caller, values: dict[str, str], context: str) -> Result:
-    ex = example("action", NAMES, 1)
+    ex = example("action", caller.names, 1)
     number = number_of(context, example=ex)
     try:
         checked(values.get("note", ""), limit=NOTE_MAX, missing="what the update is", noun="The note", example=ex)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from commands.actions.common import NAMES, describe, today
+from commands.actions.common import describe, today
 from commands.core import access, mentions
 from commands.core.context import Caller
 from commands.core.errors import UsageError
 from commands.core.help import example
+from commands.core.names import command
 from commands.core.replies import Button, Reply, Result
 from models import Action, ActionStatus
 
@@ -27,12 +28,13 @@ def _order(a: Action) -> tuple[int, int, int]:
     return (a.due is None, -due, -a.number)
 
 
-def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
-    words = text.split()
+def run(caller: Caller, text: str) -> Result:
+    names, words = caller.names, text.split()
     page = 1
     if len(words) >= 2 and words[-2].lower() == "page":
         if not words[-1].isdigit() or not 1 <= int(words[-1]) <= 10_000:
-            raise UsageError(f"'{words[-1][:20]}' is not a page number", example=f"{names['actions']} overdue page 2")
+            raise UsageError(f"'{words[-1][:20]}' is not a page number",
+                             example=command(names, "actions", "overdue", "page", "2"))
         page, words = int(words[-1]), words[:-2]
     if len(words) > 1:
         raise UsageError(f"too many words: '{' '.join(words[1:])[:40]}'. List one thing at a time",
@@ -56,11 +58,10 @@ def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
         title = f"Actions on {target.ref}"
         actions = s.scalars(base.where(Action.target_id == target.id))
     shown = sorted(access.visible_actions(caller, list(actions)), key=_order)
-    return Result(listing(caller, title, shown, query, page, names))
+    return Result(listing(caller, title, shown, query, page))
 
 
-def listing(caller: Caller, title: str, actions: list[Action], query: str, page: int,
-            names: dict[str, str]) -> Reply:
+def listing(caller: Caller, title: str, actions: list[Action], query: str, page: int) -> Reply:
     if not actions:
         return Reply(title=title, lines=("None.",))
     pages = (len(actions) + PAGE - 1) // PAGE
@@ -69,7 +70,7 @@ def listing(caller: Caller, title: str, actions: list[Action], query: str, page:
     lines = tuple(describe(a, now, owner=True) for a in actions[(page - 1) * PAGE: page * PAGE])
     more = page < pages
     footer = f"Page {page} of {pages} ({len(actions)} actions)" + (
-        f". Next: {names['actions']} {query + ' ' if query else ''}page {page + 1}" if more else "")
+        f". Next: {command(caller.names, 'actions', *query.split(), 'page', str(page + 1))}" if more else "")
     buttons = (Button("More", "actions.page", f"{page + 1} {query}".strip()),) if more else ()
     return Reply(title=title, lines=lines, footer=footer, buttons=buttons)
 
@@ -78,8 +79,9 @@ def page_button(caller: Caller, value: str) -> Result:
     """The "More" button: the same listing, next page, checked again from scratch."""
     page, _, query = value.partition(" ")
     if not page.isdigit():
-        raise UsageError("this button is out of date: run the command again", example=example("actions", NAMES))
-    return run(caller, f"{query} page {page}".strip(), NAMES)
+        raise UsageError("this button is out of date: run the command again",
+                         example=example("actions", caller.names))
+    return run(caller, f"{query} page {page}".strip())
 
 
 BUTTONS = {"actions.page": page_button}

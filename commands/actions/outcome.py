@@ -13,12 +13,13 @@ import re
 
 from sqlalchemy import select
 
-from commands.actions.common import NAMES, NOTE_MAX, audit, checked, dm, number_of, open_action, section_notice, summary
+from commands.actions.common import NOTE_MAX, audit, checked, dm, number_of, open_action, section_notice, summary
 from commands.actions.feedback import feedback_notices
 from commands.core import access
 from commands.core.context import Caller
 from commands.core.errors import FormInvalid, UsageError
 from commands.core.help import example
+from commands.core.names import command
 from commands.core.replies import Form, FormField, Notice, Reply, Result
 from models import Action, ActionStatus, Outcome
 from models.action import OUTCOME_CATEGORIES
@@ -52,13 +53,13 @@ def split_category(text: str) -> tuple[str, str | None]:
     return text.strip(), None
 
 
-def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
-    ex = example("outcome", names)
+def run(caller: Caller, text: str) -> Result:
+    ex = example("outcome", caller.names)
     first, _, rest = text.strip().partition(" ")
     if not first:
         if not closable(caller):
             return Result(Reply(lines=("You have no open actions you can close.",
-                                       f"To see the actions you may see: {names['actions']}")))
+                                       f"To see the actions you may see: {command(caller.names, 'actions')}")))
         return Result(Reply(lines=("Opening the outcome form.",)), form=outcome_form(caller))
     number = number_of(first, example=ex)
     what, category = split_category(rest)
@@ -120,7 +121,7 @@ def outcome_form(caller: Caller, *, action: Action | None = None, text: str | No
 
 
 def submitted(caller: Caller, values: dict[str, str], context: str) -> Result:
-    ex = example("outcome", NAMES)
+    ex = example("outcome", caller.names)
     errors: dict[str, str] = {}
     number = None
     try:
@@ -143,7 +144,7 @@ def submitted(caller: Caller, values: dict[str, str], context: str) -> Result:
 
 
 def done_button(caller: Caller, value: str) -> Result:
-    number = number_of(value, example=example("outcome", NAMES))
+    number = number_of(value, example=example("outcome", caller.names))
     action = open_action(caller, number, purpose=PURPOSE, doing="record an outcome for")
     return Result(Reply(lines=(f"Opening the outcome form for action #{number}.",)),
                   form=outcome_form(caller, action=action))

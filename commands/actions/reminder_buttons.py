@@ -7,17 +7,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from commands.actions.common import NAMES, NOTE_MAX, checked, dm, due_label, number_of, open_action, summary, today
+from commands.actions.common import NOTE_MAX, checked, dm, due_label, number_of, open_action, summary, today
 from commands.actions.edit import _note, move_to
 from commands.core import access
 from commands.core.context import Caller
 from commands.core.errors import FormInvalid, UsageError
 from commands.core.help import example
+from commands.core.names import command
 from commands.core.replies import Form, FormField, Reply, Result
 
 
 def more_time(caller: Caller, value: str) -> Result:
-    number = number_of(value, example=example("action", NAMES, 3))
+    number = number_of(value, example=example("action", caller.names, 3))
     action = open_action(caller, number, purpose="ask for more time", doing="move the due date of")
     return Result(Reply(lines=(f"Opening the new-date form for action #{number}.",)), form=Form(
         callback="action.more_time", title=f"More time: #{number}"[:24], submit="Move date", context=str(number),
@@ -27,7 +28,7 @@ def more_time(caller: Caller, value: str) -> Result:
 
 
 def more_time_submitted(caller: Caller, values: dict[str, str], context: str) -> Result:
-    number = number_of(context, example=example("action", NAMES, 3))
+    number = number_of(context, example=example("action", caller.names, 3))
     errors: dict[str, str] = {}
     day: date | None = None
     try:
@@ -38,7 +39,7 @@ def more_time_submitted(caller: Caller, values: dict[str, str], context: str) ->
         errors["due"] = "Choose the new due date."
     try:
         reason = checked(values.get("reason", ""), limit=NOTE_MAX, missing="why it needs more time",
-                         noun="The reason", example=example("action", NAMES, 3))
+                         noun="The reason", example=example("action", caller.names, 3))
     except UsageError as exc:
         errors["reason"] = exc.message
     if errors:
@@ -49,7 +50,7 @@ def more_time_submitted(caller: Caller, values: dict[str, str], context: str) ->
 
 def not_mine(caller: Caller, value: str) -> Result:
     """Tell the coordinators the action needs a new owner; nothing changes until one reassigns it."""
-    number = number_of(value, example=example("action", NAMES, 2))
+    number = number_of(value, example=example("action", caller.names, 2))
     action = open_action(caller, number, purpose="say an action is not theirs", doing="hand back", manage=False)
     if action.owner_id != caller.member.id:
         raise UsageError(f"Action #{number} is not yours, so there is nothing to hand back.")
@@ -57,7 +58,7 @@ def not_mine(caller: Caller, value: str) -> Result:
     coordinators = access.active_with_role(caller.session, caller.partnership.id, "coordinator")
     message = Reply(title=f"Action #{number} on {action.target.ref} needs a new owner",
                     lines=(f"{caller.member.name} ({caller.member.agency.name}) says it is not theirs.",
-                           f"Reassign it: {NAMES['action']} reassign {number} @member"),
+                           f"Reassign it: {command(caller.names, 'action', 'reassign', str(number), '@member')}"),
                     fields=summary(caller, action), ephemeral=False)
     notices = tuple(dm(c, message, f"action:{number}:not-mine:{note.id}:{c.key}") for c in coordinators)
     who = ", ".join(c.name for c in coordinators) or "nobody (no coordinator is listed)"

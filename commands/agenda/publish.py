@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 from commands.agenda.itinerary import Visit, calendar, summary_line
 from commands.core.dates import day_label
 from commands.core.errors import UsageError
+from commands.core.names import DEFAULT_NAMES, command
 from commands.core.replies import Attachment, Button, Destination, Notice, Reply, SpaceSync
 from models import Agency, Cohort, Invitation, Meeting, MeetingStatus, Member, OutboxMessage, Partnership, Section
 from models.audit import record
@@ -254,16 +256,17 @@ class _Publisher:
 
 
 def publish(session: Session, partnership: Partnership, day: date, *, actor: str, now: datetime,
-            actor_member_id: int | None = None) -> Published:
+            actor_member_id: int | None = None, names: Mapping[str, str] = DEFAULT_NAMES) -> Published:
     """Save the day as planned now and return the notices to queue. Calling it again with nothing changed
-    returns no notices; with a change, only what changed (and the updated overview)."""
+    returns no notices; with a change, only what changed (and the updated overview). `names` name the
+    commands in the examples of its errors (the CLI and the worker have no slash command to hand)."""
     if day < now.astimezone(ZoneInfo(partnership.timezone or "Europe/London")).date():
         raise UsageError(f"{day.isoformat()} has passed; publish a meeting that is still to come",
-                         example="/agenda publish 2026-12-08")
+                         example=command(names, "agenda", "publish", "2026-12-08"))
     day_plan = plan_day(session, partnership, day)
     if not day_plan.sections:
         raise UsageError(f"nothing to publish for {day.isoformat()}: no cohort has an active target",
-                         example="/agenda plan 2026-12-08")
+                         example=command(names, "agenda", "plan", "2026-12-08"))
     pub = _Publisher(session, partnership, day_plan, now=now)
     meeting, _ = pub.meeting()
     by_id = {m.id: m.key for m in pub.members.values()}

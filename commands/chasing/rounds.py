@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 from commands.actions.common import describe
 from commands.core.access import active_with_role
 from commands.core.dates import day_label
+from commands.core.names import DEFAULT_NAMES, command
 from commands.core.replies import Button, Destination, Item, Notice, Reply
 from models import Action, ActionStatus, Member, Partnership
 from models.reminder_mark import ReminderMark
@@ -54,8 +56,10 @@ class RoundReport:
     notices: list[Notice] = field(default_factory=list)
 
 
-def run_round(session: Session, p: Partnership, now: datetime) -> RoundReport:
-    """Plan this run's reminders; add marks to the session and return the notices to queue."""
+def run_round(session: Session, p: Partnership, now: datetime, *,
+              names: Mapping[str, str] = DEFAULT_NAMES) -> RoundReport:
+    """Plan this run's reminders; add marks to the session and return the notices to queue. `names` are the
+    deployment's command names, for the messages that point to a command."""
     report = RoundReport()
     policy = ReminderPolicy.from_settings(p.reminders)
     if not in_working_hours(now, policy, p.timezone):
@@ -100,7 +104,7 @@ def run_round(session: Session, p: Partnership, now: datetime) -> RoundReport:
     for owner_key, items in per_owner.items():
         key = f"remind:{owner_key}:{today}:{_digest([f'{a.number}:{k}:{a.due}' for a, k in items])}"
         report.reminded[owner_key] = [a.number for a, _ in items]
-        report.notices.append(Notice(Destination.member(owner_key), reminder_message(items, today), key))
+        report.notices.append(Notice(Destination.member(owner_key), reminder_message(items, today, names), key))
     if escalations:
         report.escalated = [a.number for a in escalations]
         report.notices.extend(escalation_notices(escalations, members, chairs, today))
@@ -111,11 +115,11 @@ def run_round(session: Session, p: Partnership, now: datetime) -> RoundReport:
     return report
 
 
-def reminder_message(items: list[tuple[Action, str]], today: date) -> Reply:
+def reminder_message(items: list[tuple[Action, str]], today: date, names: Mapping[str, str]) -> Reply:
     shown = items[:MAX_ITEMS]
     overdue = sum(1 for a, _ in items if a.due and a.due < today)
     title = f"Your actions: {len(items)} to report on" + (f" ({overdue} overdue)" if overdue else "")
-    more = (f"and {len(items) - MAX_ITEMS} more: see /actions",) if len(items) > MAX_ITEMS else ()
+    more = (f"and {len(items) - MAX_ITEMS} more: see {command(names, 'actions')}",) if len(items) > MAX_ITEMS else ()
     return Reply(title=title, items=tuple(Item(describe(a, today), action_buttons(a.number)) for a, _ in shown),
                  lines=more, footer="Done records the outcome; the partners who contributed are told what happened.")
 

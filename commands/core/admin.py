@@ -7,18 +7,20 @@ from commands.core.context import Caller
 from commands.core.dates import day_label
 from commands.core.errors import UsageError
 from commands.core.help import example, help_reply
+from commands.core.names import command
 from commands.core.replies import Reply, Result
 from models.relevance import runs_the_day
 
 
-def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
-    words = text.split()
+def run(caller: Caller, text: str) -> Result:
+    names, words = caller.names, text.split()
     verb = words[0].lower() if words else "help"
     if verb == "help":
         return Result(help_reply("oneday", names))
     if verb == "whoami":
         if len(words) > 1:
-            raise UsageError(f"'{names['oneday']} whoami' takes no arguments", example=f"{names['oneday']} whoami")
+            raise UsageError(f"'{command(names, 'oneday', 'whoami')}' takes no arguments",
+                             example=command(names, "oneday", "whoami"))
         return Result(whoami(caller))
     raise UsageError(f"unknown subcommand '{verb}'", example=example("oneday", names))
 

@@ -17,12 +17,13 @@ from collections import Counter
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from commands.actions.common import NAMES, describe, today
+from commands.actions.common import describe, today
 from commands.agenda.publish import PACK_VIEW
 from commands.chasing.rounds import action_buttons
 from commands.core import access
 from commands.core.context import Caller
 from commands.core.dates import day_label
+from commands.core.names import command
 from commands.core.replies import Button, Item, Reply
 from commands.partnership.summary import summarise
 from models import Action, ActionStatus, Meeting, MeetingStatus
@@ -30,19 +31,19 @@ from models import Action, ActionStatus, Meeting, MeetingStatus
 MAX_ACTIONS = 10  # a home view holds 100 blocks; an action with its buttons takes two
 
 
-def build(caller: Caller, names: dict[str, str] = NAMES) -> Reply:
+def build(caller: Caller) -> Reply:
     """The caller's home page as a platform-neutral Reply (items in reading order)."""
-    items = [*_actions(caller, names), *_sections(caller)]
+    items = [*_actions(caller), *_sections(caller)]
     if access.is_coordinator(caller.member):
         items.extend(_health(caller))
     return Reply(title=f"Oneday: {caller.partnership.name}"[:150],
                  lines=(f"Signed in as {caller.member.name} ({caller.member.agency.name}).",),
                  items=tuple(items),
-                 footer=f"Type {names['oneday']} help for every command. Target details are shown only on "
-                        "demand, after a check that you may see them.")
+                 footer=f"Type {command(caller.names, 'oneday', 'help')} for every command. Target details are shown "
+                        "only on demand, after a check that you may see them.")
 
 
-def _actions(caller: Caller, names: dict[str, str]) -> list[Item]:
+def _actions(caller: Caller) -> list[Item]:
     mine = caller.session.scalars(
         select(Action).where(Action.partnership_id == caller.partnership.id, Action.owner_id == caller.member.id,
                              Action.status == ActionStatus.OPEN)
@@ -55,7 +56,7 @@ def _actions(caller: Caller, names: dict[str, str]) -> list[Item]:
     for a in shown[:MAX_ACTIONS]:
         items.append(Item(describe(a, now), action_buttons(a.number)))
     if len(shown) > MAX_ACTIONS:
-        items.append(Item(f"and {len(shown) - MAX_ACTIONS} more: type {names['actions']}"))
+        items.append(Item(f"and {len(shown) - MAX_ACTIONS} more: type {command(caller.names, 'actions')}"))
     return items
 
 
