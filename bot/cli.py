@@ -317,7 +317,7 @@ def jobs_run(
     _require_schema()
     factory = _factory()
     if name != "outbox":
-        out.print(f"{name}: {job.run(factory, when)}")
+        out.print(f"{name}: {job.run(factory, when, State.settings.commands)}")
     s = State.settings
     if not s.slack_bot_token:
         err.print("SLACK_BOT_TOKEN is not set: messages stay queued for `oneday worker`")

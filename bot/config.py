@@ -19,16 +19,11 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 
 from bot.redact import safe_url, secret
+from commands.core.names import DEFAULT_NAMES
 
 DEFAULT_DB = Path("oneday.db")
 
-DEFAULT_COMMANDS = {
-    "agenda": "/agenda",
-    "action": "/action",
-    "outcome": "/outcome",
-    "actions": "/actions",
-    "oneday": "/oneday",
-}
+DEFAULT_COMMANDS = DEFAULT_NAMES  # intent -> slash command name, unless ONEDAY_COMMAND_<INTENT> says otherwise
 SECRET_FIELDS = frozenset({"slack_bot_token", "slack_signing_secret", "slack_app_token", "slack_client_secret"})
 MAX_SHOWN = 80  # characters of a bad value echoed back
 COMMAND_NAME = re.compile(r"^/[^\s/]{1,31}$")  # Slack: at most 32 characters, one word

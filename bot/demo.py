@@ -92,7 +92,7 @@ class Demo:
     def run_jobs(self) -> None:
         for job in JOBS.values():
             if job.name != "outbox":
-                result = job.run(self.stack.factory, self.clock.now)
+                result = job.run(self.stack.factory, self.clock.now, self.stack.names)
                 if not result.startswith("0 "):
                     self.say("worker", f"{job.name}: {result}")
         self.deliver()

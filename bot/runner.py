@@ -55,7 +55,7 @@ class Runner:
         p = partnership_for(session, platform=req.platform, workspace_id=req.workspace, fallback_key=self.partnership_key)
         now = self.clock()  # one instant for the whole request: its audit, its rows and its outbox stamps
         member = resolve_member(session, p, platform=req.platform, user_id=req.user, email_of=email_of, now=now)
-        return Caller(session=session, partnership=p, member=member, now=now, channel=req.channel)
+        return Caller(session=session, partnership=p, member=member, now=now, channel=req.channel, names=self.names)
 
     def run(self, req: Request, email_of: Callable[[str], str | None],
             action: Callable[[Caller], Result] | None = None) -> Result:
@@ -66,7 +66,7 @@ class Runner:
         try:
             try:
                 caller = self.caller(session, req, email_of)
-                result = action(caller) if action else router.dispatch(req.intent, caller, req.text, self.names)
+                result = action(caller) if action else router.dispatch(req.intent, caller, req.text)
                 queued = sum(enqueue(session, caller.partnership.id, n, now=caller.now) for n in result.notices)
             except Refused as exc:  # keep the refusal's audit record; a refusing command writes nothing else
                 outcome, result = "refused", Result(error_reply(exc))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import system_clock
+from bot.config import DEFAULT_COMMANDS
 from bot.outbox import enqueue
 from commands.chasing import digest
 from commands.chasing import rounds as chasing
@@ -53,17 +54,18 @@ def _per_partnership(factory: sessionmaker[Session], now: datetime, name: str,
     return queued
 
 
-def reminders(factory: sessionmaker[Session], now: datetime) -> str:
-    n = _per_partnership(factory, now, "reminders", lambda s, p, t: chasing.run_round(s, p, t).notices)
+def reminders(factory: sessionmaker[Session], now: datetime, names: Mapping[str, str] = DEFAULT_COMMANDS) -> str:
+    n = _per_partnership(factory, now, "reminders",
+                         lambda s, p, t: chasing.run_round(s, p, t, names=names).notices)
     return f"{n} reminder messages queued"
 
 
-def weekly_digest(factory: sessionmaker[Session], now: datetime) -> str:
-    n = _per_partnership(factory, now, "digest", digest.weekly_digest)
+def weekly_digest(factory: sessionmaker[Session], now: datetime, names: Mapping[str, str] = DEFAULT_COMMANDS) -> str:
+    n = _per_partnership(factory, now, "digest", lambda s, p, t: digest.weekly_digest(s, p, t, names=names))
     return f"{n} digests queued"
 
 
-def publish_agenda(factory: sessionmaker[Session], now: datetime) -> str:
+def publish_agenda(factory: sessionmaker[Session], now: datetime, names: Mapping[str, str] = DEFAULT_COMMANDS) -> str:
     from bot.jobs import publish_agenda_job
 
     return f"{publish_agenda_job(factory, now)} agendas published"
@@ -73,7 +75,7 @@ def publish_agenda(factory: sessionmaker[Session], now: datetime) -> str:
 class Job:
     name: str
     what: str
-    run: Callable[[sessionmaker[Session], datetime], str]
+    run: Callable[[sessionmaker[Session], datetime, Mapping[str, str]], str]  # (factory, now, command names)
 
 
 JOBS: dict[str, Job] = {j.name: j for j in (
@@ -82,19 +84,19 @@ JOBS: dict[str, Job] = {j.name: j for j in (
     Job("digest", "weekly digest of overdue and completed actions by agency, to each chair", weekly_digest),
     Job("publish-agenda", "publish the next meeting's agenda N working days before it", publish_agenda),
     Job("outbox", "deliver queued messages (paced per channel, retried, exactly once per key)",
-        lambda f, now: "the outbox is delivered by the sender"),
+        lambda f, now, names: "the outbox is delivered by the sender"),
 )}
 
 
 def run_scheduled(factory: sessionmaker[Session], stop: threading.Event, *, every: float = 60.0,
-                  clock: Callable[[], datetime] = system_clock) -> None:
+                  clock: Callable[[], datetime] = system_clock, names: Mapping[str, str] = DEFAULT_COMMANDS) -> None:
     """Run every scheduled job once a minute until stopped (the outbox has its own thread)."""
     while not stop.is_set():
         for job in JOBS.values():
             if job.name == "outbox":
                 continue
             try:
-                log.info("job %s: %s", job.name, job.run(factory, clock()))
+                log.info("job %s: %s", job.name, job.run(factory, clock(), names))
             except Exception:
                 log.exception("job %s failed; will run again next minute", job.name)
         stop.wait(every)

@@ -84,7 +84,8 @@ def worker(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     sender.start()
     jobs = threading.Thread(target=run_scheduled, args=(factory, stop),
-                            kwargs={"every": settings.job_interval_seconds}, name="oneday-jobs", daemon=True)
+                            kwargs={"every": settings.job_interval_seconds, "names": settings.commands},
+                            name="oneday-jobs", daemon=True)
     jobs.start()
     log.info("worker started: outbox, reminders, digest, publish-agenda")
     _wait(stop)

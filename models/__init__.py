@@ -3,20 +3,21 @@
 Importing this package registers every table on `Base.metadata` (Alembic and the tests rely on that).
 """
 
-from models.action import Action, Outcome
+from models.action import Action, ActionStatus, Outcome
 from models.action_note import ActionNote
 from models.audit import AuditEvent
 from models.base import Base
-from models.meeting import Invitation, Meeting, Section
+from models.meeting import Invitation, Meeting, MeetingStatus, Section
 from models.outbox import OutboxMessage
 from models.partnership import Agency, ChatIdentity, Cohort, Member, Partnership
 from models.reminder_mark import ReminderMark
-from models.target import Target, TargetDetails
+from models.target import Target, TargetDetails, TargetStatus
 from models.workspace import Workspace
 
 __all__ = [
     "Action",
     "ActionNote",
+    "ActionStatus",
     "Agency",
     "AuditEvent",
     "Base",
@@ -24,6 +25,7 @@ __all__ = [
     "Cohort",
     "Invitation",
     "Meeting",
+    "MeetingStatus",
     "Member",
     "Outcome",
     "OutboxMessage",
@@ -32,5 +34,6 @@ __all__ = [
     "Section",
     "Target",
     "TargetDetails",
+    "TargetStatus",
     "Workspace",
 ]

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, TenantMixin, UTCDateTime
+from models.base import Base, StoredEnum, TenantMixin, UTCDateTime
 from models.partnership import Member
 from models.target import Target
 
-ACTION_STATUSES = ("open", "done", "cancelled")
+
+class ActionStatus(StrEnum):
+    OPEN = "open"  # to do: reminded, chased, listed
+    DONE = "done"  # closed with an outcome
+    CANCELLED = "cancelled"  # closed with a reason
+
 
 OUTCOME_CATEGORIES = (
     "arrest",
@@ -43,8 +49,8 @@ class Action(TenantMixin, Base):
         UniqueConstraint("partnership_id", "number"),
         # The reminder round reads open actions by due date: this partial index makes its cost follow what is
         # due, not what is stored (benchmarks/: 20k -> 200k actions, 7.9x -> 1.1x on the round's query).
-        Index("ix_action_open_due", "partnership_id", "due", sqlite_where=text("status = 'open'"),
-              postgresql_where=text("status = 'open'")),
+        Index("ix_action_open_due", "partnership_id", "due", sqlite_where=text(f"status = '{ActionStatus.OPEN}'"),
+              postgresql_where=text(f"status = '{ActionStatus.OPEN}'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,7 +60,7 @@ class Action(TenantMixin, Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     text: Mapped[str] = mapped_column(Text)
     due: Mapped[date | None] = mapped_column(index=True)
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    status: Mapped[ActionStatus] = mapped_column(StoredEnum(ActionStatus), default=ActionStatus.OPEN, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -15,8 +15,6 @@ from models.action import Action
 from models.base import Base, TenantMixin, UTCDateTime
 from models.partnership import Member
 
-NOTE_KINDS = ("note", "reassign", "due", "cancel")
-
 
 class ActionNote(TenantMixin, Base):
     __tablename__ = "action_note"

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, TenantMixin, UTCDateTime
+from models.base import Base, StoredEnum, TenantMixin, UTCDateTime
 from models.partnership import Agency, Cohort, Member
+
+
+class MeetingStatus(StrEnum):
+    PLANNED = "planned"  # saved, nothing sent
+    PUBLISHED = "published"  # sections, pointers and itineraries sent
 
 
 class Meeting(TenantMixin, Base):
@@ -17,7 +23,7 @@ class Meeting(TenantMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     date: Mapped[date]
-    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned | published
+    status: Mapped[MeetingStatus] = mapped_column(StoredEnum(MeetingStatus), default=MeetingStatus.PLANNED)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -13,7 +13,6 @@ from models.base import Base, TenantMixin, UTCDateTime
 CATEGORIES = ("statutory", "local-authority", "non-statutory", "national-regional")
 ROLES = ("coordinator", "chair", "lead", "partner", "analyst")
 HANDLING = ("OFFICIAL", "OFFICIAL-SENSITIVE")
-PLATFORMS = ("slack", "teams")
 
 
 class Partnership(Base):

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.action import Action
+from models.action import Action, ActionStatus
 from models.meeting import Meeting, Section
 from models.partnership import Agency, Cohort, Member, Partnership
 from models.relevance import (
@@ -288,7 +288,7 @@ def plan_input(session: Session, partnership: Partnership, day: date) -> PlanInp
     members = list(session.scalars(select(Member).where(Member.partnership_id == pid)))
     cohorts = list(session.scalars(select(Cohort).where(Cohort.partnership_id == pid)))
     targets = list(session.scalars(select(Target).where(Target.partnership_id == pid)))
-    actions = list(session.scalars(select(Action).where(Action.partnership_id == pid, Action.status == "open")))
+    actions = list(session.scalars(select(Action).where(Action.partnership_id == pid, Action.status == ActionStatus.OPEN)))
     directory = directory_of(partnership, agencies, members)
     member_keys = {m.id: m.key for m in members}
     cohort_keys = {c.id: c.key for c in cohorts}

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from models.action import Action
+from models.action import Action, ActionStatus
 from models.partnership import Agency, Cohort, Member, Partnership
-from models.target import Target
+from models.target import Target, TargetStatus
 
 ISP = "isp"
 PRIVILEGED_ROLES = ("coordinator", "chair")
@@ -75,12 +75,12 @@ class ActionInfo:
     number: int
     target: str  # target ref
     owner: str  # member key
-    status: str = "open"
+    status: ActionStatus = ActionStatus.OPEN
     due: date | None = None
 
     @property
     def open(self) -> bool:
-        return self.status == "open"
+        return self.status == ActionStatus.OPEN
 
 
 @dataclass(frozen=True)
@@ -235,9 +235,24 @@ class Entitlements(Protocol):
     def privileged(self) -> frozenset[str]: ...
 
 
+class Staff(Protocol):
+    """A member as an entity or as plain data: what `runs_the_day` reads."""
+
+    @property
+    def active(self) -> bool: ...
+
+    @property
+    def roles(self) -> Sequence[str]: ...
+
+
+def runs_the_day(member: Staff) -> bool:
+    """Active coordinators and chairs run the day: they may see every section and every target."""
+    return bool(member.active) and any(role in PRIVILEGED_ROLES for role in member.roles or ())
+
+
 def privileged_members(members: Iterable[MemberInfo]) -> frozenset[str]:
-    """Active coordinators and chairs: they run the day, so they may see every section."""
-    return frozenset(m.key for m in members if m.active and any(r in m.roles for r in PRIVILEGED_ROLES))
+    """The keys of the members who run the day."""
+    return frozenset(m.key for m in members if runs_the_day(m))
 
 
 def entitled_sections(member_key: str, plan: Entitlements) -> tuple[str, ...]:
@@ -281,7 +296,7 @@ def cohort_info(c: Cohort) -> CohortInfo:
 
 def target_info(t: Target, cohort_keys: Mapping[int, str], member_keys: Mapping[int, str]) -> TargetInfo:
     return TargetInfo(t.ref, cohort_keys.get(t.cohort_id, ""), member_keys.get(t.lead_id, ""),
-                      tuple(t.flags or ()), t.priority, t.status == "active")
+                      tuple(t.flags or ()), t.priority, t.status == TargetStatus.ACTIVE)
 
 
 def action_info(a: Action, target_refs: Mapping[int, str], member_keys: Mapping[int, str]) -> ActionInfo:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, TenantMixin
+from models.base import Base, StoredEnum, TenantMixin
 from models.partnership import Cohort, Member
 
 KINDS = ("individual", "group")
-STATUSES = ("active", "closed")
+
+
+class TargetStatus(StrEnum):
+    ACTIVE = "active"  # on the agenda, in its cohort's section
+    CLOSED = "closed"  # off the agenda (e.g. removed from the partnership file); its history stays
 
 
 class Target(TenantMixin, Base):
@@ -27,7 +32,7 @@ class Target(TenantMixin, Base):
     lead_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
     flags: Mapped[list[str]] = mapped_column(default=list)
     priority: Mapped[int] = mapped_column(default=2)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[TargetStatus] = mapped_column(StoredEnum(TargetStatus), default=TargetStatus.ACTIVE)
     review: Mapped[date | None]
 
     cohort: Mapped[Cohort] = relationship()

@@ -338,8 +338,22 @@ def test_overdue_lists_only_dated_open_actions_past_due(seeded) -> None:  # type
     press(runner, "tom", "action.confirm", late.reply.buttons[0].value)
     run(runner, "tom", "action", "OCG-07 @sam.patel no date on this one")
     listed = run(runner, "ruth", "actions", "overdue").reply.lines
-    assert listed == ("#2 OCG-07: ring the school - Sam Patel, due Sun 15 Nov (overdue)",)
+    assert listed == ("#2 OCG-07: ring the school - Sam Patel, overdue since Sun 15 Nov (5 working days)",)
     assert run(runner, "bea", "actions", "overdue").reply.lines == ("None.",)
+
+
+def test_a_listed_action_reads_as_in_a_reminder(seeded) -> None:  # type: ignore[no-untyped-def]
+    """One line per action (commands/actions/common.py describe): due state, owner in lists, closed ones marked."""
+    runner = make_runner(seeded)
+    run(runner, "tom", "action", "OCG-07 @sam.patel no date on this one")
+    run(runner, "tom", "action", "OCG-07 @sam.patel ring the school " + "x" * 130 + " by today")
+    run(runner, "tom", "action", "OCG-07 @sam.patel phone the landlord by today")
+    run(runner, "tom", "action", "cancel 4 duplicate")
+    assert run(runner, "ruth", "actions", "OCG-07").reply.lines == (
+        "#1 OCG-07: check benefits claim - Sam Patel, due Fri 4 Dec",
+        "#4 OCG-07: phone the landlord - Sam Patel, due Fri 20 Nov [cancelled]",
+        "#3 OCG-07: ring the school " + "x" * 103 + "… - Sam Patel, due today",
+        "#2 OCG-07: no date on this one - Sam Patel, no due date")
 
 
 def test_section_confirmation_goes_to_a_published_section_space(seeded) -> None:  # type: ignore[no-untyped-def]

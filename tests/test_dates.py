@@ -145,9 +145,9 @@ def test_yesterday_is_a_confirmation_not_an_error() -> None:
 ])
 def test_errors(text: str, message: str) -> None:
     with pytest.raises(UsageError) as caught:
-        read_due(text, now=NOW)
+        read_due(text, now=NOW, example="/od-action OCG-07 @sam check benefits claim by Friday")
     assert caught.value.message == message
-    assert caught.value.example == "/action OCG-07 @sam check benefits claim by Friday"
+    assert caught.value.example == "/od-action OCG-07 @sam check benefits claim by Friday"  # the caller's command
 
 
 def test_on_a_friday_friday_is_today_and_next_friday_is_ambiguous() -> None:

@@ -61,7 +61,7 @@ def publish_home(runner: Runner, client: WebClient, *, team: str, user: str) -> 
     """Build the user's page in one unit of work and publish it (a refusal is shown as the page)."""
     port = SlackPort(client)
     req = Request(platform="slack", workspace=team, user=user, intent="home", text="")
-    result = runner.run(req, port.email_of, lambda caller: Result(home.build(caller, runner.names)))
+    result = runner.run(req, port.email_of, lambda caller: Result(home.build(caller)))
     _call(lambda: client.views_publish(user_id=user, view=home_view(result.reply)))
 
 

@@ -51,15 +51,6 @@ def bot_scopes() -> list[str]:
     return sorted(found)
 
 
-def scope_reasons() -> dict[str, list[str]]:
-    """scope -> the methods that need it (for the README table)."""
-    out: dict[str, list[str]] = {s: [] for s in bot_scopes()}
-    for method, (scopes, _) in SCOPES_BY_METHOD.items():
-        for s in scopes:
-            out[s].append(method)
-    return out
-
-
 def _usage_hint(intent: str, names: dict[str, str]) -> str:
     """The first example that has words after the command name."""
     for usage, _ in HELP[intent][1]:

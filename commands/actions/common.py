@@ -14,18 +14,20 @@ from datetime import date
 from sqlalchemy import func, select
 
 from commands.actions.due_dates import read_due
+from commands.core import access
 from commands.core.context import Caller
+from commands.core.dates import day_label
 from commands.core.errors import UsageError
+from commands.core.help import example
+from commands.core.names import command
 from commands.core.replies import Button, Destination, Emphasis, Notice, Reply
-from models import Action, Meeting, Member, Partnership, Section, Target
+from models import Action, ActionStatus, Meeting, MeetingStatus, Member, Partnership, Section, Target
 from models.audit import record
+from models.reminders import overdue_working_days
 
 TEXT_MAX = 500  # an action's wording
 NOTE_MAX = 1000  # notes, reasons and outcomes
-NAMES = {"action": "/action", "outcome": "/outcome", "actions": "/actions", "oneday": "/oneday",
-         "agenda": "/agenda"}  # defaults, for buttons and forms (they carry no command names)
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+LINE_TEXT_MAX = 120  # an action's wording in a one-line description
 
 
 def clean(text: str) -> str:
@@ -53,11 +55,29 @@ def number_of(word: str, *, example: str) -> int:
     return int(match[1])
 
 
-def day_label(day: date | None, today: date) -> str:
-    if day is None:
-        return "no due date"
-    label = f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
-    return label if day.year == today.year else f"{label} {day.year}"
+def due_label(day: date | None, today: date) -> str:
+    """'Fri 4 Dec' ('Tue 12 Jan 2027' in another year), or 'no due date'."""
+    return "no due date" if day is None else day_label(day, today)
+
+
+def describe(action: Action, today: date, *, owner: bool = False) -> str:
+    """One line for an action wherever actions are listed (/actions, reminders, escalations, the home page):
+    '#12 OCG-07: check benefits claim - [Sam Patel, ]overdue since Fri 4 Dec (2 working days)'. Reference,
+    number, wording (clipped), the owner's name when asked, and the due state; never target details."""
+    text = action.text if len(action.text) <= LINE_TEXT_MAX else action.text[:LINE_TEXT_MAX - 1] + "…"
+    who = f"{action.owner.name}, " if owner else ""
+    if action.due is None:
+        state = "no due date"
+    elif action.status == ActionStatus.OPEN and action.due < today:
+        late = overdue_working_days(action.due, today)
+        state = f"overdue since {day_label(action.due, today)}" + (
+            f" ({late} working day{'s' if late != 1 else ''})" if late else "")
+    elif action.status == ActionStatus.OPEN and action.due == today:
+        state = "due today"
+    else:
+        state = f"due {day_label(action.due, today)}"
+    closed = "" if action.status == ActionStatus.OPEN else f" [{action.status}]"
+    return f"#{action.number} {action.target.ref}: {text} - {who}{state}{closed}"
 
 
 def due_of(value: str, caller: Caller) -> date:
@@ -68,17 +88,24 @@ def due_of(value: str, caller: Caller) -> date:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    return read_due(value, now=caller.now, tz=caller.partnership.timezone).day
+    return read_due(value, now=caller.now, tz=caller.partnership.timezone, example=example("action", caller.names)).day
 
 
 def today(caller: Caller) -> date:
     return caller.local_now.date()
 
 
-def require_open(action: Action, *, doing: str) -> None:
-    if action.status != "open":
+def open_action(caller: Caller, number: int, *, purpose: str, doing: str, manage: bool = True) -> Action:
+    """Action `number` to act on: the caller may see it (else Refused, audited), with `manage` may change it
+    (its owner, whoever recorded it, the target's lead or those who run the day; else Refused, audited), and it
+    is still open (else UsageError: you can't <doing> it)."""
+    action = access.require_action(caller, number, purpose=purpose)
+    if manage:
+        access.require_manager(caller, action, purpose=purpose)
+    if action.status != ActionStatus.OPEN:
         raise UsageError(f"action {action.number} is already {action.status}: you can't {doing} it",
-                         example=f"{NAMES['actions']} {action.target.ref}")
+                         example=command(caller.names, "actions", action.target.ref))
+    return action
 
 
 def next_number(caller: Caller) -> int:
@@ -105,7 +132,7 @@ def owner_buttons(action: Action) -> tuple[Button, ...]:
 
 def summary(caller: Caller, action: Action) -> tuple[tuple[str, str], ...]:
     return (("Reference", action.target.ref), ("Action", f"#{action.number}: {action.text}"),
-            ("Owner", action.owner.name), ("Due", day_label(action.due, today(caller))))
+            ("Owner", action.owner.name), ("Due", due_label(action.due, today(caller))))
 
 
 def dm(member: Member, message: Reply, key: str) -> Notice:
@@ -117,7 +144,7 @@ def section_notice(caller: Caller, target: Target, message: Reply, key: str) -> 
     latest past one, if it has a section for the target's cohort with a space. None otherwise."""
     s, pid = caller.session, caller.partnership.id
     base = (select(Section).join(Meeting, Meeting.id == Section.meeting_id)
-            .where(Section.partnership_id == pid, Meeting.status == "published",
+            .where(Section.partnership_id == pid, Meeting.status == MeetingStatus.PUBLISHED,
                    Section.cohort_id == target.cohort_id, Section.space_ref.is_not(None)))
     section = (s.scalar(base.where(Meeting.date >= today(caller)).order_by(Meeting.date).limit(1))
                or s.scalar(base.where(Meeting.date < today(caller)).order_by(Meeting.date.desc()).limit(1)))

@@ -32,9 +32,9 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
+from commands.core.dates import DAY_NAMES, MONTH_NAMES, day_label
 from commands.core.errors import UsageError
 
-EXAMPLE = "/action OCG-07 @sam check benefits claim by Friday"
 TRY = 'try "by Friday", "in 2 weeks", "5/12", "end of month" or "2026-12-05"'
 MAX_YEARS_AHEAD = 2
 PAST = "that date is in the past"
@@ -42,12 +42,9 @@ PAST = "that date is in the past"
 _WEEKDAYS = {"mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "weds": 2, "wednesday": 2,
              "thu": 3, "thur": 3, "thurs": 3, "thursday": 3, "fri": 4, "friday": 4, "sat": 5, "saturday": 5,
              "sun": 6, "sunday": 6}
-# English names, fixed here: calendar.month_name and strftime("%b") follow the process locale.
-_MONTH_NAMES = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September",
-                "October", "November", "December")
-_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = {name.lower(): i for i, name in enumerate(_MONTH_NAMES) if name}
-_MONTHS |= {name[:3].lower(): i for i, name in enumerate(_MONTH_NAMES) if name} | {"sept": 9}
+# English names (commands/core/dates.py): calendar.month_name and strftime("%b") follow the process locale.
+_MONTHS = {name.lower(): i for i, name in enumerate(MONTH_NAMES, start=1)}
+_MONTHS |= {name[:3].lower(): i for i, name in enumerate(MONTH_NAMES, start=1)} | {"sept": 9}
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
             "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
 _UNIT_DAYS = {"day": 1, "week": 7, "fortnight": 14}
@@ -83,8 +80,16 @@ class DueDate:
     alternatives: tuple[date, ...]
 
 
-def read_due(text: str, *, now: datetime, tz: str = "Europe/London") -> DueDate:
-    """The due date `text` means when typed at `now` in `tz`; UsageError when nothing sensible can be read."""
+def read_due(text: str, *, now: datetime, tz: str = "Europe/London", example: str | None = None) -> DueDate:
+    """The due date `text` means when typed at `now` in `tz`; UsageError (with `example`, a command the caller
+    could type) when nothing sensible can be read."""
+    try:
+        return _read_due(text, now=now, tz=tz)
+    except UsageError as exc:
+        raise UsageError(exc.message, example=example) from None
+
+
+def _read_due(text: str, *, now: datetime, tz: str) -> DueDate:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     zone = ZoneInfo(tz)
@@ -92,14 +97,14 @@ def read_due(text: str, *, now: datetime, tz: str = "Europe/London") -> DueDate:
     today = local.date()
     shown = _shown(text)
     if not shown:
-        raise UsageError(f"no due date given: {TRY}", example=EXAMPLE)
+        raise UsageError(f"no due date given: {TRY}")
     reading = _recognise(_normalise(text), local, zone)
     if reading is None:
-        raise UsageError(f'can\'t read "{shown}" as a due date: {TRY}', example=EXAMPLE)
+        raise UsageError(f'can\'t read "{shown}" as a due date: {TRY}')
     day, reasons, alternatives = reading
     if day > _limit(today):
         raise UsageError(f'"{shown}" is too far ahead: a due date must be no later than '
-                         f"{_short(_limit(today), today)}", example=EXAMPLE)
+                         f"{day_label(_limit(today), today, weekday=False)}")
     if day < today:
         reasons = [*reasons, PAST]
     return DueDate(day=day, needs_confirmation=bool(reasons), reason="; ".join(reasons) or None,
@@ -198,7 +203,7 @@ def _dmy(phrase: str, today: date) -> _Reading | None:
 
     day = on(d, m)
     if d <= 12 and m <= 12 and d != m:
-        read = f"{day.day} {_MONTH_NAMES[day.month]}" + ("" if day.year == today.year else f" {day.year}")
+        read = day_label(day, today, weekday=False, long=True)
         return day, [f"{phrase} is read as {read} (day/month)"], [on(m, d)]
     return day, [], []
 
@@ -214,8 +219,9 @@ def _weekday(phrase: str, today: date) -> _Reading | None:
         return _coming(today, wanted), [], []
     day = _coming(today + timedelta(days=1), wanted)  # dateparser's reading: strictly after today
     later = day + timedelta(days=7)
-    name = _DAY_NAMES[wanted]
-    return day, [f'"next {name}" can mean {_short(day, today)} or {_short(later, today)}'], [later]
+    name = DAY_NAMES[wanted]
+    return day, [f'"next {name}" can mean {day_label(day, today, weekday=False)} or '
+                 f"{day_label(later, today, weekday=False)}"], [later]
 
 
 def _relative(phrase: str, today: date) -> _Reading | None:
@@ -257,7 +263,7 @@ def _ordinal(phrase: str, today: date) -> _Reading | None:
         return None
     wanted = int(match[1])
     if not 1 <= wanted <= 31:
-        raise UsageError(f"{phrase} is not a day of the month", example=EXAMPLE)
+        raise UsageError(f"{phrase} is not a day of the month")
     month = today.replace(day=1) if wanted >= today.day else _add_months(today, 1).replace(day=1)
     while calendar.monthrange(month.year, month.month)[1] < wanted:
         month = _add_months(month, 1)
@@ -279,14 +285,13 @@ def _dateparser(phrase: str, local: datetime, zone: ZoneInfo) -> _Reading | None
 
 def _valid(year: int, month: int, day: int, shown: str) -> date:
     if not 1 <= month <= 12:
-        raise UsageError(f"{shown} is not a date: there is no month {month} (dates are day/month)",
-                         example=EXAMPLE)
+        raise UsageError(f"{shown} is not a date: there is no month {month} (dates are day/month)")
     if not 1 <= year <= 9999:
-        raise UsageError(f"{shown} is not a date: there is no year {year}", example=EXAMPLE)
+        raise UsageError(f"{shown} is not a date: there is no year {year}")
     length = calendar.monthrange(year, month)[1]
     if not 1 <= day <= length:
-        name = _MONTH_NAMES[month] + (f" {year}" if month == 2 else "")
-        raise UsageError(f"{shown} is not a date: {name} has {length} days", example=EXAMPLE)
+        name = MONTH_NAMES[month - 1] + (f" {year}" if month == 2 else "")
+        raise UsageError(f"{shown} is not a date: {name} has {length} days")
     return date(year, month, day)
 
 
@@ -306,7 +311,3 @@ def _last_of_month(day: date) -> date:
 
 def _limit(today: date) -> date:
     return _add_months(today, 12 * MAX_YEARS_AHEAD)
-
-
-def _short(day: date, today: date) -> str:
-    return f"{day.day} {_MONTH_NAMES[day.month][:3]}" + ("" if day.year == today.year else f" {day.year}")

@@ -11,18 +11,15 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from sqlalchemy import select
-
 from commands.actions.common import (
-    NAMES,
     NOTE_MAX,
     audit,
     checked,
-    day_label,
     dm,
+    due_label,
     number_of,
+    open_action,
     owner_buttons,
-    require_open,
     summary,
     today,
 )
@@ -32,15 +29,15 @@ from commands.core.context import Caller
 from commands.core.errors import FormInvalid, UsageError
 from commands.core.help import example
 from commands.core.replies import Button, Emphasis, Form, FormField, Notice, Reply, Result
-from models import Action, ActionNote, Member
+from models import Action, ActionNote, ActionStatus, Member
 
 VERBS = ("update", "reassign", "cancel", "due")
 _EXAMPLE = {"update": 1, "reassign": 2, "due": 3, "cancel": 4}
 MAX_DATE_WORDS = 4
 
 
-def run(caller: Caller, verb: str, rest: str, names: dict[str, str]) -> Result:
-    ex = example("action", names, _EXAMPLE[verb])
+def run(caller: Caller, verb: str, rest: str) -> Result:
+    ex = example("action", caller.names, _EXAMPLE[verb])
     first, _, tail = rest.strip().partition(" ")
     if not first:
         raise UsageError(f"say which action to {verb}: its number", example=ex)
@@ -65,8 +62,7 @@ def _tell(member: Member, caller: Caller, message: Reply, key: str) -> list[Noti
 
 def update(caller: Caller, number: int, note_text: str, ex: str) -> Result:
     text = checked(note_text, limit=NOTE_MAX, missing="what the update is", noun="The note", example=ex)
-    action = access.require_action(caller, number, purpose="add a note")
-    require_open(action, doing="add a note to")
+    action = open_action(caller, number, purpose="add a note", doing="add a note to", manage=False)
     note = _note(caller, action, "note", text)
     audit(caller, action, kind="alteration", what=f"note added to action {number}",
           justification="progress on an agreed action")
@@ -83,9 +79,7 @@ def reassign(caller: Caller, number: int, rest: str, ex: str) -> Result:
     if len(words) > 1:
         raise UsageError(f"too many words: reassign takes a number and one @member, not "
                          f"'{' '.join(words[1:])[:40]}'", example=ex)
-    action = access.require_action(caller, number, purpose="reassign an action")
-    access.require_manager(caller, action, purpose="reassign an action")
-    require_open(action, doing="reassign")
+    action = open_action(caller, number, purpose="reassign an action", doing="reassign")
     new = mentions.resolve(caller, words[0], example=ex)
     if new.id == action.owner_id:
         raise UsageError(f"{new.name} already owns action {number}", example=ex)
@@ -107,10 +101,8 @@ def reassign(caller: Caller, number: int, rest: str, ex: str) -> Result:
 
 def cancel(caller: Caller, number: int, reason: str, ex: str) -> Result:
     text = checked(reason, limit=NOTE_MAX, missing="why the action is cancelled", noun="The reason", example=ex)
-    action = access.require_action(caller, number, purpose="cancel an action")
-    access.require_manager(caller, action, purpose="cancel an action")
-    require_open(action, doing="cancel")
-    action.status = "cancelled"
+    action = open_action(caller, number, purpose="cancel an action", doing="cancel")
+    action.status = ActionStatus.CANCELLED
     note = _note(caller, action, "cancel", text)
     audit(caller, action, kind="alteration", what=f"action {number} cancelled", justification="action cancelled")
     message = Reply(title=f"Action #{number} on {action.target.ref} was cancelled", lines=(f"Reason: {text}",),
@@ -128,7 +120,8 @@ def _split_when(caller: Caller, words: list[str], ex: str) -> tuple[str, str]:
             continue
         return " ".join(words[:size]), " ".join(words[size:])
     read_due(" ".join(words[:MAX_DATE_WORDS]) if len(words) <= MAX_DATE_WORDS else words[0],
-             now=caller.now, tz=caller.partnership.timezone)  # raises what is wrong with the date
+             now=caller.now, tz=caller.partnership.timezone,
+             example=example("action", caller.names))  # raises what is wrong with the date
     raise UsageError("a new due date needs a reason after the date", example=ex)
 
 
@@ -138,22 +131,20 @@ def move_due(caller: Caller, number: int, rest: str, ex: str) -> Result:
         raise UsageError("say the new due date and why it moves", example=ex)
     when, reason = _split_when(caller, words, ex)
     reason = checked(reason, limit=NOTE_MAX, missing="why the due date moves", noun="The reason", example=ex)
-    action = access.require_action(caller, number, purpose="move a due date")
-    access.require_manager(caller, action, purpose="move a due date")
-    require_open(action, doing="move the due date of")
-    due = read_due(when, now=caller.now, tz=caller.partnership.timezone)
+    action = open_action(caller, number, purpose="move a due date", doing="move the due date of")
+    due = read_due(when, now=caller.now, tz=caller.partnership.timezone, example=example("action", caller.names))
     if due.needs_confirmation:
         shown = today(caller)
 
         def value(day: date) -> str:
             return json.dumps({"n": number, "d": day.isoformat(), "r": reason}, ensure_ascii=False)
 
-        buttons = [Button(f"Move to {day_label(d, shown)}", "action.redate", value(d),
+        buttons = [Button(f"Move to {due_label(d, shown)}", "action.redate", value(d),
                           Emphasis.PRIMARY if i == 0 else Emphasis.DEFAULT)
                    for i, d in enumerate((due.day, *due.alternatives))]
         return Result(Reply(title="Check the new due date", lines=(f'"{when}": {due.reason}.',
                                                                    "Nothing is changed until you choose."),
-                            fields=(*summary(caller, action), ("New due", day_label(due.day, shown))),
+                            fields=(*summary(caller, action), ("New due", due_label(due.day, shown))),
                             buttons=tuple(buttons)))
     return _apply_due(caller, action, due.day, reason)
 
@@ -166,18 +157,16 @@ def _apply_due(caller: Caller, action: Action, day: date, reason: str) -> Result
     audit(caller, action, kind="alteration", what=f"action {action.number} due date moved from "
                                                   f"{old.isoformat() if old else 'none'} to {day.isoformat()}",
           justification="due date changed with a reason")
-    message = Reply(title=f"Action #{action.number} on {action.target.ref}: new due date {day_label(day, shown)}",
+    message = Reply(title=f"Action #{action.number} on {action.target.ref}: new due date {due_label(day, shown)}",
                     lines=(f"Reason: {reason}",),
-                    fields=(*summary(caller, action), ("Was due", day_label(old, shown)),
+                    fields=(*summary(caller, action), ("Was due", due_label(old, shown)),
                             ("Moved by", caller.member.name)))
-    chairs = [m for m in caller.session.scalars(select(Member).where(
-        Member.partnership_id == caller.partnership.id, Member.active.is_(True)).order_by(Member.key))
-        if m.has_role("chair")]
+    chairs = access.active_with_role(caller.session, caller.partnership.id, "chair")
     notices = [n for chair in chairs
                for n in _tell(chair, caller, message, f"action:{action.number}:due:{note.id}:{chair.key}")]
     if all(chair.id != action.owner_id for chair in chairs):
         notices += _tell(action.owner, caller, message, f"action:{action.number}:due:{note.id}:{action.owner.key}")
-    return Result(Reply(title=f"Action #{action.number} now due {day_label(day, shown)}",
+    return Result(Reply(title=f"Action #{action.number} now due {due_label(day, shown)}",
                         lines=(f"Reason: {reason}", "The chair has been told.")), notices=tuple(notices))
 
 
@@ -190,24 +179,21 @@ def redate(caller: Caller, value: str) -> Result:
         number, day, reason = int(data["n"]), date.fromisoformat(data["d"]), str(data["r"])
     except (ValueError, KeyError, TypeError) as exc:
         raise UsageError("this button is out of date: run the command again",
-                         example=example("action", NAMES, 3)) from exc
+                         example=example("action", caller.names, 3)) from exc
     reason = checked(reason, limit=NOTE_MAX, missing="why the due date moves", noun="The reason",
-                     example=example("action", NAMES, 3))
+                     example=example("action", caller.names, 3))
     return move_to(caller, number, day, reason)
 
 
 def move_to(caller: Caller, number: int, day: date, reason: str) -> Result:
     """Move an action's due date after checking, at this moment, that the caller may."""
-    action = access.require_action(caller, number, purpose="move a due date")
-    access.require_manager(caller, action, purpose="move a due date")
-    require_open(action, doing="move the due date of")
+    action = open_action(caller, number, purpose="move a due date", doing="move the due date of")
     return _apply_due(caller, action, day, reason)
 
 
 def update_button(caller: Caller, value: str) -> Result:
-    number = number_of(value, example=example("action", NAMES, 1))
-    action = access.require_action(caller, number, purpose="add a note")
-    require_open(action, doing="add a note to")
+    number = number_of(value, example=example("action", caller.names, 1))
+    action = open_action(caller, number, purpose="add a note", doing="add a note to", manage=False)
     return Result(Reply(lines=(f"Opening the update form for action #{number}.",)), form=Form(
         callback="action.note", title=f"Update action #{number}", submit="Save", context=str(number),
         intro=f"{action.target.ref}: {action.text}",
@@ -215,7 +201,7 @@ def update_button(caller: Caller, value: str) -> Result:
 
 
 def note_submitted(caller: Caller, values: dict[str, str], context: str) -> Result:
-    ex = example("action", NAMES, 1)
+    ex = example("action", caller.names, 1)
     number = number_of(context, example=ex)
     try:
         checked(values.get("note", ""), limit=NOTE_MAX, missing="what the update is", noun="The note", example=ex)

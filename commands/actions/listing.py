@@ -9,17 +9,16 @@ Add `page N` to see further pages; the "More" button does the same.
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 
-from commands.actions.common import NAMES, day_label, today
+from commands.actions.common import describe, today
 from commands.core import access, mentions
 from commands.core.context import Caller
 from commands.core.errors import UsageError
 from commands.core.help import example
+from commands.core.names import command
 from commands.core.replies import Button, Reply, Result
-from models import Action
+from models import Action, ActionStatus
 
 # A product decision, not a platform limit: ten actions is what a person reads at a glance, and a partnership's
 # history can hold thousands, so /actions pages rather than handing a renderer everything to cut.
@@ -31,12 +30,13 @@ def _order(a: Action) -> tuple[int, int, int]:
     return (a.due is None, -due, -a.number)
 
 
-def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
-    words = text.split()
+def run(caller: Caller, text: str) -> Result:
+    names, words = caller.names, text.split()
     page = 1
     if len(words) >= 2 and words[-2].lower() == "page":
         if not words[-1].isdigit() or not 1 <= int(words[-1]) <= 10_000:
-            raise UsageError(f"'{words[-1][:20]}' is not a page number", example=f"{names['actions']} overdue page 2")
+            raise UsageError(f"'{words[-1][:20]}' is not a page number",
+                             example=command(names, "actions", "overdue", "page", "2"))
         page, words = int(words[-1]), words[:-2]
     if len(words) > 1:
         raise UsageError(f"too many words: '{' '.join(words[1:])[:40]}'. List one thing at a time",
@@ -46,51 +46,44 @@ def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
     base = select(Action).where(Action.partnership_id == pid)
     if not query:
         title = "Your open actions"
-        actions = s.scalars(base.where(Action.owner_id == caller.member.id, Action.status == "open"))
+        actions = s.scalars(base.where(Action.owner_id == caller.member.id, Action.status == ActionStatus.OPEN))
     elif query.lower() == "overdue":
         title = "Overdue actions"
-        actions = s.scalars(base.where(Action.status == "open", Action.due.is_not(None),
+        actions = s.scalars(base.where(Action.status == ActionStatus.OPEN, Action.due.is_not(None),
                                        Action.due < today(caller)))
     elif mentions.is_mention(query):
         member = mentions.resolve(caller, query, example=example("actions", names, 3))
         title = f"Open actions owned by {member.name}"
-        actions = s.scalars(base.where(Action.owner_id == member.id, Action.status == "open"))
+        actions = s.scalars(base.where(Action.owner_id == member.id, Action.status == ActionStatus.OPEN))
     else:
         target = access.require_target(caller, query, purpose="list actions")
         title = f"Actions on {target.ref}"
         actions = s.scalars(base.where(Action.target_id == target.id))
     shown = sorted(access.visible_actions(caller, list(actions)), key=_order)
-    return Result(listing(caller, title, shown, query, page, names))
+    return Result(listing(caller, title, shown, query, page))
 
 
-def listing(caller: Caller, title: str, actions: list[Action], query: str, page: int,
-            names: dict[str, str]) -> Reply:
+def listing(caller: Caller, title: str, actions: list[Action], query: str, page: int) -> Reply:
     if not actions:
         return Reply(title=title, lines=("None.",))
     pages = (len(actions) + PAGE - 1) // PAGE
     page = min(page, pages)
     now = today(caller)
-    lines = tuple(line(a, now) for a in actions[(page - 1) * PAGE: page * PAGE])
+    lines = tuple(describe(a, now, owner=True) for a in actions[(page - 1) * PAGE: page * PAGE])
     more = page < pages
     footer = f"Page {page} of {pages} ({len(actions)} actions)" + (
-        f". Next: {names['actions']} {query + ' ' if query else ''}page {page + 1}" if more else "")
+        f". Next: {command(caller.names, 'actions', *query.split(), 'page', str(page + 1))}" if more else "")
     buttons = (Button("More", "actions.page", f"{page + 1} {query}".strip()),) if more else ()
     return Reply(title=title, lines=lines, footer=footer, buttons=buttons)
-
-
-def line(a: Action, now: date) -> str:
-    text = a.text if len(a.text) <= 120 else a.text[:119] + "…"
-    state = "" if a.status == "open" else f" [{a.status}]"
-    late = " (overdue)" if a.status == "open" and a.due is not None and a.due < now else ""
-    return f"#{a.number} {a.target.ref}: {text} - {a.owner.name}, due {day_label(a.due, now)}{late}{state}"
 
 
 def page_button(caller: Caller, value: str) -> Result:
     """The "More" button: the same listing, next page, checked again from scratch."""
     page, _, query = value.partition(" ")
     if not page.isdigit():
-        raise UsageError("this button is out of date: run the command again", example=example("actions", NAMES))
-    return run(caller, f"{query} page {page}".strip(), NAMES)
+        raise UsageError("this button is out of date: run the command again",
+                         example=example("actions", caller.names))
+    return run(caller, f"{query} page {page}".strip())
 
 
 BUTTONS = {"actions.page": page_button}

@@ -13,14 +13,15 @@ import re
 
 from sqlalchemy import select
 
-from commands.actions.common import NAMES, NOTE_MAX, audit, checked, dm, number_of, require_open, section_notice, summary
+from commands.actions.common import NOTE_MAX, audit, checked, dm, number_of, open_action, section_notice, summary
 from commands.actions.feedback import feedback_notices
 from commands.core import access
 from commands.core.context import Caller
 from commands.core.errors import FormInvalid, UsageError
 from commands.core.help import example
+from commands.core.names import command
 from commands.core.replies import Form, FormField, Notice, Reply, Result
-from models import Action, Outcome
+from models import Action, ActionStatus, Outcome
 from models.action import OUTCOME_CATEGORIES
 
 PURPOSE = "record an outcome"
@@ -52,13 +53,13 @@ def split_category(text: str) -> tuple[str, str | None]:
     return text.strip(), None
 
 
-def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
-    ex = example("outcome", names)
+def run(caller: Caller, text: str) -> Result:
+    ex = example("outcome", caller.names)
     first, _, rest = text.strip().partition(" ")
     if not first:
         if not closable(caller):
             return Result(Reply(lines=("You have no open actions you can close.",
-                                       f"To see the actions you may see: {names['actions']}")))
+                                       f"To see the actions you may see: {command(caller.names, 'actions')}")))
         return Result(Reply(lines=("Opening the outcome form.",)), form=outcome_form(caller))
     number = number_of(first, example=ex)
     what, category = split_category(rest)
@@ -66,9 +67,7 @@ def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
         what = ""  # only a category: say what happened
     what = checked(what, limit=NOTE_MAX, missing="what happened, then the category", noun="The outcome",
                    example=ex)
-    action = access.require_action(caller, number, purpose=PURPOSE)
-    access.require_manager(caller, action, purpose=PURPOSE)
-    require_open(action, doing="record an outcome for")
+    action = open_action(caller, number, purpose=PURPOSE, doing="record an outcome for")
     if category is None:
         return Result(Reply(lines=(f"Choose a category to close action #{number}: "
                                    f"{', '.join(OUTCOME_CATEGORIES)}.", f"Example: {ex}")),
@@ -77,7 +76,7 @@ def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
 
 
 def close(caller: Caller, action: Action, what: str, category: str) -> Result:
-    action.status = "done"
+    action.status = ActionStatus.DONE
     action.updated_at = caller.now
     caller.session.add(Outcome(partnership_id=caller.partnership.id, action=action, text=what, category=category,
                                recorded_by_id=caller.member.id, recorded_at=caller.now))
@@ -104,7 +103,7 @@ def close(caller: Caller, action: Action, what: str, category: str) -> Result:
 def closable(caller: Caller) -> list[Action]:
     """Open actions the caller may close, newest first (a renderer that lists fewer keeps the newest)."""
     actions = caller.session.scalars(select(Action).where(Action.partnership_id == caller.partnership.id,
-                                                          Action.status == "open").order_by(Action.number.desc()))
+                                                          Action.status == ActionStatus.OPEN).order_by(Action.number.desc()))
     return [a for a in access.visible_actions(caller, list(actions)) if access.may_manage(caller, a)]
 
 
@@ -121,7 +120,7 @@ def outcome_form(caller: Caller, *, action: Action | None = None, text: str | No
 
 
 def submitted(caller: Caller, values: dict[str, str], context: str) -> Result:
-    ex = example("outcome", NAMES)
+    ex = example("outcome", caller.names)
     errors: dict[str, str] = {}
     number = None
     try:
@@ -139,17 +138,13 @@ def submitted(caller: Caller, values: dict[str, str], context: str) -> Result:
     if errors:
         raise FormInvalid(errors)
     assert number is not None and category is not None
-    action = access.require_action(caller, number, purpose=PURPOSE)
-    access.require_manager(caller, action, purpose=PURPOSE)
-    require_open(action, doing="record an outcome for")
+    action = open_action(caller, number, purpose=PURPOSE, doing="record an outcome for")
     return close(caller, action, what, category)
 
 
 def done_button(caller: Caller, value: str) -> Result:
-    number = number_of(value, example=example("outcome", NAMES))
-    action = access.require_action(caller, number, purpose=PURPOSE)
-    access.require_manager(caller, action, purpose=PURPOSE)
-    require_open(action, doing="record an outcome for")
+    number = number_of(value, example=example("outcome", caller.names))
+    action = open_action(caller, number, purpose=PURPOSE, doing="record an outcome for")
     return Result(Reply(lines=(f"Opening the outcome form for action #{number}.",)),
                   form=outcome_form(caller, action=action))
 

@@ -19,12 +19,11 @@ from sqlalchemy import select
 
 from commands.actions import edit as action_edit
 from commands.actions.common import (
-    NAMES,
     TEXT_MAX,
     audit,
     checked,
-    day_label,
     dm,
+    due_label,
     due_of,
     next_number,
     owner_buttons,
@@ -37,8 +36,9 @@ from commands.core import access, mentions
 from commands.core.context import Caller
 from commands.core.errors import FormInvalid, UsageError
 from commands.core.help import example
+from commands.core.names import command
 from commands.core.replies import Button, Emphasis, Form, FormField, Notice, Reply, Result
-from models import Action, Member, Target
+from models import Action, ActionStatus, Member, Target
 
 DUPLICATE_WINDOW = timedelta(minutes=10)
 _TRAILING_DUE = re.compile(r"\s((?:in|within)\s+(?:\S+\s+)?(?:days?|weeks?|fortnights?|months?)(?:'?s? time)?"
@@ -63,27 +63,26 @@ class Pending:
                           ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
-    def parse(cls, value: str) -> Pending:
+    def parse(cls, value: str, *, example: str) -> Pending:
         try:
             data = json.loads(value)
             return cls(str(data["r"]), str(data["o"]), str(data["t"]),
                        date.fromisoformat(data["d"]) if data["d"] else None, bool(data.get("x")))
         except (ValueError, KeyError, TypeError) as exc:
-            raise UsageError("this button is out of date: run the command again",
-                             example=example("action", NAMES)) from exc
+            raise UsageError("this button is out of date: run the command again", example=example) from exc
 
 
-def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
+def run(caller: Caller, text: str) -> Result:
     words = text.split()
     if not words:
         return Result(Reply(lines=("Opening the action form.",)), form=create_form(caller))
     if words[0].lower() in action_edit.VERBS:
-        return action_edit.run(caller, words[0].lower(), text.split(None, 1)[1] if len(words) > 1 else "", names)
-    return create(caller, text, names)
+        return action_edit.run(caller, words[0].lower(), text.split(None, 1)[1] if len(words) > 1 else "")
+    return create(caller, text)
 
 
-def create(caller: Caller, text: str, names: dict[str, str]) -> Result:
-    ex = example("action", names)
+def create(caller: Caller, text: str) -> Result:
+    ex = example("action", caller.names)
     ref, _, rest = text.strip().partition(" ")
     owner_word, _, rest = rest.strip().partition(" ")
     if not mentions.is_mention(owner_word):
@@ -97,7 +96,7 @@ def create(caller: Caller, text: str, names: dict[str, str]) -> Result:
     target = access.require_target(caller, ref, purpose=PURPOSE)
     owner = mentions.resolve(caller, owner_word, example=ex)
     access.require_owner_entitled(caller, owner, target, purpose=PURPOSE)
-    due = read_due(when, now=caller.now, tz=caller.partnership.timezone) if when else None
+    due = read_due(when, now=caller.now, tz=caller.partnership.timezone, example=ex) if when else None
     pending = Pending(target.ref, owner.key, wording, due.day if due else None)
     if due is not None and due.needs_confirmation:
         typed = " ".join((when or "").split())[:40]
@@ -121,8 +120,8 @@ def save_or_ask(caller: Caller, target: Target, owner: Member, pending: Pending)
                               title="Record this action again?", repeat_ok=True))
     action = save(caller, target, owner, pending.text, pending.due)
     return Result(Reply(title=f"Action #{action.number} recorded", fields=summary(caller, action),
-                        footer=f"{owner.name} has been sent it. Update it with {NAMES['action']} update "
-                               f"{action.number} <note>."),
+                        footer=f"{owner.name} has been sent it. Update it with "
+                               f"{command(caller.names, 'action', 'update', str(action.number), '<note>')}."),
                   notices=created_notices(caller, action))
 
 
@@ -130,10 +129,10 @@ def preview(caller: Caller, pending: Pending, owner: Member, why: str, *, title:
             alternatives: tuple[date, ...] = (), repeat_ok: bool = False) -> Reply:
     when = today(caller)
     fields = (("Reference", pending.ref), ("Action", pending.text), ("Owner", owner.name),
-              ("Due", day_label(pending.due, when)))
-    buttons = [Button(f"Save, due {day_label(pending.due, when)}" if pending.due else "Save", "action.confirm",
+              ("Due", due_label(pending.due, when)))
+    buttons = [Button(f"Save, due {due_label(pending.due, when)}" if pending.due else "Save", "action.confirm",
                       pending.value(repeat_ok=repeat_ok or pending.repeat_ok), Emphasis.PRIMARY)]
-    buttons += [Button(f"Save, due {day_label(day, when)}", "action.confirm", pending.value(due=day))
+    buttons += [Button(f"Save, due {due_label(day, when)}", "action.confirm", pending.value(due=day))
                 for day in alternatives]
     buttons.append(Button("Correct", "action.correct", pending.value()))
     return Reply(title=title, lines=(why, "Nothing is saved until you choose."), fields=fields,
@@ -148,7 +147,7 @@ def duplicate(caller: Caller, target: Target, owner: Member, text: str) -> Actio
 
 def save(caller: Caller, target: Target, owner: Member, text: str, due: date | None) -> Action:
     action = Action(partnership_id=caller.partnership.id, number=next_number(caller), target=target, owner=owner,
-                    created_by=caller.member, text=text, due=due, status="open", created_at=caller.now,
+                    created_by=caller.member, text=text, due=due, status=ActionStatus.OPEN, created_at=caller.now,
                     updated_at=caller.now)
     caller.session.add(action)
     caller.session.flush()
@@ -175,8 +174,8 @@ def created_notices(caller: Caller, action: Action) -> tuple[Notice, ...]:
 
 def confirm(caller: Caller, value: str) -> Result:
     """Save a previewed action, after checking everything again: the button may be old or forged."""
-    pending = Pending.parse(value)
-    ex = example("action", NAMES)
+    ex = example("action", caller.names)
+    pending = Pending.parse(value, example=ex)
     target = access.require_target(caller, pending.ref, purpose=PURPOSE)
     owner = mentions.resolve(caller, "@" + pending.owner, example=ex)
     access.require_owner_entitled(caller, owner, target, purpose=PURPOSE)
@@ -186,7 +185,7 @@ def confirm(caller: Caller, value: str) -> Result:
 
 
 def correct(caller: Caller, value: str) -> Result:
-    pending = Pending.parse(value)
+    pending = Pending.parse(value, example=example("action", caller.names))
     target = access.require_target(caller, pending.ref, purpose=PURPOSE)
     return Result(Reply(lines=("Opening the action form.",)),
                   form=create_form(caller, ref=target.ref, owner=pending.owner, text=pending.text, due=pending.due))
@@ -217,7 +216,7 @@ def submitted(caller: Caller, values: dict[str, str], context: str) -> Result:
     text = mentions.humanise(caller, values.get("text", ""))
     try:
         text = checked(text, limit=TEXT_MAX, missing="what will be done", noun="The wording",
-                       example=example("action", NAMES))
+                       example=example("action", caller.names))
     except UsageError as exc:
         errors["text"] = exc.message
     due: date | None = None

@@ -12,31 +12,33 @@ from datetime import date
 
 from commands.agenda import pack
 from commands.agenda import plan_json as agenda_plan
-from commands.agenda.publish import PACK_VIEW, long_date, publish
+from commands.agenda.publish import PACK_VIEW, publish
 from commands.core import access
 from commands.core.context import Caller
+from commands.core.dates import day_label
 from commands.core.errors import UsageError
 from commands.core.help import example
+from commands.core.names import command
 from commands.core.replies import Reply, Result
 from models.planning import plan_day
 
 BUTTONS = {PACK_VIEW: pack.view, pack.ACCEPT: pack.accept}
 
 
-def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
-    words = text.split()
+def run(caller: Caller, text: str) -> Result:
+    names, words = caller.names, text.split()
     verb = words[0].lower() if words else ""
     if verb in ("plan", "publish"):
         if len(words) != 2:
-            raise UsageError(f"'{names['agenda']} {verb}' takes the meeting date",
-                             example=f"{names['agenda']} {verb} 2026-12-08")
+            raise UsageError(f"'{command(names, 'agenda', verb)}' takes the meeting date",
+                             example=command(names, "agenda", verb, "2026-12-08"))
         access.require_coordinator(caller, what=f"agenda {verb} {words[1][:10]}")
-        day = read_date(words[1], f"{names['agenda']} {verb} 2026-12-08")
+        day = read_date(words[1], command(names, "agenda", verb, "2026-12-08"))
         return preview(caller, day) if verb == "plan" else publish_now(caller, day)
     if verb == "show":
         if len(words) > 1:
-            raise UsageError(f"'{names['agenda']} show' takes no arguments; run it in a section channel",
-                             example=f"{names['agenda']} show")
+            raise UsageError(f"'{command(names, 'agenda', 'show')}' takes no arguments; run it in a section channel",
+                             example=command(names, "agenda", "show"))
         return pack.show_here(caller)
     what = f"unknown subcommand '{verb}'" if verb else "say what to do"
     raise UsageError(what, example=example("agenda", names))
@@ -90,19 +92,21 @@ def preview(caller: Caller, day: date) -> Result:
     for note in day_plan.notes:
         lines.append(f"note: {note}")
     footer = (f"Waiting between sections: {day_plan.waiting_after} min in total. Nothing is sent until you "
-              f"publish: /agenda publish {day.isoformat()}")
-    return Result(Reply(title=f"Agenda plan for {long_date(day)} (preview)", lines=tuple(lines), footer=footer,
+              f"publish: {command(caller.names, 'agenda', 'publish', day.isoformat())}")
+    return Result(Reply(title=f"Agenda plan for {day_label(day, long=True, year=True)} (preview)", lines=tuple(lines),
+                        footer=footer,
                         more=f"the whole plan is in `oneday agenda plan --date {day.isoformat()} --json`"))
 
 
 def publish_now(caller: Caller, day: date) -> Result:
     published = publish(caller.session, caller.partnership, day, actor=caller.actor, now=caller.now,
-                        actor_member_id=caller.member.id)
+                        actor_member_id=caller.member.id, names=caller.names)
+    when = day_label(day, long=True, year=True)
     if published.notices:
-        head = f"Published the agenda for {long_date(day)}: {published.sections} sections, {published.members} members."
+        head = f"Published the agenda for {when}: {published.sections} sections, {published.members} members."
         body = f"{len(published.notices)} messages queued (overview, section channels, pointers, itineraries)."
     else:
-        head = f"The agenda for {long_date(day)} is already published as planned now."
+        head = f"The agenda for {when} is already published as planned now."
         body = "Nothing changed since the last publication, so nothing new was sent."
     notes = tuple(f"note: {n}" for n in published.notes)
     return Result(Reply(title="Agenda published", lines=(head, body, *notes)), notices=tuple(published.notices))

@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from commands.agenda.publish import RUNS_THE_DAY, long_date
+from commands.agenda.publish import RUNS_THE_DAY
 from commands.core import access
 from commands.core.context import Caller
+from commands.core.dates import day_label
 from commands.core.replies import Button, Emphasis, Reply, Result
-from models import Action, Invitation, Meeting, Outcome, Section, Target
+from models import Action, ActionStatus, Invitation, Meeting, Outcome, Section, Target
 from models.audit import record
 
 ACCEPT = "pack.accept"
@@ -76,7 +77,7 @@ def _pack_or_statement(caller: Caller, section: Section) -> Result:
         return _pack(caller, section)
     day = section.meeting.date
     modal = Reply(title="Confidentiality",
-                  lines=(f"{section.cohort.name}, {long_date(day)} ({section.cohort.handling})",
+                  lines=(f"{section.cohort.name}, {day_label(day, long=True, year=True)} ({section.cohort.handling})",
                          statement(section),
                          "Press I accept to confirm; the pack opens next. You are asked once per section per "
                          "meeting, and again if the section's attendees change."),
@@ -102,23 +103,24 @@ def _pack(caller: Caller, section: Section) -> Result:
                and access.member_may_see(caller, caller.member, found[r])]
     ids = [t.id for t in targets]
     actions = list(s.scalars(select(Action).where(Action.partnership_id == pid, Action.target_id.in_(ids),
-                                                  Action.status == "open").order_by(Action.number)))
+                                                  Action.status == ActionStatus.OPEN).order_by(Action.number)))
     outcomes = list(s.scalars(select(Outcome).join(Action, Outcome.action_id == Action.id)
                               .where(Outcome.partnership_id == pid, Action.target_id.in_(ids),
                                      Outcome.recorded_at >= _since(caller, section))
                               .order_by(Outcome.recorded_at)))
     tz = ZoneInfo(caller.partnership.timezone)
-    lines = [f"{cohort.name}, {long_date(day)} - {cohort.handling}", ""]
+    lines = [f"{cohort.name}, {day_label(day, long=True, year=True)} - {cohort.handling}", ""]
     for t in targets:
         lead = t.lead
         lines.append(f"{t.ref} ({t.kind}, priority {t.priority}; flags: {', '.join(t.flags or []) or 'none'})")
         lines.append(f"    {t.details.summary if t.details and t.details.summary else '(no details recorded)'}")
         lines.append(f"    Lead officer: {lead.name} ({lead.agency.name})")
         for a in (a for a in actions if a.target_id == t.id):
-            due = f", due {a.due:%-d %b}" if a.due else ""
+            due = f", due {day_label(a.due, day, weekday=False)}" if a.due else ""
             lines.append(f"    Open action #{a.number}: {a.text} ({a.owner.name}{due})")
         for o in (o for o in outcomes if o.action.target_id == t.id):
-            lines.append(f"    Outcome of #{o.action.number} ({o.recorded_at.astimezone(tz):%-d %b}): "
+            lines.append(f"    Outcome of #{o.action.number} "
+                         f"({day_label(o.recorded_at.astimezone(tz).date(), day, weekday=False)}): "
                          f"{o.category}: {o.text}")
     if not targets:
         lines.append("No targets to show in this section.")

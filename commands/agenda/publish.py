@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -26,12 +27,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commands.agenda.itinerary import Visit, calendar, summary_line
+from commands.core.dates import day_label
 from commands.core.errors import UsageError
+from commands.core.names import DEFAULT_NAMES, command
 from commands.core.replies import Attachment, Button, Destination, Emphasis, Notice, Reply, SpaceSync
-from models import Agency, Cohort, Invitation, Meeting, Member, OutboxMessage, Partnership, Section
+from models import Agency, Cohort, Invitation, Meeting, MeetingStatus, Member, OutboxMessage, Partnership, Section
 from models.audit import record
 from models.planning import DayPlan, PlannedSection, plan_day
-from models.relevance import PRIVILEGED_ROLES
+from models.relevance import runs_the_day
 
 PACK_VIEW = "pack.view"
 RUNS_THE_DAY = "runs-the-day"  # the reason on an invitation made when a coordinator or chair opens a pack
@@ -48,10 +51,6 @@ class Published:
 
 def digest(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:12]
-
-
-def long_date(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def space_name(day: date, cohort: str) -> str:
@@ -86,6 +85,7 @@ class _Publisher:
     def __init__(self, session: Session, p: Partnership, day_plan: DayPlan, *, now: datetime) -> None:
         self.s, self.p, self.plan, self.now = session, p, day_plan, now
         self.day = day_plan.day
+        self.when = day_label(self.day, long=True, year=True)  # "Tuesday 8 December 2026"
         self.cohorts = {c.key: c for c in session.scalars(select(Cohort).where(Cohort.partnership_id == p.id))}
         self.agencies = {a.key: a for a in session.scalars(select(Agency).where(Agency.partnership_id == p.id))}
         self.members = {m.key: m for m in session.scalars(select(Member).where(Member.partnership_id == p.id))}
@@ -104,10 +104,10 @@ class _Publisher:
     def meeting(self) -> tuple[Meeting, bool]:
         meeting = self.s.scalar(select(Meeting).where(Meeting.partnership_id == self.p.id, Meeting.date == self.day))
         if meeting is None:
-            meeting = Meeting(partnership_id=self.p.id, date=self.day, status="planned", created_at=self.now)
+            meeting = Meeting(partnership_id=self.p.id, date=self.day, status=MeetingStatus.PLANNED, created_at=self.now)
             self.s.add(meeting)
-        was_published = meeting.status == "published"
-        meeting.status = "published"
+        was_published = meeting.status == MeetingStatus.PUBLISHED
+        meeting.status = MeetingStatus.PUBLISHED
         meeting.published_at = meeting.published_at or self.now
         self.s.flush()
         self.sections = meeting.sections
@@ -150,7 +150,7 @@ class _Publisher:
                 continue
             if member.key in wanted:
                 inv.reasons = self._member_reasons(member.key, planned)
-            elif member.active and member.has_role(*PRIVILEGED_ROLES):
+            elif runs_the_day(member):
                 inv.reasons = [RUNS_THE_DAY]  # kept: they run the day and may have accepted the statement
             else:
                 section.invitations.remove(inv)
@@ -188,7 +188,7 @@ class _Publisher:
             lines.append("Breaks: " + ", ".join(f"{b['at']} ({b['minutes']} min)" for b in breaks))
         prefix = f"publish:{self.day.isoformat()}:overview:"
         updated = queued_before(self.s, self.p.id, prefix) > 0
-        title = f"{self.p.name}: agenda for {long_date(self.day)}" + (" (updated)" if updated else "")
+        title = f"{self.p.name}: agenda for {self.when}" + (" (updated)" if updated else "")
         message = Reply(title=title, lines=tuple(lines),
                         footer="Each section meets in its own private channel with only its invited members; "
                                "everyone invited gets their itinerary by direct message.")
@@ -205,7 +205,7 @@ class _Publisher:
                  f"Handling: {cohort.handling}",
                  "Target details are never posted here. Press View pack to see the section pack "
                  "(after the section's confidentiality statement).")
-        title = f"{cohort.name}: {long_date(self.day)}, {_hhmm(planned.start)}-{_hhmm(planned.end)}"
+        title = f"{cohort.name}: {self.when}, {_hhmm(planned.start)}-{_hhmm(planned.end)}"
         pointer = Reply(title=title, lines=lines,
                         buttons=(Button("View pack", PACK_VIEW, str(section.id), Emphasis.PRIMARY),))
         self.queue(f"publish:{self.day.isoformat()}:{cohort.key}:pointer:", [title, *lines],
@@ -237,11 +237,11 @@ class _Publisher:
             content = [(v.cohort, v.start.isoformat(), v.end.isoformat()) for v in visits]
             sequence = queued_before(self.s, self.p.id, prefix)
             if visits:
-                title = (f"{self.p.name}, {long_date(self.day)}: your sections: {summary_line(visits, tz)}"
-                         if not sequence else f"Updated: {self.p.name}, {long_date(self.day)}: your sections: "
+                title = (f"{self.p.name}, {self.when}: your sections: {summary_line(visits, tz)}"
+                         if not sequence else f"Updated: {self.p.name}, {self.when}: your sections: "
                                               f"{summary_line(visits, tz)}")
             else:
-                title = f"{self.p.name}, {long_date(self.day)}: you are no longer invited to any section"
+                title = f"{self.p.name}, {self.when}: you are no longer invited to any section"
             ics = calendar(day=self.day, partnership_key=self.p.key, partnership_name=self.p.name, timezone=tz,
                            visits=visits, cancelled=cancelled, sequence=sequence, stamp=self.now)
             message = Reply(title=title, lines=(summary_line(visits, tz),) if visits else ())
@@ -256,16 +256,17 @@ class _Publisher:
 
 
 def publish(session: Session, partnership: Partnership, day: date, *, actor: str, now: datetime,
-            actor_member_id: int | None = None) -> Published:
+            actor_member_id: int | None = None, names: Mapping[str, str] = DEFAULT_NAMES) -> Published:
     """Save the day as planned now and return the notices to queue. Calling it again with nothing changed
-    returns no notices; with a change, only what changed (and the updated overview)."""
+    returns no notices; with a change, only what changed (and the updated overview). `names` name the
+    commands in the examples of its errors (the CLI and the worker have no slash command to hand)."""
     if day < now.astimezone(ZoneInfo(partnership.timezone or "Europe/London")).date():
         raise UsageError(f"{day.isoformat()} has passed; publish a meeting that is still to come",
-                         example="/agenda publish 2026-12-08")
+                         example=command(names, "agenda", "publish", "2026-12-08"))
     day_plan = plan_day(session, partnership, day)
     if not day_plan.sections:
         raise UsageError(f"nothing to publish for {day.isoformat()}: no cohort has an active target",
-                         example="/agenda plan 2026-12-08")
+                         example=command(names, "agenda", "plan", "2026-12-08"))
     pub = _Publisher(session, partnership, day_plan, now=now)
     meeting, _ = pub.meeting()
     by_id = {m.id: m.key for m in pub.members.values()}

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from commands.agenda.publish import publish
 from commands.core.errors import UsageError
 from commands.core.replies import Reply, Result
-from models import Meeting, Partnership
+from models import Meeting, MeetingStatus, Partnership
 from models.calendar import publish_date
 
 ACTOR = "worker"
@@ -38,7 +38,7 @@ def publish_due(session: Session, partnership: Partnership, now: datetime) -> Re
     """Publish every meeting that is due (in the caller's transaction). The reply says what was done."""
     today = now.astimezone(ZoneInfo(partnership.timezone or "Europe/London")).date()
     published = set(session.scalars(select(Meeting.date).where(Meeting.partnership_id == partnership.id,
-                                                               Meeting.status == "published")))
+                                                               Meeting.status == MeetingStatus.PUBLISHED)))
     lines: list[str] = []
     notices = []
     for day in due(partnership, today, published):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,15 +18,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from commands.actions.common import describe
+from commands.core.access import active_with_role
+from commands.core.dates import day_label
+from commands.core.names import DEFAULT_NAMES, command
 from commands.core.replies import Button, Destination, Emphasis, Item, Notice, Reply
-from models import Action, Member, Partnership
-from models.calendar import is_working_day
+from models import Action, ActionStatus, Member, Partnership
 from models.reminder_mark import ReminderMark
 from models.reminders import (
     ReminderPolicy,
     in_working_hours,
     latest_round,
-    overdue_working_days,
     should_escalate,
     working_days_after,
 )
@@ -35,20 +38,6 @@ def action_buttons(number: int) -> tuple[Button, ...]:
     v = str(number)
     return (Button("Done", "action.done", v, Emphasis.PRIMARY), Button("Update", "action.update", v),
             Button("Need more time", "action.more_time", v), Button("Not mine", "action.not_mine", v))
-
-
-def describe(action: Action, today: date) -> str:
-    """Reference, number, wording and due state: what chat may carry (never target details)."""
-    assert action.due is not None
-    when = action.due.strftime("%a %-d %b")
-    late = overdue_working_days(action.due, today)
-    if late:
-        state = f"overdue since {when} ({late} working day{'s' if late != 1 else ''})"
-    elif action.due == today:
-        state = "due today"
-    else:
-        state = f"due {when}"
-    return f"#{action.number} {action.target.ref}: {action.text} - {state}"
 
 
 def _digest(parts: list[str]) -> str:
@@ -65,8 +54,10 @@ class RoundReport:
     notices: list[Notice] = field(default_factory=list)
 
 
-def run_round(session: Session, p: Partnership, now: datetime) -> RoundReport:
-    """Plan this run's reminders; add marks to the session and return the notices to queue."""
+def run_round(session: Session, p: Partnership, now: datetime, *,
+              names: Mapping[str, str] = DEFAULT_NAMES) -> RoundReport:
+    """Plan this run's reminders; add marks to the session and return the notices to queue. `names` are the
+    deployment's command names, for the messages that point to a command."""
     report = RoundReport()
     policy = ReminderPolicy.from_settings(p.reminders)
     if not in_working_hours(now, policy, p.timezone):
@@ -75,7 +66,7 @@ def run_round(session: Session, p: Partnership, now: datetime) -> RoundReport:
     # Only actions whose first round can have come: cost follows what is due, not what is stored.
     horizon = working_days_after(today, policy.first_working_days_before) + timedelta(days=7)
     actions = session.scalars(
-        select(Action).where(Action.partnership_id == p.id, Action.status == "open", Action.due.is_not(None),
+        select(Action).where(Action.partnership_id == p.id, Action.status == ActionStatus.OPEN, Action.due.is_not(None),
                              Action.due <= horizon)
         .options(joinedload(Action.owner), joinedload(Action.target)).order_by(Action.due, Action.number)
     ).all()
@@ -84,7 +75,7 @@ def run_round(session: Session, p: Partnership, now: datetime) -> RoundReport:
     marks = {(m.action_id, m.round, m.due) for m in session.scalars(
         select(ReminderMark).where(ReminderMark.action_id.in_([a.id for a in actions])))}
     members = {m.id: m for m in session.scalars(select(Member).where(Member.partnership_id == p.id))}
-    chairs = [m for m in members.values() if m.active and m.has_role("chair")]
+    chairs = active_with_role(session, p.id, "chair")
 
     per_owner: dict[str, list[tuple[Action, str]]] = defaultdict(list)
     escalations: list[Action] = []
@@ -111,7 +102,7 @@ def run_round(session: Session, p: Partnership, now: datetime) -> RoundReport:
     for owner_key, items in per_owner.items():
         key = f"remind:{owner_key}:{today}:{_digest([f'{a.number}:{k}:{a.due}' for a, k in items])}"
         report.reminded[owner_key] = [a.number for a, _ in items]
-        report.notices.append(Notice(Destination.member(owner_key), reminder_message(items, today), key))
+        report.notices.append(Notice(Destination.member(owner_key), reminder_message(items, today, names), key))
     if escalations:
         report.escalated = [a.number for a in escalations]
         report.notices.extend(escalation_notices(escalations, members, chairs, today))
@@ -122,13 +113,13 @@ def run_round(session: Session, p: Partnership, now: datetime) -> RoundReport:
     return report
 
 
-def reminder_message(items: list[tuple[Action, str]], today: date) -> Reply:
+def reminder_message(items: list[tuple[Action, str]], today: date, names: Mapping[str, str]) -> Reply:
     """Every action of the round, each with its buttons; a renderer short of room says how many it left out
     and points at /actions. Bounded by what falls due in one round, not by what is stored."""
     overdue = sum(1 for a, _ in items if a.due and a.due < today)
     title = f"Your actions: {len(items)} to report on" + (f" ({overdue} overdue)" if overdue else "")
     return Reply(title=title, items=tuple(Item(describe(a, today), action_buttons(a.number)) for a, _ in items),
-                 more="see /actions",
+                 more=f"see {command(names, 'actions')}",
                  footer="Done records the outcome; the partners who contributed are told what happened.")
 
 
@@ -162,18 +153,9 @@ def cover_notices(owner: Member, actions: list[Action], members: dict[int, Membe
     who = f"{cover.name} ({cover.key}) covers for {owner.agency.name}" if cover else (
         f"nobody else from {owner.agency.name} is listed: consider reassigning")
     assert owner.out_of_office_until is not None
-    lines = (f"{owner.name} is out of office until {owner.out_of_office_until.strftime('%-d %b %Y')} and is not "
-             f"being chased. {who}.", *(describe(a, today) for a in actions))
+    back = day_label(owner.out_of_office_until, weekday=False, year=True)
+    lines = (f"{owner.name} is out of office until {back} and is not being chased. {who}.",
+             *(describe(a, today) for a in actions))
     digest = _digest([str(a.number) for a in actions])
     return [Notice(Destination.member(c.key), Reply(title="Out of office: reminders paused", lines=lines),
                    f"ooo:{c.key}:{owner.key}:{owner.out_of_office_until}:{digest}") for c in chairs]
-
-
-def next_working_morning(now: datetime, p: Partnership) -> datetime:
-    """When the next run in working hours can happen (for operators' 'nothing to do until' messages)."""
-    policy = ReminderPolicy.from_settings(p.reminders)
-    local = now.astimezone(ZoneInfo(p.timezone))
-    day = local.date() if local.time() < policy.start else local.date() + timedelta(days=1)
-    while not is_working_day(day):
-        day += timedelta(days=1)
-    return datetime.combine(day, policy.start, tzinfo=ZoneInfo(p.timezone))

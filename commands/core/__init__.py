@@ -1,2 +1,3 @@
 """What every capability shares: who is asking (context), typed errors, platform-neutral replies, the router,
-help, identity and workspace resolution, mentions, and the entitlement checks (access)."""
+help, the command names (names), dates as replies show them (dates), identity and workspace resolution, mentions,
+and the entitlement checks (access)."""

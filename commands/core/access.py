@@ -9,17 +9,18 @@ and every refusal is written to the processing log.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from commands.core.context import Caller
 from commands.core.errors import Refused
-from models import Action, Agency, Cohort, Member, Section, Target
+from models import Action, ActionStatus, Agency, Cohort, Member, Section, Target, TargetStatus
 from models.audit import record
 from models.relevance import (
-    PRIVILEGED_ROLES,
     SectionRelevance,
     action_info,
     cohort_info,
     directory_of,
+    runs_the_day,
     section_relevance,
     target_info,
 )
@@ -33,10 +34,6 @@ def log_refusal(caller: Caller, *, what: str, justification: str, target_id: int
            justification=justification)
 
 
-def runs_the_day(member: Member) -> bool:
-    return member.active and member.has_role(*PRIVILEGED_ROLES)
-
-
 def section_now(caller: Caller, cohort_id: int) -> SectionRelevance:
     """The need-to-know rule for one cohort's section with today's targets and open actions (memoised per request)."""
     cache: dict[int, SectionRelevance] = caller.__dict__.setdefault("_sections", {})
@@ -48,8 +45,8 @@ def section_now(caller: Caller, cohort_id: int) -> SectionRelevance:
     cohort = s.get(Cohort, cohort_id)
     assert cohort is not None and cohort.partnership_id == pid
     targets = list(s.scalars(select(Target).where(Target.partnership_id == pid, Target.cohort_id == cohort_id,
-                                                  Target.status == "active")))
-    actions = list(s.scalars(select(Action).where(Action.partnership_id == pid, Action.status == "open",
+                                                  Target.status == TargetStatus.ACTIVE)))
+    actions = list(s.scalars(select(Action).where(Action.partnership_id == pid, Action.status == ActionStatus.OPEN,
                                                   Action.target_id.in_([t.id for t in targets]))))
     member_keys = {m.id: m.key for m in members}
     refs = {t.id: t.ref for t in targets}
@@ -61,14 +58,30 @@ def section_now(caller: Caller, cohort_id: int) -> SectionRelevance:
     return relevance
 
 
+def in_section(member: Member, section: SectionRelevance) -> bool:
+    """The rule puts the member in the section: invited, or the lead officer of one of its targets."""
+    return member.key in section.members or member.key in section.leads.values()
+
+
+def entitled_cohorts(caller: Caller, member: Member) -> list[Cohort]:
+    """The active cohorts whose section (as planned now: at least one active target) the member is in, in
+    cohort order: section by section, what `member_may_see` allows. Those who run the day: every section."""
+    if not member.active:
+        return []
+    cohorts = caller.session.scalars(select(Cohort).where(Cohort.partnership_id == caller.partnership.id,
+                                                          Cohort.active.is_(True)).order_by(Cohort.order, Cohort.key))
+    return [c for c in cohorts if (section := section_now(caller, c.id)).targets
+            and (runs_the_day(member) or in_section(member, section))]
+
+
 def member_may_see(caller: Caller, member: Member, target: Target) -> bool:
     if target.partnership_id != caller.partnership.id or not member.active:
         return False
     if runs_the_day(member) or target.lead_id == member.id:
         return True
-    if target.status != "active":
+    if target.status != TargetStatus.ACTIVE:
         return False
-    return member.key in section_now(caller, target.cohort_id).members
+    return in_section(member, section_now(caller, target.cohort_id))
 
 
 def refuse(caller: Caller, *, what: str, ref: str | None, target: Target | None = None) -> Refused:
@@ -97,7 +110,7 @@ def require_target(caller: Caller, ref: str, *, purpose: str) -> Target:
 def visible_targets(caller: Caller) -> list[Target]:
     """Every active target the caller may see, in reference order."""
     targets = caller.session.scalars(select(Target).where(Target.partnership_id == caller.partnership.id,
-                                                          Target.status == "active").order_by(Target.ref))
+                                                          Target.status == TargetStatus.ACTIVE).order_by(Target.ref))
     return [t for t in targets if member_may_see(caller, caller.member, t)]
 
 
@@ -154,6 +167,13 @@ def visible_actions(caller: Caller, actions: list[Action]) -> list[Action]:
     return [a for a in actions if member_may_see(caller, caller.member, a.target)]
 
 
+def active_with_role(session: Session, partnership_id: int, role: str) -> list[Member]:
+    """The partnership's active members who hold `role` (its chairs, its coordinators), in member-key order."""
+    members = session.scalars(select(Member).where(Member.partnership_id == partnership_id,
+                                                   Member.active.is_(True)).order_by(Member.key))
+    return [m for m in members if m.has_role(role)]
+
+
 def is_coordinator(member: Member) -> bool:
     """An active coordinator: plans and publishes the day, and sees partnership health."""
     return member.active and member.has_role("coordinator")
@@ -173,7 +193,7 @@ def may_see_section(caller: Caller, section: Section) -> bool:
     member = caller.member
     if section.partnership_id != caller.partnership.id or not member.active:
         return False
-    return runs_the_day(member) or member.key in section_now(caller, section.cohort_id).members
+    return runs_the_day(member) or in_section(member, section_now(caller, section.cohort_id))
 
 
 def require_section(caller: Caller, section_id: int | None, *, purpose: str) -> Section:

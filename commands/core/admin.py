@@ -2,33 +2,33 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
+from commands.core import access
 from commands.core.context import Caller
+from commands.core.dates import day_label
 from commands.core.errors import UsageError
 from commands.core.help import example, help_reply
+from commands.core.names import command
 from commands.core.replies import Reply, Result
-from models import Cohort
+from models.relevance import runs_the_day
 
 
-def run(caller: Caller, text: str, names: dict[str, str]) -> Result:
-    words = text.split()
+def run(caller: Caller, text: str) -> Result:
+    names, words = caller.names, text.split()
     verb = words[0].lower() if words else "help"
     if verb == "help":
         return Result(help_reply("oneday", names))
     if verb == "whoami":
         if len(words) > 1:
-            raise UsageError(f"'{names['oneday']} whoami' takes no arguments", example=f"{names['oneday']} whoami")
+            raise UsageError(f"'{command(names, 'oneday', 'whoami')}' takes no arguments",
+                             example=command(names, "oneday", "whoami"))
         return Result(whoami(caller))
     raise UsageError(f"unknown subcommand '{verb}'", example=example("oneday", names))
 
 
 def whoami(caller: Caller) -> Reply:
     m, p = caller.member, caller.partnership
-    cohorts = caller.session.scalars(select(Cohort).where(Cohort.partnership_id == p.id,
-                                                          Cohort.active.is_(True)).order_by(Cohort.order)).all()
-    everyone = m.has_role("coordinator", "chair")
-    visible = [c.name for c in cohorts if everyone or c.key in m.cohorts or m.agency.key in c.agencies]
+    everyone = runs_the_day(m)
+    visible = [] if everyone else [c.name for c in access.entitled_cohorts(caller, m)]
     isp = "signed the current ISP" if m.agency.has_signed(p.isp_version) else (
         f"has NOT signed the current ISP ({p.isp_version}): excluded from sections with personal data")
     fields = [
@@ -40,6 +40,7 @@ def whoami(caller: Caller) -> Reply:
     if m.spoc:
         fields.append(("Single point of contact", f"yes, for {m.agency.name}"))
     if m.out_of_office_until:
-        fields.append(("Out of office until", m.out_of_office_until.strftime("%-d %B %Y")))
+        fields.append(("Out of office until", day_label(m.out_of_office_until, weekday=False, long=True, year=True)))
     return Reply(title=p.name, fields=tuple(fields),
-                 footer="Sections you may see also follow from flags, actions and leads on the day's targets.")
+                 footer="Sections as the need-to-know rule puts you in them now: they follow the targets' flags, "
+                        "actions and leads, so they can change before the day.")

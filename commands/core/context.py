@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from commands.core.names import DEFAULT_NAMES
 from models import Member, Partnership
 
 
@@ -18,6 +20,7 @@ class Caller:
     member: Member
     now: datetime  # aware; commands never read the clock themselves
     channel: str | None = None  # the platform space the request came from, when there is one
+    names: Mapping[str, str] = field(default_factory=lambda: DEFAULT_NAMES)  # intent -> configured command name
 
     @property
     def local_now(self) -> datetime:

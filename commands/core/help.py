@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from commands.core.replies import Reply
 
 # intent -> (summary, [(usage, what it does)])
@@ -40,12 +42,12 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
 }
 
 
-def help_reply(intent: str, names: dict[str, str]) -> Reply:
+def help_reply(intent: str, names: Mapping[str, str]) -> Reply:
     summary, usages = HELP[intent]
     lines = tuple(f"{usage.format(**names)}  -  {what}" for usage, what in usages)
     return Reply(title=f"{names[intent]} help", lines=(summary, *lines),
                  footer="Target details are shown only to the partners in that target's section.")
 
 
-def example(intent: str, names: dict[str, str], index: int = 0) -> str:
+def example(intent: str, names: Mapping[str, str], index: int = 0) -> str:
     return HELP[intent][1][index][0].format(**names)

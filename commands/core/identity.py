@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from commands.core.access import active_with_role
 from commands.core.errors import Refused
 from commands.core.platforms import canonical
 from models import ChatIdentity, Member, Partnership
@@ -19,9 +20,8 @@ from models.audit import record
 
 
 def not_a_member(session: Session, p: Partnership) -> Refused:
-    coordinators = [m.name for m in session.scalars(select(Member).where(
-        Member.partnership_id == p.id, Member.active.is_(True))) if m.has_role("coordinator")]
-    who = f" ({', '.join(sorted(coordinators))})" if coordinators else ""
+    coordinators = sorted(m.name for m in active_with_role(session, p.id, "coordinator"))
+    who = f" ({', '.join(coordinators)})" if coordinators else ""
     return Refused(f"You are not a member of {p.name}. Ask your coordinator{who} to add you to the "
                    "partnership file with your work email address.")
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from commands.core import platforms
 from commands.core.context import Caller
 from commands.core.errors import UsageError
+from commands.core.names import command
 from models import ChatIdentity, Member
 
 TOKEN = re.compile(r"@\{([a-z]+):([A-Za-z0-9._:-]{1,200})\}")
@@ -58,7 +59,8 @@ def resolve(caller: Caller, word: str, *, example: str, loose: bool = False) -> 
     member = find(caller, word, loose=loose)
     if member is None:
         raise UsageError(f"{shown(word)} is not a member of {caller.partnership.name}: name the owner with @ and "
-                         "their member key (see /oneday whoami) or mention them", example=example)
+                         f"their member key (see {command(caller.names, 'oneday', 'whoami')}) or mention them",
+                         example=example)
     return member
 
 

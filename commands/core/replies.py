@@ -176,7 +176,3 @@ class Result:
     form: Form | None = None
     modal: Reply | None = None
     field_errors: dict[str, str] = field(default_factory=dict)
-
-
-def text(*lines: str, title: str | None = None, footer: str | None = None) -> Reply:
-    return Reply(title=title, lines=tuple(lines), footer=footer)

@@ -12,9 +12,10 @@ from commands.core import admin
 from commands.core.context import Caller
 from commands.core.errors import UsageError
 from commands.core.help import HELP, example, help_reply
+from commands.core.names import command
 from commands.core.replies import Result
 
-Handler = Callable[[Caller, str, dict[str, str]], Result]
+Handler = Callable[[Caller, str], Result]  # (caller, the text after the command name)
 ButtonHandler = Callable[[Caller, str], Result]  # (caller, button value)
 FormHandler = Callable[[Caller, dict[str, str], str], Result]  # (caller, field values, form context)
 
@@ -34,7 +35,9 @@ BUTTONS.update(reminder_buttons.BUTTONS)
 FORMS.update({**action.FORMS, **outcome.FORMS, **reminder_buttons.FORMS})
 
 
-def dispatch(intent: str, caller: Caller, text: str, names: dict[str, str]) -> Result:
+def dispatch(intent: str, caller: Caller, text: str) -> Result:
+    """Run a slash command. Replies name commands as the caller's deployment names them (`caller.names`)."""
+    names = caller.names
     if intent not in HELP:
         raise UsageError(f"unknown command '{intent}'", example=example("oneday", names))
     text = text.strip()
@@ -42,10 +45,9 @@ def dispatch(intent: str, caller: Caller, text: str, names: dict[str, str]) -> R
         return Result(help_reply(intent, names))
     handler = HANDLERS.get(intent)
     if handler is None:
-        raise UsageError(f"'{names[intent]} {text.split()[0] if text else ''}'".strip()
-                         + " is not available in this version yet",
-                         example=f"{names[intent]} help")
-    return handler(caller, text, names)
+        raise UsageError(f"'{command(names, intent, *text.split()[:1])}' is not available in this version yet",
+                         example=command(names, intent, "help"))
+    return handler(caller, text)
 
 
 def press(action_id: str, caller: Caller, value: str) -> Result:

@@ -17,32 +17,34 @@ from collections import Counter
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from commands.actions.common import NAMES, day_label, today
-from commands.agenda.publish import PACK_VIEW, long_date
+from commands.actions.common import describe, today
+from commands.agenda.publish import PACK_VIEW
 from commands.chasing.rounds import action_buttons
 from commands.core import access
 from commands.core.context import Caller
+from commands.core.dates import day_label
+from commands.core.names import command
 from commands.core.replies import Button, Item, Reply
 from commands.partnership.summary import summarise
-from models import Action, Meeting
+from models import Action, ActionStatus, Meeting, MeetingStatus
 
 
-def build(caller: Caller, names: dict[str, str] = NAMES) -> Reply:
+def build(caller: Caller) -> Reply:
     """The caller's home page as a platform-neutral Reply (items in reading order)."""
     items = [*_actions(caller), *_sections(caller)]
     if access.is_coordinator(caller.member):
         items.extend(_health(caller))
     return Reply(title=f"Oneday: {caller.partnership.name}",
                  lines=(f"Signed in as {caller.member.name} ({caller.member.agency.name}).",),
-                 items=tuple(items), more=f"type {names['actions']}",
-                 footer=f"Type {names['oneday']} help for every command. Target details are shown only on "
-                        "demand, after a check that you may see them.")
+                 items=tuple(items), more=f"type {command(caller.names, 'actions')}",
+                 footer=f"Type {command(caller.names, 'oneday', 'help')} for every command. Target details are shown "
+                        "only on demand, after a check that you may see them.")
 
 
 def _actions(caller: Caller) -> list[Item]:
     mine = caller.session.scalars(
         select(Action).where(Action.partnership_id == caller.partnership.id, Action.owner_id == caller.member.id,
-                             Action.status == "open")
+                             Action.status == ActionStatus.OPEN)
         .options(joinedload(Action.target)).order_by(Action.due.is_(None), Action.due, Action.number)).all()
     shown = access.visible_actions(caller, list(mine))
     if not shown:
@@ -50,16 +52,14 @@ def _actions(caller: Caller) -> list[Item]:
     now = today(caller)
     items = [Item(f"Your open actions ({len(shown)})", heading=True)]
     for a in shown:  # all of them: the renderer shows what fits and points at /actions for the rest
-        late = " (overdue)" if a.due is not None and a.due < now else ""
-        items.append(Item(f"#{a.number} {a.target.ref}: {a.text} - due {day_label(a.due, now)}{late}",
-                          action_buttons(a.number)))
+        items.append(Item(describe(a, now), action_buttons(a.number)))
     return items
 
 
 def next_meeting(caller: Caller) -> Meeting | None:
     """The next published meeting, today included (in the partnership's time zone)."""
     return caller.session.scalar(
-        select(Meeting).where(Meeting.partnership_id == caller.partnership.id, Meeting.status == "published",
+        select(Meeting).where(Meeting.partnership_id == caller.partnership.id, Meeting.status == MeetingStatus.PUBLISHED,
                               Meeting.date >= today(caller)).order_by(Meeting.date).limit(1))
 
 
@@ -69,9 +69,10 @@ def _sections(caller: Caller) -> list[Item]:
         return [Item("Your next meeting: none published yet.", heading=True)]
     mine = [s for s in meeting.sections if access.may_see_section(caller, s)]
     if not mine:
-        return [Item(f"Next meeting {long_date(meeting.date)}: you are not invited to any section.", heading=True)]
+        return [Item(f"Next meeting {day_label(meeting.date, long=True, year=True)}: you are not invited to any "
+                     "section.", heading=True)]
     tz = caller.local_now.tzinfo
-    items = [Item(f"Your sections on {long_date(meeting.date)}", heading=True)]
+    items = [Item(f"Your sections on {day_label(meeting.date, long=True, year=True)}", heading=True)]
     for s in mine:
         refs = len(s.target_refs or [])
         when = f"{s.starts_at.astimezone(tz):%H:%M}-{s.ends_at.astimezone(tz):%H:%M}"
@@ -85,7 +86,7 @@ def _health(caller: Caller) -> list[Item]:
     s = summarise(caller.session, caller.partnership)
     now = today(caller)
     overdue = caller.session.scalars(
-        select(Action).where(Action.partnership_id == caller.partnership.id, Action.status == "open",
+        select(Action).where(Action.partnership_id == caller.partnership.id, Action.status == ActionStatus.OPEN,
                              Action.due.is_not(None), Action.due < now)
         .options(joinedload(Action.owner))).all()
     by_agency = Counter(a.owner.agency.name for a in overdue)

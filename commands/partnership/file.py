@@ -8,6 +8,7 @@ actions and the audit log still point at them; targets dropped from the file are
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from commands.core.errors import FileErrors, NotFound, UsageError
 from commands.core.platforms import PLATFORMS
 from commands.partnership import spec as partnership_spec
 from commands.partnership import yamlfile
-from models import Agency, ChatIdentity, Cohort, Member, Partnership, Target, TargetDetails
+from models import Agency, ChatIdentity, Cohort, Member, Partnership, Target, TargetDetails, TargetStatus
 from models.audit import record
 
 PLATFORM_FIELDS = tuple(PLATFORMS)  # a member's chat ids: slack, teams
@@ -84,12 +85,17 @@ def select_partnership(session: Session, key: str | None) -> Partnership:
     return all_[0]
 
 
+def _plain(value: Any) -> Any:
+    """A status as the file writes it ('closed'), not as Python shows the enum member."""
+    return value.value if isinstance(value, Enum) else value
+
+
 def _sync(obj: Any, wanted: dict[str, Any], label: str, changes: list[str]) -> bool:
     changed = False
     for field, value in wanted.items():
         current = getattr(obj, field)
         if current != value:
-            changes.append(f"{label}: {field} {current!r} -> {value!r}")
+            changes.append(f"{label}: {field} {_plain(current)!r} -> {_plain(value)!r}")
             setattr(obj, field, value)
             changed = True
     return changed
@@ -191,8 +197,8 @@ class _Loader:
             upsert_target(self.session, self.p, s, self.cohorts, self.members, existing, self.actor,
                           self.changes, justification="partnership file load", now=self.now)
         for ref, t in existing.items():
-            if ref not in seen and t.status != "closed":
-                t.status = "closed"
+            if ref not in seen and t.status != TargetStatus.CLOSED:
+                t.status = TargetStatus.CLOSED
                 self.changes.append(f"target {ref}: closed (no longer in the file)")
                 record(self.session, at=self.now, partnership_id=self.p.id, kind="alteration", actor=self.actor,
                        what="status -> closed (removed from partnership file)", target_id=t.id, target_ref=ref,
@@ -204,7 +210,7 @@ def upsert_target(session: Session, p: Partnership, s: dict[str, Any], cohorts: 
                   changes: list[str], *, justification: str, now: datetime) -> None:
     """Create or update one target from a checked spec and record it in the processing log."""
     wanted = {"kind": s["kind"], "cohort_id": cohorts[s["cohort"]].id, "lead_id": members[s["lead"]].id,
-              "flags": s["flags"], "priority": s["priority"], "status": s["status"], "review": s["review"]}
+              "flags": s["flags"], "priority": s["priority"], "status": TargetStatus(s["status"]), "review": s["review"]}
     t = existing.get(s["ref"])
     before = len(changes)
     if t is None:
@@ -289,7 +295,7 @@ def export(session: Session, p: Partnership) -> str:
         if t.lead_id not in active_members or t.cohort_id not in active_cohorts:
             continue
         entry = {"ref": t.ref, "kind": t.kind, "cohort": cohorts[t.cohort_id].key, "lead": by_id[t.lead_id].key,
-                 "flags": t.flags, "priority": t.priority, "status": t.status, "review": t.review}
+                 "flags": t.flags, "priority": t.priority, "status": t.status.value, "review": t.review}
         if t.details is not None:
             entry["details"] = {"summary": t.details.summary}
         doc["targets"].append(entry)

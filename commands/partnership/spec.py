@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from commands.core.platforms import PLATFORMS, Platform, canonical
 from models.partnership import CATEGORIES, HANDLING, ROLES
-from models.target import KINDS, STATUSES
+from models.target import KINDS, TargetStatus
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 REF_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
@@ -24,14 +24,6 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 TOP_KEYS = ("partnership", "agencies", "members", "cohorts", "targets", "meeting", "reminders")
 
-DEFAULT_MEETING: dict[str, Any] = {
-    "channel": None,
-    "day_start": "09:30",
-    "breaks": [],
-    "publish_working_days_before": 3,
-    "reorder_sections": False,
-    "dates": [],
-}
 DEFAULT_REMINDERS: dict[str, Any] = {
     "first_working_days_before": 2,
     "overdue_every_working_days": 2,
@@ -246,7 +238,7 @@ TARGET: Fields = {
     "lead": (KEY, True, None),
     "flags": (_list(KEY), False, []),
     "priority": (_int(1, 9), False, 2),
-    "status": (_enum(STATUSES), False, "active"),
+    "status": (_enum(TargetStatus), False, TargetStatus.ACTIVE.value),
     "review": (_date, False, None),
     "details": (None, False, None),  # checked by _details
 }

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Agency, Cohort, Member, Partnership, Target
+from models import Agency, Cohort, Member, Partnership, Target, TargetStatus
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ def summarise(session: Session, p: Partnership) -> Summary:
                               .order_by(Member.key)).all()
     cohorts = session.scalars(select(Cohort).where(Cohort.partnership_id == p.id, Cohort.active.is_(True))
                               .order_by(Cohort.order)).all()
-    targets = session.scalars(select(Target).where(Target.partnership_id == p.id, Target.status == "active")).all()
+    targets = session.scalars(select(Target).where(Target.partnership_id == p.id,
+                                                   Target.status == TargetStatus.ACTIVE)).all()
     per_cohort = Counter(t.cohort_id for t in targets)
     return Summary(
         name=p.name,
