@@ -94,7 +94,7 @@ class MemberConsole:
                                markup=False, highlight=False)
         elif verb == "in" and len(words) == 2:
             self.switch(words[1].lstrip("#"))
-        elif verb == "press" and len(words) == 2 and words[1].isdigit():
+        elif verb == "press" and len(words) == 2 and words[1].isdecimal():
             self.press(int(words[1]))
         elif line.startswith("/"):
             self.stack.command(self.key, line, self.channel)

@@ -228,7 +228,7 @@ def _relative(phrase: str, today: date) -> _Reading | None:
     match = _RE_IN.fullmatch(phrase)
     if match is None or (match[1] is None and not phrase.startswith(("in ", "within "))):
         return None  # a bare "week" or "month" is not a date
-    count = int(match[1]) if match[1] and match[1].isdigit() else _NUMBERS.get(match[1] or "a", 1)
+    count = int(match[1]) if match[1] and match[1].isdecimal() else _NUMBERS.get(match[1] or "a", 1)
     unit = match[2]
     too_far = today + timedelta(days=10_000)  # any date past the limit; read_due refuses it
     if unit in _UNIT_DAYS:

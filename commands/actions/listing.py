@@ -34,7 +34,7 @@ def run(caller: Caller, text: str) -> Result:
     names, words = caller.names, text.split()
     page = 1
     if len(words) >= 2 and words[-2].lower() == "page":
-        if not words[-1].isdigit() or not 1 <= int(words[-1]) <= 10_000:
+        if not words[-1].isdecimal() or not 1 <= int(words[-1]) <= 10_000:
             raise UsageError(f"'{words[-1][:20]}' is not a page number",
                              example=command(names, "actions", "overdue", "page", "2"))
         page, words = int(words[-1]), words[:-2]
@@ -80,7 +80,7 @@ def listing(caller: Caller, title: str, actions: list[Action], query: str, page:
 def page_button(caller: Caller, value: str) -> Result:
     """The "More" button: the same listing, next page, checked again from scratch."""
     page, _, query = value.partition(" ")
-    if not page.isdigit():
+    if not page.isdecimal():
         raise UsageError("this button is out of date: run the command again",
                          example=example("actions", caller.names))
     return run(caller, f"{query} page {page}".strip())

@@ -27,7 +27,7 @@ DEFAULT_LOOKBACK = timedelta(weeks=6)
 
 
 def _section_id(value: str) -> int | None:
-    return int(value) if value.strip().isdigit() else None
+    return int(value) if value.strip().isdecimal() else None
 
 
 def view(caller: Caller, value: str) -> Result:

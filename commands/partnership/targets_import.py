@@ -195,7 +195,7 @@ def _cell_to_field(name: str, value: Any) -> Any:
         value = value.strip()
         if name == "flags":
             return [f.strip().lower() for f in re.split(r"[;,]", value) if f.strip()]
-        if name == "priority" and value.isdigit():
+        if name == "priority" and value.isdecimal():
             return int(value)
         if name == "ref":
             return value.upper()
