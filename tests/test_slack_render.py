@@ -18,6 +18,7 @@ from bot.slack.home import home_view
 from commands.chasing.rounds import reminder_message
 from commands.core import access
 from commands.core.context import Caller
+from commands.core.names import DEFAULT_NAMES
 from commands.core.replies import Button, Emphasis, Form, FormField, Item, Reply
 from commands.home import page as home
 from models import Action, Member, Partnership, Target
@@ -177,7 +178,7 @@ def test_a_reminder_carries_every_action_and_the_message_says_how_many_are_not_s
         a = Action(number=n, text=f"check claim {n}", due=today + timedelta(days=n % 5))
         a.target = target
         actions.append((a, "first"))
-    reply = reminder_message(actions, today)
+    reply = reminder_message(actions, today, DEFAULT_NAMES)
     assert len(reply.items) == 200 and not reply.lines and reply.more == "see /actions"
     _, blocks = render(reply)
     within_limits(blocks)
