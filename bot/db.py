@@ -12,12 +12,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import migrations
-from bot.slack.install_tables import register_installation_tables
+from bot.platforms import PLATFORMS
 from models import Base
 from models.engine import make_engine
 
-# The Slack installation store's tables share the one Alembic history (and the drift check).
-register_installation_tables(Base.metadata)
+# Each platform's own tables (e.g. Slack's installation store) share the one Alembic history and its drift check.
+for _platform in PLATFORMS:
+    _platform.register_tables(Base.metadata)
 
 # The installed package's own folder, never a path from the repository root, so `oneday db upgrade` and the demo
 # work from a wheel (env.py, versions/ and script.py.mako ship as package files; tests/test_wheel.py checks it).

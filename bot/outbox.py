@@ -18,7 +18,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,9 +66,13 @@ def backoff(attempt: int) -> float:
 
 
 class Sender:
-    def __init__(self, factory: sessionmaker[Session], port: ChatPort, *, worker_id: str | None = None,
-                 clock: Callable[[], datetime] = system_clock, batch: int = 20, lease_seconds: float = 60.0) -> None:
-        self.factory, self.port, self.clock, self.batch = factory, port, clock, batch
+    def __init__(self, factory: sessionmaker[Session], ports: ChatPort | Sequence[ChatPort], *,
+                 worker_id: str | None = None, clock: Callable[[], datetime] = system_clock, batch: int = 20,
+                 lease_seconds: float = 60.0) -> None:
+        ports = list(ports) if isinstance(ports, Sequence) else [ports]
+        if len(ports) != 1:
+            raise ValueError("outbox rows do not carry their platform yet: one port only")
+        self.factory, self.port, self.clock, self.batch = factory, ports[0], clock, batch
         self.lease = timedelta(seconds=lease_seconds)
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.next_free: dict[str, float] = {}  # channel -> monotonic time it may be posted to again

@@ -22,6 +22,7 @@ from bot.http import make_server
 from bot.outbox import Sender
 from bot.runner import Runner
 from bot.slack.app import build_app
+from bot.slack.http import bolt_routes
 from bot.slack.port import SlackPort
 
 SECRET = "harness-secret"
@@ -53,7 +54,7 @@ class SlackEnv:
         self.sender = Sender(self.factory, SlackPort(client), clock=self.clock)
         runner = Runner(factory=self.factory, names=dict(DEFAULT_COMMANDS), clock=self.clock)
         app = build_app(runner=runner, client=client, signing_secret=SECRET)
-        self.server = make_server(app, "127.0.0.1", 0)
+        self.server = make_server(bolt_routes(app), "127.0.0.1", 0)
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_port}/slack/events"
