@@ -27,10 +27,11 @@ from sqlalchemy import and_, case, func, or_, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import platforms
 from bot.clock import system_clock
 from bot.port import ChatPort, DeliveryError
-from commands.core.replies import Attachment, Notice, Reply
-from models import ChatIdentity, Member, OutboxMessage, Section
+from commands.core.replies import Attachment, Destination, Notice, Reply
+from models import ChatIdentity, Member, OutboxMessage, Section, Workspace
 from models.base import UTCDateTime
 
 log = logging.getLogger("oneday.outbox")
@@ -39,8 +40,33 @@ CHANNEL_INTERVAL = 1.0  # seconds between two posts to one channel
 MAX_ATTEMPTS = 8
 
 
+def partnership_platform(session: Session, partnership_id: int, known: list[str]) -> str:
+    """The platform a partnership lives on: the first (in bot/platforms.py's order) it has a linked workspace on,
+    else the first platform (a single-workspace set-up links none)."""
+    linked = set(session.scalars(select(Workspace.platform).where(Workspace.partnership_id == partnership_id)))
+    return next((name for name in known if name in linked), known[0])
+
+
+def destination_platform(session: Session, partnership_id: int, to: Destination) -> str:
+    """Which platform delivers a notice: a space or a section's space is the partnership's; a member's DM goes
+    to the partnership's platform if the member has an identity there, else to the platform of an identity they
+    have (else the partnership's: the sender looks the member up by email)."""
+    known = platforms.names()
+    if len(known) == 1:
+        return known[0]
+    home = partnership_platform(session, partnership_id, known)
+    if to.kind != "member":
+        return home
+    theirs = set(session.scalars(select(ChatIdentity.platform).join(Member, ChatIdentity.member_id == Member.id)
+                                 .where(Member.partnership_id == partnership_id, Member.key == to.ref)))
+    if home in theirs:
+        return home
+    return next((name for name in known if name in theirs), home)
+
+
 def enqueue(session: Session, partnership_id: int, notice: Notice, *, now: datetime) -> bool:
-    """Add a notice to the outbox. Returns False when one with the same key was already queued."""
+    """Add a notice to the outbox, for the platform of its destination. Returns False when one with the same
+    key was already queued."""
     exists = session.scalar(select(OutboxMessage.id).where(
         OutboxMessage.partnership_id == partnership_id, OutboxMessage.idempotency_key == notice.key))
     if exists is not None:
@@ -51,6 +77,7 @@ def enqueue(session: Session, partnership_id: int, notice: Notice, *, now: datet
     if notice.space:
         payload["space"] = {"name": notice.space.name, "members": list(notice.space.members)}
     row = OutboxMessage(partnership_id=partnership_id, idempotency_key=notice.key,
+                        platform=destination_platform(session, partnership_id, notice.to),
                         destination_kind=notice.to.kind, destination_ref=notice.to.ref,
                         payload=payload, status="pending", next_attempt_at=now, created_at=now)
     try:

@@ -7,6 +7,7 @@ from models.action import Action, Outcome
 from models.action_note import ActionNote
 from models.audit import AuditEvent
 from models.base import Base
+from models.chat_state import HomeView, SeenEvent
 from models.meeting import Invitation, Meeting, Section
 from models.outbox import OutboxMessage
 from models.partnership import Agency, ChatIdentity, Cohort, Member, Partnership
@@ -21,6 +22,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "ChatIdentity",
+    "HomeView",
     "Cohort",
     "Invitation",
     "Meeting",
@@ -29,6 +31,7 @@ __all__ = [
     "OutboxMessage",
     "Partnership",
     "ReminderMark",
+    "SeenEvent",
     "Section",
     "Target",
     "TargetDetails",
