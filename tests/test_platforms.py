@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from sqlalchemy import delete, select, update
 
 from bot import db, platforms
+from bot.clock import TickingClock
 from bot.outbox import Sender, enqueue
 from bot.pacing import Pacer
 from bot.platform import LOOKS_UP_SENT, TEAMS_LIMITS, Limit
@@ -175,7 +176,7 @@ def test_each_platform_gets_exactly_its_own_rows(northtown_loaded, tiny, fake: F
                              "dm-rose": ("tinychat", "pending")}
 
     # A sender without the test platform's port leaves its row queued (its platform is not configured here).
-    assert Sender(factory, slack_port(fake)).drain(timeout=20)
+    assert Sender(factory, slack_port(fake), clock=TickingClock(NOW)).drain(timeout=20)
     assert rows(factory)["dm-rose"] == ("tinychat", "pending")
     assert sorted(c.args["text"] for c in fake.calls_to("chat.postMessage")) == ["dm-sam", "meeting"]
 
@@ -193,7 +194,7 @@ def test_each_platform_gets_exactly_its_own_rows(northtown_loaded, tiny, fake: F
 
     recording = RecordingPort()
     fake.clear()
-    assert Sender(factory, [slack_port(fake), recording]).drain(timeout=20)
+    assert Sender(factory, [slack_port(fake), recording], clock=TickingClock(NOW)).drain(timeout=20)
     assert sorted(recording.posts) == [("dm:T-ROSE", "dm-rose"), ("dm:T-SAM", "dm-sam-2"), ("room-1", "meeting-2")]
     assert [c.args["text"] for c in fake.calls_to("chat.postMessage")] == ["dm-tom"]
     assert {status for _, status in rows(factory).values()} == {"sent"}
@@ -276,7 +277,7 @@ def test_a_platform_that_cannot_look_up_is_never_asked(northtown_loaded, tiny, c
     recording = RecordingPort()
     assert not hasattr(recording, "already_sent")
     with caplog.at_level(logging.WARNING, logger="oneday.outbox"):
-        assert Sender(factory, recording).drain(timeout=10)
+        assert Sender(factory, recording, clock=TickingClock(NOW)).drain(timeout=10)
     assert recording.posts == [("dm:T-ROSE", "dm-rose")]
     assert any("cannot look up what was sent" in r.getMessage() and "may arrive twice" in r.getMessage()
                for r in caplog.records)
