@@ -282,8 +282,9 @@ class LoadClient:
 def serve(app: Any) -> Iterator[str]:
     """Serve `app` with bot.http.make_server (the production server) on a free port; yields the events URL."""
     from bot.http import make_server
+    from bot.slack.http import bolt_routes
 
-    server = make_server(app, "127.0.0.1", 0)
+    server = make_server(bolt_routes(app), "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name=f"bench-server-{server.server_port}", daemon=True)
     thread.start()

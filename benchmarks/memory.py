@@ -148,9 +148,10 @@ def bare_app_main(port: int) -> None:
     """`python -m benchmarks.memory --bare-app PORT`: serve the bare bolt app until terminated."""
     from benchmarks.ack import bare_app
     from bot.http import make_server
+    from bot.slack.http import bolt_routes
 
     app = bare_app(os.environ["SLACK_API_URL"], process_before_response=True)
-    server = make_server(app, "127.0.0.1", port)
+    server = make_server(bolt_routes(app), "127.0.0.1", port)
     try:
         server.serve_forever(poll_interval=0.5)
     finally:

@@ -38,10 +38,14 @@ app.add_typer(jobs_app, name="jobs")
 
 def _register_subapps() -> None:
     from bot.cli_agenda import agenda_app
-    from bot.cli_slack import slack_app
+    from bot.platforms import PLATFORMS
 
     app.add_typer(agenda_app, name="agenda")
-    app.add_typer(slack_app, name="slack")
+    for platform in PLATFORMS:  # e.g. `oneday slack ...`
+        sub = platform.cli()
+        if sub is not None:
+            app.add_typer(sub, name=platform.name)
+
 
 out = Console()
 err = Console(stderr=True)
@@ -243,34 +247,38 @@ def targets_import_cmd(
               highlight=False, markup=False)
 
 
+def _check_platforms(*, serving: bool) -> None:
+    """Every configured platform must be able to run (serving: also receive requests); with none configured,
+    say what the first one needs."""
+    from bot.platforms import PLATFORMS
+
+    s = State.settings
+    for platform in [p for p in PLATFORMS if p.configured(s)] or PLATFORMS[:1]:
+        problem = platform.problem(s, serving=serving)
+        if problem is not None:
+            fail(problem)
+
+
 @app.command()
 def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[int, typer.Option()] = 3000) -> None:
-    """Run the Slack app: HTTP on /slack/events, or Socket Mode when SLACK_APP_TOKEN is set."""
+    """Run the chat apps: Slack's on HTTP /slack/events, or Socket Mode when SLACK_APP_TOKEN is set."""
     from bot import logs
     from bot.serve import serve as run_serve
 
     logs.configure()
-    s = State.settings
-    if not s.slack_app_token and not s.slack_signing_secret:
-        fail(OnedayError("SLACK_SIGNING_SECRET is not set: Oneday will not accept unsigned requests",
-                         example="SLACK_SIGNING_SECRET=... SLACK_BOT_TOKEN=xoxb-... oneday serve"))
-    if not s.slack_bot_token and not s.slack_oauth:
-        fail(OnedayError("SLACK_BOT_TOKEN is not set (or, for OAuth installs, SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)",
-                         example="SLACK_BOT_TOKEN=xoxb-... oneday serve"))
+    _check_platforms(serving=True)
     _require_schema()
-    run_serve(s, host, port)
+    run_serve(State.settings, host, port)
 
 
 @app.command()
 def worker() -> None:
-    """Run the background jobs (today: deliver the outbox) until stopped."""
+    """Deliver the outbox and run the scheduled jobs until stopped."""
     from bot import logs
     from bot.serve import worker as run_worker
 
     logs.configure()
-    if not State.settings.slack_bot_token and not State.settings.slack_oauth:
-        fail(OnedayError("SLACK_BOT_TOKEN is not set (or, for OAuth installs, SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)",
-                         example="SLACK_BOT_TOKEN=xoxb-... oneday worker"))
+    _check_platforms(serving=False)
     _require_schema()
     run_worker(State.settings)
 
@@ -297,8 +305,6 @@ def jobs_run(
 
     from bot.clock import TickingClock
     from bot.scheduler import JOBS
-    from bot.slack.app import make_client
-    from bot.slack.port import SlackPort
 
     job = JOBS.get(name)
     if job is None:
@@ -315,18 +321,22 @@ def jobs_run(
             fail(OnedayError(f"'{now}' has no time zone offset", example="--now 2026-12-07T09:05:00+00:00"))
             return
     _require_schema()
-    factory = _factory()
+    engine = db.make_engine(State.settings.database_url)
+    factory = db.session_factory(engine)
     if name != "outbox":
         out.print(f"{name}: {job.run(factory, when, State.settings.commands)}")
-    s = State.settings
-    if not s.slack_bot_token:
-        err.print("SLACK_BOT_TOKEN is not set: messages stay queued for `oneday worker`")
-        return
-    from bot.outbox import Sender
+    from bot import platforms
+    from bot.serve import sender_for
 
+    s = State.settings
+    chosen = platforms.configured(s)
+    if not chosen:
+        problem = platforms.PLATFORMS[0].problem(s, serving=False)
+        err.print(f"{problem.message if problem else 'no chat platform is configured'}: messages stay queued for "
+                  "`oneday worker`", highlight=False, markup=False)
+        return
     # The sender runs on the job's clock too: rows the job queued "at" --now are due for it at once.
-    sender = Sender(factory, SlackPort(make_client(s.slack_bot_token, s.slack_api_url)), clock=TickingClock(when),
-                    lease_seconds=s.outbox_lease_seconds)
+    sender = sender_for(s, chosen, engine, factory, clock=TickingClock(when))
     delivered = sender.drain(timeout=300)
     out.print("outbox: all queued messages delivered" if delivered else "outbox: some messages still queued")
 

@@ -4,6 +4,9 @@ Every value that is parsed is checked here, at start-up, not where it is first u
 `ConfigError` naming the variable, the value and a correct example, which the CLI prints as one line
 (bot/cli.py) instead of a traceback minutes later in a worker thread. The repr of `Settings` masks tokens,
 secrets and the database password: settings end up in logs and tracebacks.
+
+Each chat platform reads its own variables (bot/platforms.py `settings_from_env`, e.g. bot/slack/settings.py)
+into `Settings.platforms`, under its name; this module knows none of them.
 """
 
 from __future__ import annotations
@@ -14,20 +17,19 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
-from bot.redact import safe_url, secret
+from bot.redact import safe_url
 from commands.core.names import DEFAULT_NAMES
 
 DEFAULT_DB = Path("oneday.db")
 
 DEFAULT_COMMANDS = DEFAULT_NAMES  # intent -> slash command name, unless ONEDAY_COMMAND_<INTENT> says otherwise
-SECRET_FIELDS = frozenset({"slack_bot_token", "slack_signing_secret", "slack_app_token", "slack_client_secret"})
 MAX_SHOWN = 80  # characters of a bad value echoed back
 COMMAND_NAME = re.compile(r"^/[^\s/]{1,31}$")  # Slack: at most 32 characters, one word
-SCOPE_NAME = re.compile(r"^[a-z][a-z0-9_.:-]*$")  # e.g. chat:write, users:read.email, commands
 
 
 class ConfigError(Exception):
@@ -43,29 +45,17 @@ class ConfigError(Exception):
 class Settings:
     database_url: str
     partnership: str | None = None
-    slack_bot_token: str | None = None
-    slack_signing_secret: str | None = None
-    slack_app_token: str | None = None
-    slack_api_url: str | None = None
-    slack_client_id: str | None = None  # with the secret: multi-workspace OAuth install (bot/slack/install.py)
-    slack_client_secret: str | None = None
-    slack_scopes: tuple[str, ...] | None = None  # default: the manifest's bot scopes
     commands: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_COMMANDS))
     outbox_lease_seconds: float = 60.0
     job_interval_seconds: float = 60.0
-
-    @property
-    def slack_oauth(self) -> bool:
-        """Multi-workspace: each workspace installs the app through /slack/install (no SLACK_BOT_TOKEN)."""
-        return bool(self.slack_client_id and self.slack_client_secret)
+    # platform name -> that platform's own settings (each masks its secrets in its repr)
+    platforms: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         shown = []
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in SECRET_FIELDS:
-                value = secret(value)
-            elif f.name == "database_url":
+            if f.name == "database_url":
                 value = safe_url(value)
             shown.append(f"{f.name}={value!r}")
         return f"Settings({', '.join(shown)})"
@@ -130,29 +120,16 @@ def command_names(env: Mapping[str, str]) -> dict[str, str]:
     return commands
 
 
-def scopes(env: Mapping[str, str]) -> tuple[str, ...] | None:
-    raw = env.get("SLACK_SCOPES") or ""
-    names = tuple(s.strip() for s in raw.split(",") if s.strip())
-    if any(not SCOPE_NAME.match(s) for s in names):
-        raise ConfigError("SLACK_SCOPES", raw, "must be Slack scope names separated by commas",
-                          "SLACK_SCOPES=commands,chat:write,users:read")
-    return names or None
-
-
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from the environment; raises ConfigError on the first value that cannot be used."""
+    from bot.platforms import PLATFORMS  # they import this module for ConfigError
+
     env = os.environ if env is None else env
     return Settings(
         database_url=database_url(env.get("DATABASE_URL") or sqlite_url(DEFAULT_DB)),
         partnership=env.get("ONEDAY_PARTNERSHIP") or None,
-        slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
-        slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
-        slack_app_token=env.get("SLACK_APP_TOKEN") or None,
-        slack_api_url=http_url(env, "SLACK_API_URL", "https://slack.com/api/"),
-        slack_client_id=env.get("SLACK_CLIENT_ID") or None,
-        slack_client_secret=env.get("SLACK_CLIENT_SECRET") or None,
-        slack_scopes=scopes(env),
         commands=command_names(env),
         outbox_lease_seconds=seconds(env, "ONEDAY_OUTBOX_LEASE_SECONDS", 60.0),
         job_interval_seconds=seconds(env, "ONEDAY_JOB_INTERVAL_SECONDS", 60.0),
+        platforms={p.name: p.settings_from_env(env) for p in PLATFORMS},
     )

@@ -28,6 +28,7 @@ from bot.http import make_server
 from bot.outbox import Sender
 from bot.runner import Runner
 from bot.slack.app import build_app, make_client
+from bot.slack.http import bolt_routes
 from bot.slack.port import SlackPort
 from commands.partnership.file import select_partnership
 from models import Member
@@ -85,7 +86,7 @@ class LocalSlack:
         client.retry_handlers = []
         runner = Runner(factory=self.factory, names=self.names, partnership_key=self.partnership, clock=self.clock)
         app = build_app(runner=runner, client=client, signing_secret=self.secret)
-        self.server = make_server(app, "127.0.0.1", 0)
+        self.server = make_server(bolt_routes(app), "127.0.0.1", 0)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         url = f"http://127.0.0.1:{self.server.server_port}/slack/events"
         self.slack = SlackClientSide(self.fake, url, self.secret)

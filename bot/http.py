@@ -1,25 +1,48 @@
-"""A small threaded HTTP server for the bolt App: /slack/events (and bolt's OAuth paths), and /healthz.
+"""A small threaded HTTP server: the platforms' routes (e.g. Slack's /slack/events) and /healthz.
 
-bolt's own `App.start()` is a development server; this one is threaded, answers health checks, and is the
-same server the benchmark's bare bolt app runs on, so the comparison measures Oneday, not the server.
+It knows no platform: each platform hands it routes (bot/platforms.py `Inbound.routes`), a path and a handler
+that takes the request and returns the response. bolt's own `App.start()` is a development server; this one is
+threaded, answers health checks, and is the same server the benchmark's bare bolt app runs on, so the
+comparison measures Oneday, not the server.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
-
-from slack_bolt import App, BoltRequest
 
 log = logging.getLogger("oneday.http")
 
 
-def make_server(app: App, host: str, port: int, *, healthy: Callable[[], bool] = lambda: True,
-                slack_paths: tuple[str, ...] = ("/slack/events", "/slack/install", "/slack/oauth_redirect"),
-                ) -> ThreadingHTTPServer:
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str  # GET | POST
+    path: str
+    query: str
+    headers: dict[str, list[str]]  # lower-case names
+    body: bytes
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Route = Callable[[HttpRequest], HttpResponse]
+NOT_FOUND = HttpResponse(404, b"not found")
+
+
+def make_server(routes: Mapping[str, Route], host: str, port: int, *,
+                healthy: Callable[[], bool] = lambda: True) -> ThreadingHTTPServer:
+    """Serve `routes` (GET and POST by path) and GET /healthz; anything else is 404."""
+    table = dict(routes)
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         # Headers and body go out in two writes; without TCP_NODELAY a kept-alive client waits ~40 ms for the
@@ -37,31 +60,20 @@ def make_server(app: App, host: str, port: int, *, healthy: Callable[[], bool] =
             self.end_headers()
             self.wfile.write(body)
 
-        def _bolt(self, method: str) -> None:
+        def _route(self, method: str, path: str) -> None:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode("utf-8") if length else ""
-            headers: dict[str, str | Sequence[str]] = {k.lower(): [v] for k, v in self.headers.items()}
-            req = BoltRequest(body=body, query=parts.query, headers=headers)
-            flow = app.oauth_flow  # App.dispatch handles events only; the OAuth pages are the flow's (GET)
-            if method == "GET" and flow is not None and parts.path == flow.install_path:
-                resp = flow.handle_installation(req)
-            elif method == "GET" and flow is not None and parts.path == flow.redirect_uri_path:
-                resp = flow.handle_callback(req)
-            elif method == "GET":
-                self._send(404, b"not found")
-                return
-            else:
-                resp = app.dispatch(req)
-            out_headers = {k: ", ".join(v) if isinstance(v, list) else str(v)
-                           for k, v in resp.headers.items() if k.lower() != "content-length"}
-            self._send(resp.status, (resp.body or "").encode("utf-8"), out_headers)
+            body = self.rfile.read(length) if length else b""
+            headers = {k.lower(): [v] for k, v in self.headers.items()}
+            resp = table[path](HttpRequest(method, parts.path, parts.query, headers, body))
+            self._send(resp.status, resp.body, {k: v for k, v in resp.headers.items() if k.lower() != "content-length"})
 
         def do_POST(self) -> None:  # noqa: N802 - stdlib name
-            if urlsplit(self.path).path in slack_paths:
-                self._bolt("POST")
+            path = urlsplit(self.path).path
+            if path in table:
+                self._route("POST", path)
             else:
-                self._send(404, b"not found")
+                self._send(NOT_FOUND.status, NOT_FOUND.body)
 
         def do_GET(self) -> None:  # noqa: N802
             path = urlsplit(self.path).path
@@ -73,10 +85,10 @@ def make_server(app: App, host: str, port: int, *, healthy: Callable[[], bool] =
                     log.warning("health check failed", exc_info=True)
                 body = json.dumps({"ok": ok, "database": "reachable" if ok else "unreachable"}).encode()
                 self._send(200 if ok else 503, body, {"Content-Type": "application/json"})
-            elif path in slack_paths:
-                self._bolt("GET")
+            elif path in table:
+                self._route("GET", path)
             else:
-                self._send(404, b"not found")
+                self._send(NOT_FOUND.status, NOT_FOUND.body)
 
     class Server(ThreadingHTTPServer):
         request_queue_size = 128  # the stdlib's 5 resets connections when many arrive at once

@@ -1,28 +1,40 @@
-"""Scheduled jobs. Each opens one unit of work per partnership, never one for the whole run, and queues its
-messages in the outbox in that same transaction; the outbox sender delivers them.
+"""The per-partnership job runner: every scheduled job (bot/scheduler.py) runs through it, with one error policy.
 
-`publish_agenda_job` is meant to run from the worker's scheduler (e.g. every 15 minutes): it publishes each
-meeting's agenda once its publish date (N working days before) has arrived.
+Each partnership gets its own unit of work, and the notices a job plans for it are queued in the outbox in that
+same transaction (the outbox sender delivers them). So:
+
+- one partnership's failure is logged with its trace and does not stop the others (the next run tries again);
+- a unique key another worker wrote first (e.g. the reminder round's marks: several workers ran the same round)
+  rolls that partnership back and is a normal skip, not an error;
+- the database unavailable (OperationalError) is a warning: nothing was committed, the next run retries.
+
+`publish_agenda_job` publishes each meeting's agenda once its publish date (N working days before) has arrived.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
 from bot.outbox import enqueue
 from commands.agenda.schedule import publish_due
+from commands.core.replies import Notice
 from models import Partnership
 
 log = logging.getLogger("oneday.jobs")
 
+Plan = Callable[[Session, Partnership, datetime], Sequence[Notice]]
 
-def publish_agenda_job(factory: sessionmaker[Session], now: datetime) -> int:
-    """Publish every due agenda in every partnership. Returns how many messages were queued."""
+
+def for_each_partnership(factory: sessionmaker[Session], now: datetime, name: str, plan: Plan) -> int:
+    """Run `plan` for every partnership, each in its own transaction with the notices it returns; returns how
+    many notices were queued (in transactions that committed)."""
     with factory() as session:
         ids = list(session.scalars(select(Partnership.id).order_by(Partnership.id)))
     queued = 0
@@ -30,11 +42,27 @@ def publish_agenda_job(factory: sessionmaker[Session], now: datetime) -> int:
         try:
             with db.unit_of_work(factory) as session:
                 p = session.get(Partnership, pid)
-                assert p is not None
-                result = publish_due(session, p, now)
-                queued += sum(enqueue(session, pid, n, now=now) for n in result.notices)
-                for line in result.reply.lines:
-                    log.info("%s: %s", p.key, line)
+                if p is None:  # deleted since the list was read
+                    continue
+                n = sum(enqueue(session, pid, notice, now=now) for notice in plan(session, p, now))
+            queued += n
+        except IntegrityError:  # another worker ran this round first: its marks won, ours rolled back
+            log.info("%s: partnership %s already handled by another worker", name, pid)
+        except OperationalError:
+            log.warning("%s: database unavailable for partnership %s; will retry next run", name, pid,
+                        exc_info=True)
         except Exception:  # one partnership's failure must not stop the others; the next run retries
-            log.exception("agenda publication failed for partnership %s", pid)
+            log.exception("%s failed for partnership %s; the others go on", name, pid)
     return queued
+
+
+def publish_agenda_job(factory: sessionmaker[Session], now: datetime) -> int:
+    """Publish every due agenda in every partnership. Returns how many messages were queued."""
+
+    def plan(session: Session, p: Partnership, at: datetime) -> Sequence[Notice]:
+        result = publish_due(session, p, at)
+        for line in result.reply.lines:
+            log.info("%s: %s", p.key, line)
+        return result.notices
+
+    return for_each_partnership(factory, now, "publish-agenda", plan)

@@ -2,13 +2,19 @@
 
 - `enqueue()` writes a row in the caller's transaction; the idempotency key makes a second enqueue of the
   same notice a no-op, so re-running a job or re-publishing never sends twice.
+- Each row carries its platform (chosen by `enqueue` from the destination). `Sender` holds one port per
+  platform it sends for and claims only those platforms' rows, so a row whose platform is not configured
+  stays queued.
 - `Sender` claims due rows with a lease (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer),
-  paces each channel (Slack allows about one message a second per channel), honours Retry-After, retries
-  transient failures with backoff and gives up on permanent ones, recording why.
-- Exactly once across crashes: every post carries the row's key (`dedupe_key`, Slack message metadata). Before
-  a post the row is marked `check_before_send` and its channel committed; a worker killed between the
-  platform accepting a post and recording it leaves that mark, and the next attempt (after the lease) asks
-  the platform whether the message arrived (`already_sent`) and records it instead of posting it again.
+  paces each conversation to its platform's declared limits (bot/pacing.py; Slack: about one message a second
+  per channel), honours Retry-After, retries transient failures with backoff and gives up on permanent ones,
+  recording why.
+- Exactly once across crashes, where the platform can look up what was sent (its LOOKS_UP_SENT capability):
+  every post carries the row's key (`dedupe_key`, Slack message metadata). Before a post the row is marked
+  `check_before_send` and its channel committed; a worker killed between the platform accepting a post and
+  recording it leaves that mark, and the next attempt (after the lease) asks the platform whether the message
+  arrived (`already_sent`) and records it instead of posting it again. A platform that cannot look up is never
+  asked: such a row is posted again, with a warning that it may arrive twice (at least once, not exactly once).
 """
 
 from __future__ import annotations
@@ -18,29 +24,56 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import asdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, type_coerce, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import platforms
 from bot.clock import system_clock
-from bot.port import ChatPort, DeliveryError
-from commands.core.replies import Attachment, Notice, Reply
-from models import ChatIdentity, Member, OutboxMessage, Section
+from bot.pacing import Pacer
+from bot.platform import LOOKS_UP_SENT
+from bot.port import ChatPort, DeliveryError, SentLookup
+from commands.core.replies import Attachment, Destination, Notice, Reply
+from models import ChatIdentity, Member, OutboxMessage, Section, Workspace
 from models.base import UTCDateTime
 
 log = logging.getLogger("oneday.outbox")
 
-CHANNEL_INTERVAL = 1.0  # seconds between two posts to one channel
 MAX_ATTEMPTS = 8
 
 
+def partnership_platform(session: Session, partnership_id: int, known: list[str]) -> str:
+    """The platform a partnership lives on: the first (in bot/platforms.py's order) it has a linked workspace on,
+    else the first platform (a single-workspace set-up links none)."""
+    linked = set(session.scalars(select(Workspace.platform).where(Workspace.partnership_id == partnership_id)))
+    return next((name for name in known if name in linked), known[0])
+
+
+def destination_platform(session: Session, partnership_id: int, to: Destination) -> str:
+    """Which platform delivers a notice: a space or a section's space is the partnership's; a member's DM goes
+    to the partnership's platform if the member has an identity there, else to the platform of an identity they
+    have (else the partnership's: the sender looks the member up by email)."""
+    known = platforms.names()
+    if len(known) == 1:
+        return known[0]
+    home = partnership_platform(session, partnership_id, known)
+    if to.kind != "member":
+        return home
+    theirs = set(session.scalars(select(ChatIdentity.platform).join(Member, ChatIdentity.member_id == Member.id)
+                                 .where(Member.partnership_id == partnership_id, Member.key == to.ref)))
+    if home in theirs:
+        return home
+    return next((name for name in known if name in theirs), home)
+
+
 def enqueue(session: Session, partnership_id: int, notice: Notice, *, now: datetime) -> bool:
-    """Add a notice to the outbox. Returns False when one with the same key was already queued."""
+    """Add a notice to the outbox, for the platform of its destination. Returns False when one with the same
+    key was already queued."""
     exists = session.scalar(select(OutboxMessage.id).where(
         OutboxMessage.partnership_id == partnership_id, OutboxMessage.idempotency_key == notice.key))
     if exists is not None:
@@ -51,6 +84,7 @@ def enqueue(session: Session, partnership_id: int, notice: Notice, *, now: datet
     if notice.space:
         payload["space"] = {"name": notice.space.name, "members": list(notice.space.members)}
     row = OutboxMessage(partnership_id=partnership_id, idempotency_key=notice.key,
+                        platform=destination_platform(session, partnership_id, notice.to),
                         destination_kind=notice.to.kind, destination_ref=notice.to.ref,
                         payload=payload, status="pending", next_attempt_at=now, created_at=now)
     try:
@@ -65,13 +99,41 @@ def backoff(attempt: int) -> float:
     return min(2.0 ** attempt, 300.0)
 
 
+@dataclass(frozen=True)
+class Outlet:
+    """How the sender reaches one platform: its port, its pacing, and its look-up when it declares one."""
+
+    port: ChatPort
+    pacer: Pacer
+    lookup: SentLookup | None  # None: the platform cannot tell whether a message arrived
+
+
+def outlet(port: ChatPort, *, monotonic: Callable[[], float] = time.monotonic) -> Outlet:
+    """An outlet for a port, by what its platform declares (bot/platforms.py)."""
+    platform = platforms.get(port.platform)
+    lookup = None
+    if LOOKS_UP_SENT in platform.capabilities:
+        if not isinstance(port, SentLookup):
+            raise TypeError(f"{platform.name} declares it can look up what was sent, but its port has no already_sent")
+        lookup = port
+    return Outlet(port, Pacer(platform.limits, clock=monotonic), lookup)
+
+
 class Sender:
-    def __init__(self, factory: sessionmaker[Session], port: ChatPort, *, worker_id: str | None = None,
-                 clock: Callable[[], datetime] = system_clock, batch: int = 20, lease_seconds: float = 60.0) -> None:
-        self.factory, self.port, self.clock, self.batch = factory, port, clock, batch
+    def __init__(self, factory: sessionmaker[Session], ports: ChatPort | Sequence[ChatPort], *,
+                 worker_id: str | None = None, clock: Callable[[], datetime] = system_clock, batch: int = 20,
+                 lease_seconds: float = 60.0, monotonic: Callable[[], float] = time.monotonic) -> None:
+        """`ports`: one per platform whose rows this sender delivers (rows of other platforms stay queued).
+        `monotonic` paces (real seconds between sends); `clock` stamps rows."""
+        ports = list(ports) if isinstance(ports, Sequence) else [ports]
+        self.outlets: dict[str, Outlet] = {}
+        for port in ports:
+            if port.platform in self.outlets:
+                raise ValueError(f"two ports for {port.platform}")
+            self.outlets[port.platform] = outlet(port, monotonic=monotonic)
+        self.factory, self.clock, self.batch = factory, clock, batch
         self.lease = timedelta(seconds=lease_seconds)
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self.next_free: dict[str, float] = {}  # channel -> monotonic time it may be posted to again
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -82,7 +144,7 @@ class Sender:
         with self.factory() as session, session.begin():
             due = or_(and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
                       and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now))
-            ids = list(session.scalars(select(OutboxMessage.id).where(due)
+            ids = list(session.scalars(select(OutboxMessage.id).where(due, self._mine())
                                        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
                                        .limit(self.batch).with_for_update(skip_locked=True)))
             if ids:
@@ -90,21 +152,25 @@ class Sender:
                                 .values(status="sending", lease_until=now + self.lease, claimed_by=self.worker_id))
         return ids
 
+    def _mine(self) -> ColumnElement[bool]:
+        """Rows of the platforms this sender has a port for."""
+        return OutboxMessage.platform.in_(sorted(self.outlets))
+
     # -- delivering --------------------------------------------------------------------------------
-    def _user(self, session: Session, partnership_id: int, key: str) -> str | None:
-        """A member's platform user id: stored, else looked up by email once and stored."""
+    def _user(self, session: Session, port: ChatPort, partnership_id: int, key: str) -> str | None:
+        """A member's user id on the port's platform: stored, else looked up by email once and stored."""
         member = session.scalar(select(Member).where(Member.partnership_id == partnership_id, Member.key == key))
         if member is None or not member.active:
             return None
-        user = member.identity(self.port.platform)
+        user = member.identity(port.platform)
         if user is None:
-            user = self.port.user_for_email(member.email)
+            user = port.user_for_email(member.email)
             if user is None:
                 return None
             try:
                 with session.begin_nested():  # another worker may store the same lookup at the same time
                     session.add(ChatIdentity(partnership_id=member.partnership_id, member_id=member.id,
-                                             platform=self.port.platform, user_id=user))
+                                             platform=port.platform, user_id=user))
             except IntegrityError:
                 log.info("chat identity of %s was stored by another worker", key)
         return user
@@ -123,7 +189,7 @@ class Sender:
             OutboxMessage.status.in_(("pending", "sending"))))
         return any("space" in other.payload for other in queued)
 
-    def _channel(self, session: Session, row: OutboxMessage) -> str:
+    def _channel(self, session: Session, port: ChatPort, row: OutboxMessage) -> str:
         if row.channel:
             return row.channel
         if row.destination_kind == "space":
@@ -136,21 +202,21 @@ class Sender:
                 raise DeliveryError(f"section {row.destination_ref} has no space and none is being created",
                                     permanent=True)
             return space
-        user = self._user(session, row.partnership_id, row.destination_ref)
+        user = self._user(session, port, row.partnership_id, row.destination_ref)
         if user is None:
-            raise DeliveryError(f"no {self.port.platform} account for {row.destination_ref}", permanent=True)
-        return self.port.open_dm(user)
+            raise DeliveryError(f"no {port.platform} account for {row.destination_ref}", permanent=True)
+        return port.open_dm(user)
 
-    def _sync_space(self, session: Session, row: OutboxMessage) -> str:
+    def _sync_space(self, session: Session, port: ChatPort, row: OutboxMessage) -> str:
         """Create the section's private space, or set its members to exactly the list. Returns the space ref."""
         section = self._section(session, row)
         spec = row.payload["space"]
-        users = [u for u in (self._user(session, row.partnership_id, k) for k in spec["members"]) if u]
+        users = [u for u in (self._user(session, port, row.partnership_id, k) for k in spec["members"]) if u]
         if section.space_ref is None:
-            section.space_ref = self.port.create_private_space(spec["name"], users)
+            section.space_ref = port.create_private_space(spec["name"], users)
             session.flush()
         else:
-            self.port.set_space_members(section.space_ref, users)
+            port.set_space_members(section.space_ref, users)
         return section.space_ref
 
     def deliver(self, row_id: int) -> str:
@@ -166,17 +232,18 @@ class Sender:
             row = session.get(OutboxMessage, row_id, with_for_update=True)
             if row is None or row.status != "sending" or row.claimed_by != self.worker_id:
                 return "skipped"
+            out = self.outlets[row.platform]  # claimed by this sender: one of its platforms
             try:
                 if "space" in row.payload:
-                    ref = self._sync_space(session, row)
+                    ref = self._sync_space(session, out.port, row)
                     row.status, row.sent_ref, row.sent_at, row.lease_until = "sent", ref, self.clock(), None
                     return "sent"
-                channel = self._channel(session, row)
+                channel = self._channel(session, out.port, row)
             except DeliveryError as exc:  # nothing was posted: an earlier uncertain post stays to be checked
                 return self._failed(row, exc, may_have_landed=row.check_before_send)
             row.channel = channel
-            wait = self.next_free.get(channel, 0.0) - time.monotonic()
-            if wait > 0:  # this channel is paced: hand the row back for later
+            wait = out.pacer.wait(channel)
+            if wait > 0:  # this conversation is paced: hand the row back for later
                 row.status, row.lease_until = "pending", None
                 row.next_attempt_at = self.clock() + timedelta(seconds=wait)
                 return "paced"
@@ -189,36 +256,42 @@ class Sender:
             row = session.get(OutboxMessage, row_id, with_for_update=True, populate_existing=True)
             if row is None or row.status != "sending" or row.claimed_by != self.worker_id:
                 return "skipped"  # our lease ran out between the two steps and another worker took the row
+            out = self.outlets[row.platform]
             message = Reply.from_dict(row.payload["message"])
             attachment = Attachment(**row.payload["attachment"]) if "attachment" in row.payload else None
             posting = False
             try:
                 ref = None
                 if look_first:
-                    ref = self._look(row, channel, attachment)
+                    ref = self._look(out, row, channel, attachment)
                     if ref is not None:
                         log.info("outbox row %s had reached %s before its last attempt ended; not sent again",
-                                 row.id, self.port.platform)
+                                 row.id, row.platform)
                 posting = ref is None
                 if ref is None and attachment is not None:
-                    ref = self.port.upload(channel, attachment, message)
+                    ref = out.port.upload(channel, attachment, message)
                 elif ref is None:
-                    ref = self.port.post(channel, message, row.idempotency_key, dedupe_id=row.id)
+                    ref = out.port.post(channel, message, row.idempotency_key, dedupe_id=row.id)
             except DeliveryError as exc:
                 # The look-up failed: still unknown. The post failed: unknown only if no answer came (network,
                 # timeout, 5xx); an answer (429, an error code) means the platform did not take it.
                 return self._failed(row, exc, may_have_landed=exc.uncertain if posting else True)
-            self.next_free[channel] = time.monotonic() + CHANNEL_INTERVAL
+            out.pacer.sent(channel)
             row.status, row.sent_ref, row.sent_at, row.lease_until = "sent", ref, self.clock(), None
             row.last_error, row.check_before_send = None, False
             return "sent"
 
-    def _look(self, row: OutboxMessage, channel: str, attachment: Attachment | None) -> str | None:
-        """Did an earlier attempt reach the platform? A look-up that can never work (e.g. a missing scope)
-        does not block the message: it is posted, and may then arrive twice."""
+    def _look(self, out: Outlet, row: OutboxMessage, channel: str, attachment: Attachment | None) -> str | None:
+        """Did an earlier attempt reach the platform? A platform that cannot look up is not asked, and a
+        look-up that can never work (e.g. a missing scope) does not block the message: either way it is posted,
+        and may then arrive twice."""
+        if out.lookup is None:
+            log.warning("outbox row %s may have reached %s before its last attempt ended, and %s cannot look up "
+                        "what was sent: sending it again, it may arrive twice", row.id, row.platform, row.platform)
+            return None
         try:
-            return self.port.already_sent(channel, row.idempotency_key, self.clock() - row.created_at, dedupe_id=row.id,
-                                          attachment=attachment)
+            return out.lookup.already_sent(channel, row.idempotency_key, self.clock() - row.created_at,
+                                           dedupe_id=row.id, attachment=attachment)
         except DeliveryError as exc:
             if not exc.permanent:
                 raise
@@ -231,8 +304,8 @@ class Sender:
         row.last_error = str(exc)[:500]
         row.check_before_send = may_have_landed  # then the next attempt looks before it posts
         if exc.retry_after is not None:
-            if row.channel:
-                self.next_free[row.channel] = time.monotonic() + exc.retry_after
+            if row.channel and row.platform in self.outlets:
+                self.outlets[row.platform].pacer.hold(row.channel, exc.retry_after)
             row.status = "pending"
             row.next_attempt_at = self.clock() + timedelta(seconds=exc.retry_after)
             return "ratelimited"
@@ -256,12 +329,13 @@ class Sender:
         return sent
 
     def seconds_until_due(self) -> float | None:
-        """Seconds until a row can be claimed (a claimed row: when its lease runs out); None when none is left."""
+        """Seconds until a row of this sender's platforms can be claimed (a claimed row: when its lease runs out);
+        None when none is left."""
         due_at = type_coerce(case((OutboxMessage.status == "sending",
                                    func.coalesce(OutboxMessage.lease_until, OutboxMessage.next_attempt_at)),
                                   else_=OutboxMessage.next_attempt_at), UTCDateTime())
         with self.factory() as session:
-            nxt = session.scalar(select(due_at).where(OutboxMessage.status.in_(("pending", "sending")))
+            nxt = session.scalar(select(due_at).where(OutboxMessage.status.in_(("pending", "sending")), self._mine())
                                  .order_by(due_at).limit(1))
         if nxt is None:
             return None

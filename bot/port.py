@@ -1,11 +1,12 @@
 """The platform port: what the core asks of a chat platform. Slack implements it in bot/slack/port.py;
-a Teams adapter implements the same in bot/teams/ and nothing else changes.
+a Teams adapter implements the same in bot/teams/ and nothing else changes. `SentLookup` is what a platform
+that can look up what it sent adds (declared as its LOOKS_UP_SENT capability).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from commands.core.replies import Attachment, Form, Reply
 
@@ -34,14 +35,6 @@ class ChatPort(Protocol):
     def upload(self, channel: str, attachment: Attachment, message: Reply) -> str:
         """Share a file in a channel with the message as its comment; return a ref for the share."""
 
-    def already_sent(self, channel: str, dedupe_key: str, within: timedelta, *, dedupe_id: int | None = None,
-                     attachment: Attachment | None = None) -> str | None:
-        """The ref of a message posted to `channel` in the last `within` with this dedupe key (or, for an
-        attachment, the ref of the same file shared there), or None when it never arrived.
-
-        A duration, not an instant: the sender's clock may run "as of" another day (a replayed job, a demo),
-        while the platform stamps history with its own; an age means the same on both."""
-
     def post_ephemeral(self, channel: str, user: str, message: Reply) -> None: ...
 
     def open_dm(self, user: str) -> str:
@@ -64,3 +57,17 @@ class ChatPort(Protocol):
 
     def update_modal(self, view_id: str, content: Reply) -> None:
         """Replace the content of a modal the person has open (a button inside it was pressed)."""
+
+
+@runtime_checkable
+class SentLookup(Protocol):
+    """A port of a platform that declares LOOKS_UP_SENT (bot/platform.py): it can find a message it posted by
+    the dedupe key that travelled with it. The outbox asks before re-sending a post that may have landed."""
+
+    def already_sent(self, channel: str, dedupe_key: str, within: timedelta, *, dedupe_id: int | None = None,
+                     attachment: Attachment | None = None) -> str | None:
+        """The ref of a message posted to `channel` in the last `within` with this dedupe key (or, for an
+        attachment, the ref of the same file shared there), or None when it never arrived.
+
+        A duration, not an instant: the sender's clock may run "as of" another day (a replayed job, a demo),
+        while the platform stamps history with its own; an age means the same on both."""

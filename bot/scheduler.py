@@ -1,8 +1,9 @@
 """Named scheduled jobs: what `oneday worker` runs every minute and `oneday jobs run NAME` runs once.
 
-Each job opens one unit of work per partnership, so one partnership's failure never blocks another's, and
-queues its messages in the outbox. Running a job twice, or on several workers at once, is safe: reminder
-rounds are marked under a unique key and every notice has an idempotency key.
+Each job runs through bot/jobs.py's runner: one unit of work per partnership, one error policy (one
+partnership's failure never blocks another's), its messages queued in the outbox. Running a job twice, or on
+several workers at once, is safe: reminder rounds are marked under a unique key and every notice has an
+idempotency key.
 """
 
 from __future__ import annotations
@@ -13,61 +14,29 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import system_clock
 from bot.config import DEFAULT_COMMANDS
-from bot.outbox import enqueue
+from bot.jobs import for_each_partnership, publish_agenda_job
 from commands.chasing import digest
 from commands.chasing import rounds as chasing
-from commands.core.replies import Notice
-from models import Partnership
 
 log = logging.getLogger("oneday.jobs")
 
 
-def _per_partnership(factory: sessionmaker[Session], now: datetime, name: str,
-                     plan: Callable[[Session, Partnership, datetime], list[Notice]]) -> int:
-    """Run `plan` for every partnership in its own transaction; returns how many notices were queued."""
-    with factory() as session:
-        ids = list(session.scalars(select(Partnership.id)))
-    queued = 0
-    for pid in ids:
-        session = factory()
-        try:
-            p = session.get(Partnership, pid)
-            assert p is not None
-            notices = plan(session, p, now)
-            queued += sum(enqueue(session, pid, n, now=now) for n in notices)
-            session.commit()
-        except IntegrityError:  # another worker ran this round first: its marks won, ours roll back
-            session.rollback()
-            log.info("%s: partnership %s already handled by another worker", name, pid)
-        except OperationalError:
-            session.rollback()
-            log.warning("%s: database unavailable for partnership %s; will retry next run", name, pid,
-                        exc_info=True)
-        finally:
-            session.close()
-    return queued
-
-
 def reminders(factory: sessionmaker[Session], now: datetime, names: Mapping[str, str] = DEFAULT_COMMANDS) -> str:
-    n = _per_partnership(factory, now, "reminders",
-                         lambda s, p, t: chasing.run_round(s, p, t, names=names).notices)
+    n = for_each_partnership(factory, now, "reminders",
+                             lambda s, p, t: chasing.run_round(s, p, t, names=names).notices)
     return f"{n} reminder messages queued"
 
 
 def weekly_digest(factory: sessionmaker[Session], now: datetime, names: Mapping[str, str] = DEFAULT_COMMANDS) -> str:
-    n = _per_partnership(factory, now, "digest", lambda s, p, t: digest.weekly_digest(s, p, t, names=names))
+    n = for_each_partnership(factory, now, "digest", lambda s, p, t: digest.weekly_digest(s, p, t, names=names))
     return f"{n} digests queued"
 
 
 def publish_agenda(factory: sessionmaker[Session], now: datetime, names: Mapping[str, str] = DEFAULT_COMMANDS) -> str:
-    from bot.jobs import publish_agenda_job
-
     return f"{publish_agenda_job(factory, now)} agendas published"
 
 

@@ -1,4 +1,5 @@
-"""`oneday serve` and `oneday worker`: assemble the runtime from settings."""
+"""`oneday serve` and `oneday worker`: assemble the runtime from settings, for every configured platform
+(bot/platforms.py); nothing here knows a particular platform."""
 
 from __future__ import annotations
 
@@ -6,34 +7,46 @@ import logging
 import signal
 import threading
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot import db
+from bot import db, platforms
+from bot.clock import Clock, system_clock
 from bot.config import Settings
-from bot.http import make_server
+from bot.http import Route, make_server
 from bot.outbox import Sender
+from bot.platform import Inbound, Platform
 from bot.runner import Runner
-from bot.slack import install
-from bot.slack.app import build_app, make_client
-from bot.slack.port import SlackPort
 
 log = logging.getLogger("oneday.serve")
+
+
+def sender_for(settings: Settings, chosen: list[Platform], engine: Engine, factory: sessionmaker[Session], *,
+               clock: Clock = system_clock) -> Sender:
+    """One sender for the outbox rows of every chosen platform, each through that platform's port."""
+    ports = [p.outgoing_port(settings, engine, factory) for p in chosen]
+    return Sender(factory, ports, clock=clock, lease_seconds=settings.outbox_lease_seconds)
+
+
+def merged_routes(inbounds: list[Inbound]) -> dict[str, Route]:
+    routes: dict[str, Route] = {}
+    for inbound in inbounds:
+        for path, handler in inbound.routes.items():
+            if path in routes:
+                raise ValueError(f"two platforms serve {path}")
+            routes[path] = handler
+    return routes
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
     engine = db.make_engine(settings.database_url)
     factory = db.session_factory(engine)
-    oauth = None
-    if settings.slack_oauth:  # multi-workspace: each request uses its workspace's installed bot token
-        client = make_client(None, settings.slack_api_url)
-        oauth = install.oauth_settings(settings, engine)
-    else:
-        client = make_client(settings.slack_bot_token, settings.slack_api_url)
-    sender = Sender(factory, SlackPort(install.outgoing_client(settings, engine, factory)),
-                    lease_seconds=settings.outbox_lease_seconds)
+    chosen = platforms.configured(settings)
+    sender = sender_for(settings, chosen, engine, factory)
     runner = Runner(factory=factory, names=settings.commands, partnership_key=settings.partnership,
                     on_queued=sender.wake)
-    app = build_app(runner=runner, client=client, signing_secret=settings.slack_signing_secret, oauth_settings=oauth)
+    inbounds = [p.inbound(settings, engine=engine, runner=runner) for p in chosen]
+    routes = merged_routes(inbounds)
     sender.start()
 
     def healthy() -> bool:
@@ -42,24 +55,15 @@ def serve(settings: Settings, host: str, port: int) -> None:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    if settings.slack_app_token:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        handler = SocketModeHandler(app, settings.slack_app_token)
-        handler.connect()
-        oauth_paths = ("/slack/install", "/slack/oauth_redirect") if oauth else ()  # events come over the socket
-        health = make_server(app, host, port, healthy=healthy, slack_paths=oauth_paths)
-        threading.Thread(target=health.serve_forever, daemon=True).start()
-        log.info("socket mode connected; health on http://%s:%s/healthz", host, health.server_port)
-        _wait(stop)
-        handler.close()
-        health.shutdown()
-    else:
-        server = make_server(app, host, port, healthy=healthy)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        log.info("listening on http://%s:%s/slack/events", host, server.server_port)
-        _wait(stop)
-        server.shutdown()
+    for inbound in inbounds:  # e.g. Slack's Socket Mode: connected before /healthz answers
+        inbound.start()
+    server = make_server(routes, host, port, healthy=healthy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    log.info("listening on http://%s:%s: %s", host, server.server_port, ", ".join([*routes, "/healthz"]))
+    _wait(stop)
+    for inbound in inbounds:
+        inbound.stop()
+    server.shutdown()
     sender.stop()
     engine.dispose()
 
@@ -78,8 +82,7 @@ def worker(settings: Settings) -> None:
 
     engine = db.make_engine(settings.database_url)
     factory = db.session_factory(engine)
-    client = install.outgoing_client(settings, engine, factory)
-    sender = Sender(factory, SlackPort(client), lease_seconds=settings.outbox_lease_seconds)
+    sender = sender_for(settings, platforms.configured(settings), engine, factory)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     sender.start()

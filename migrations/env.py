@@ -1,4 +1,9 @@
-"""Alembic environment: migrations run from code (`oneday db upgrade`), against models.Base.metadata."""
+"""Alembic environment: migrations run from code (`oneday db upgrade`), against the schema's metadata.
+
+Below the composition root: it imports `models` and `migrations`, never `bot` (tests/test_layers.py). The
+metadata comes from the caller (bot/db.py passes the models' metadata with the tables each platform
+registers, e.g. Slack's installation store), else the models' own.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ from alembic import context
 from sqlalchemy import pool
 
 import models
-from bot.db import make_engine, migration_lock
+from migrations.lock import migration_lock
 from models.base import UTCDateTime
+from models.engine import make_engine
 
 config = context.config
 
@@ -20,7 +26,7 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | Liter
         return "sa.DateTime(timezone=True)"
     return False
 
-target_metadata = models.Base.metadata
+target_metadata = config.attributes.get("target_metadata", models.Base.metadata)
 
 
 def run_migrations_offline() -> None:
@@ -40,7 +46,7 @@ def run_migrations_online() -> None:
     assert url is not None
     engine = make_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        with migration_lock(connection):  # PostgreSQL: concurrent upgrades take turns (bot/db.py)
+        with migration_lock(connection):  # PostgreSQL: concurrent upgrades take turns (migrations/lock.py)
             context.configure(
                 connection=connection,
                 target_metadata=target_metadata,

@@ -7,6 +7,7 @@ from models.action import Action, ActionStatus, Outcome
 from models.action_note import ActionNote
 from models.audit import AuditEvent
 from models.base import Base
+from models.chat_state import HomeView, SeenEvent
 from models.meeting import Invitation, Meeting, MeetingStatus, Section
 from models.outbox import OutboxMessage
 from models.partnership import Agency, ChatIdentity, Cohort, Member, Partnership
@@ -22,6 +23,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "ChatIdentity",
+    "HomeView",
     "Cohort",
     "Invitation",
     "Meeting",
@@ -31,6 +33,7 @@ __all__ = [
     "OutboxMessage",
     "Partnership",
     "ReminderMark",
+    "SeenEvent",
     "Section",
     "Target",
     "TargetDetails",

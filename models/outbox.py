@@ -28,6 +28,8 @@ class OutboxMessage(TenantMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200))
+    # The chat platform that delivers it (its name, e.g. "slack"), chosen from the destination when queued.
+    platform: Mapped[str] = mapped_column(String(16))
     destination_kind: Mapped[str] = mapped_column(String(16))  # member | space
     destination_ref: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str | None] = mapped_column(String(64))  # resolved platform channel, once known

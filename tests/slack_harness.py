@@ -23,6 +23,7 @@ from bot.http import make_server
 from bot.outbox import Sender
 from bot.runner import Runner
 from bot.slack.app import build_app
+from bot.slack.http import bolt_routes
 from bot.slack.port import SlackPort
 
 SECRET = "harness-secret"
@@ -55,7 +56,7 @@ class SlackEnv:
         self.sender = Sender(self.factory, SlackPort(client), clock=self.clock)
         runner = Runner(factory=self.factory, names=dict(DEFAULT_COMMANDS), clock=self.clock)
         app = build_app(runner=runner, client=client, signing_secret=SECRET)
-        self.server = make_server(app, "127.0.0.1", 0)
+        self.server = make_server(bolt_routes(app), "127.0.0.1", 0)
         # shutdown() waits for serve_forever's next poll: 0.05 s instead of the default 0.5 s, at each stop
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)

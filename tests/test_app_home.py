@@ -5,17 +5,27 @@ at the wire (the fake Slack's recorded views.publish calls).
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from slack_harness import SECRET
-from slack_requests import block_actions_payload, send_action, send_event
+from slack_requests import block_actions_payload, send_action, send_event, view_submission_payload
+from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.slack.home import SeenEvents
+from bot import db
+from bot.config import DEFAULT_COMMANDS
+from bot.http import make_server
+from bot.runner import Runner
+from bot.slack.app import build_app
+from bot.slack.http import bolt_routes
 from models import Member, Partnership, Section, Target
+from models.action import OUTCOME_CATEGORIES
 from models.planning import plan_day
 
 DAY = "2026-12-08"
@@ -167,10 +177,51 @@ def test_buttons_in_the_home_answer_in_a_modal_and_redraw_the_home(env) -> None:
     env.fake.assert_no_rejections()
 
 
-def test_seen_events_is_a_bounded_lru() -> None:
-    seen = SeenEvents(size=3)
-    assert [seen.claim(e) for e in ("a", "b", "c", "a")] == [True, True, True, False]
-    assert seen.claim("d")  # forgets the least recently seen: b
-    assert seen.claim("b") and not seen.claim("a")
-    seen.release("a")
-    assert seen.claim("a")
+@contextmanager
+def another_replica(env) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A second `serve` on the same database: its own engine, Runner and bolt app, on its own port. Yields its
+    events URL."""
+    url = env.factory.kw["bind"].url.render_as_string(hide_password=False)
+    engine = db.make_engine(url)
+    runner = Runner(factory=db.session_factory(engine), names=dict(DEFAULT_COMMANDS), clock=env.clock)
+    client = WebClient(token="xoxb-test", base_url=env.fake.base_url, retry_handlers=[])
+    server = make_server(bolt_routes(build_app(runner=runner, client=client, signing_secret=SECRET)), "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/slack/events"
+    finally:
+        server.shutdown()
+        server.server_close()
+        engine.dispose()
+
+
+def test_a_repeated_event_id_is_dropped_by_another_replica(env) -> None:  # type: ignore[no-untyped-def]
+    event = {"type": "app_home_opened", "user": "U0SAM", "channel": "D0HOME", "tab": "home",
+             "event_ts": f"{time.time():.6f}"}
+    with another_replica(env) as second:
+        assert send_event(env.url, SECRET, event, event_id="Ev0TWICE")[0] == 200
+        assert send_event(second, SECRET, event, event_id="Ev0TWICE")[0] == 200  # Slack's retry, elsewhere
+        assert len(homes_of(env, "U0SAM")) == 1
+        assert send_event(second, SECRET, event, event_id="Ev0OTHER")[0] == 200
+        assert len(homes_of(env, "U0SAM")) == 2
+
+
+def test_a_change_through_another_replica_redraws_a_home_drawn_by_the_first(env) -> None:  # type: ignore[no-untyped-def]
+    first = record_action(env, "U0TOM", "OCG-07 <@U0SAM|sam.patel> check the benefits claim by 2026-12-20")
+    second = record_action(env, "U0TOM", "OCG-07 <@U0SAM|sam.patel> visit the address by 2026-12-21")
+
+    def close(url: str, number: int) -> None:
+        state = {"text": {"text": {"type": "plain_text_input", "value": "claim stopped"}},
+                 "category": {"category": {"type": "plain_text_input", "value": OUTCOME_CATEGORIES[0]}}}
+        payload = view_submission_payload("outcome.record", state, private_metadata=str(number), user_id="U0SAM")
+        assert send_action(url, SECRET, payload)[0] == 200
+
+    with another_replica(env) as other:
+        close(other, first)
+        assert homes_of(env, "U0SAM") == []  # never opened: nothing to redraw
+        assert open_home(env, "U0SAM") == 200  # drawn by the first replica
+        close(other, second)  # changed through the second
+        views = homes_of(env, "U0SAM")
+        assert len(views) == 2
+        assert buttons(views[0], "action.done") == [str(second)] and buttons(views[1], "action.done") == []
+    env.fake.assert_no_rejections()

@@ -12,6 +12,7 @@ import pytest
 
 from bot.config import ConfigError, from_env
 from bot.redact import safe_url
+from bot.slack.settings import slack_settings
 
 ONEDAY = Path(sys.executable).parent / "oneday"
 
@@ -81,8 +82,9 @@ def test_good_values_are_read() -> None:
                   "commands, chat:write", "ONEDAY_COMMAND_ACTION": "task", "SLACK_API_URL": "http://127.0.0.1:9/api/",
                   "DATABASE_URL": "postgresql+psycopg://u:p@h/db"})
     assert (s.outbox_lease_seconds, s.job_interval_seconds) == (90.5, 60.0)
-    assert s.slack_scopes == ("commands", "chat:write") and s.commands["action"] == "/task"
-    assert s.slack_api_url == "http://127.0.0.1:9/api/" and s.database_url == "postgresql+psycopg://u:p@h/db"
+    slack = slack_settings(s)  # each platform reads its own variables (bot/slack/settings.py)
+    assert slack.scopes == ("commands", "chat:write") and s.commands["action"] == "/task"
+    assert slack.api_url == "http://127.0.0.1:9/api/" and s.database_url == "postgresql+psycopg://u:p@h/db"
 
 
 def test_a_long_bad_value_is_shortened_in_the_message() -> None:
@@ -101,10 +103,10 @@ def test_settings_repr_masks_tokens_secrets_and_the_database_password() -> None:
         if name != "SLACK_CLIENT_ID":
             assert value not in shown, name
     assert "canary-pw-8812" not in shown
-    assert "slack_bot_token='***'" in shown and "slack_client_secret='***'" in shown
-    assert "oneday:***@db/oneday" in shown and "slack_client_id='1234.5678'" in shown  # not a secret
-    assert "slack_app_token=None" in repr(from_env({}))  # unset stays visibly unset
-    assert settings.slack_bot_token == "xoxb-canary-bot-4471"  # masked in the repr only
+    assert "bot_token='***'" in shown and "client_secret='***'" in shown and "signing_secret='***'" in shown
+    assert "oneday:***@db/oneday" in shown and "client_id='1234.5678'" in shown  # not a secret
+    assert "app_token=None" in repr(from_env({}))  # unset stays visibly unset
+    assert slack_settings(settings).bot_token == "xoxb-canary-bot-4471"  # masked in the repr only
 
 
 @pytest.mark.parametrize(("url", "shown"), [

@@ -1,5 +1,5 @@
 """`oneday db upgrade` from several replicas at once on one PostgreSQL database: they take turns on an
-advisory lock (bot/db.py migration_lock), the first creates the schema, the others find head and do nothing."""
+advisory lock (migrations/lock.py migration_lock), the first creates the schema, the others find head and do nothing."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
 from bot import db
+from migrations.lock import MIGRATION_LOCK_KEY
 
 ONEDAY = Path(sys.executable).parent / "oneday"
 REPLICAS = 3
@@ -21,7 +22,7 @@ REPLICAS = 3
 
 def _advisory_waiters(conn: sa.Connection) -> int:
     """Sessions waiting for the migration lock (bigint key: high half in classid, low half in objid)."""
-    key = db.MIGRATION_LOCK_KEY & 0xFFFFFFFFFFFFFFFF
+    key = MIGRATION_LOCK_KEY & 0xFFFFFFFFFFFFFFFF
     return conn.execute(sa.text(
         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
         "AND classid::bigint = :hi AND objid::bigint = :lo AND objsubid = 1"),
@@ -37,7 +38,7 @@ def test_three_upgrades_at_once_on_an_empty_database_all_succeed(pg_url: str) ->
     try:
         # Hold the lock ourselves so that all three are started and waiting before any of them may begin:
         # the race happens on every run, not only when the scheduler happens to interleave them.
-        holder.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": db.MIGRATION_LOCK_KEY})
+        holder.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
         holder.commit()
         procs = [subprocess.Popen([str(ONEDAY), "db", "upgrade"], env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True) for _ in range(REPLICAS)]
@@ -50,7 +51,7 @@ def test_three_upgrades_at_once_on_an_empty_database_all_succeed(pg_url: str) ->
                 watcher.rollback()
                 time.sleep(0.05)
         assert db.current_revision(pg_url) is None  # nothing ran while the lock was held
-        holder.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": db.MIGRATION_LOCK_KEY})
+        holder.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
         holder.commit()
         results = [p.communicate(timeout=120) for p in procs]
     finally:

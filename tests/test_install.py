@@ -32,6 +32,7 @@ from bot.runner import Request, Runner
 from bot.slack.install import outgoing_client
 from bot.slack.manifest import bot_scopes
 from bot.slack.port import SlackPort
+from bot.slack.settings import SlackSettings
 from commands.core import workspaces
 from commands.core.errors import Refused
 from commands.core.replies import Reply
@@ -159,8 +160,8 @@ def test_oauth_install_stores_the_installation_and_commands_use_its_token_and_pa
 
     # Work outside a request (the outbox sender, jobs) uses the configured partnership's installation.
     fake.clear()
-    settings = Settings(database_url=two_partnerships, partnership="northtown", slack_client_id=CLIENT_ID,
-                        slack_client_secret=CLIENT_SECRET, slack_api_url=fake.base_url)
+    settings = Settings(database_url=two_partnerships, partnership="northtown", platforms={"slack": SlackSettings(
+                        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, api_url=fake.base_url)})
     client = outgoing_client(settings, engine, db.session_factory(engine))
     SlackPort(client).post("C0MEET", Reply(lines=("hello",)))
     assert [c.token for c in fake.calls_to("chat.postMessage")] == [token]

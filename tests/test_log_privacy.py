@@ -18,6 +18,7 @@ from bot.http import make_server
 from bot.logs import JsonFormatter, NoBodies, library_logger
 from bot.runner import Runner
 from bot.slack.app import build_app, make_client
+from bot.slack.http import bolt_routes
 
 SECRET = "log-privacy-secret"
 CANARY = "canary-7c1f0e-OCG-99-Mrs-Example"
@@ -32,7 +33,7 @@ def events(northtown_loaded, caplog: pytest.LogCaptureFixture,  # type: ignore[n
     with FakeSlack() as fake:
         runner = Runner(factory=northtown_loaded, names=dict(DEFAULT_COMMANDS))
         app = build_app(runner=runner, client=make_client("xoxb-test", fake.base_url), signing_secret=SECRET)
-        server = make_server(app, "127.0.0.1", 0)
+        server = make_server(bolt_routes(app), "127.0.0.1", 0)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
             yield f"http://127.0.0.1:{server.server_port}/slack/events"

@@ -89,3 +89,33 @@ def test_history_is_linear() -> None:
         current = script.get_revision(current.down_revision) if current.down_revision else None
     assert sorted(chain) == sorted(r.revision for r in revisions)
     assert len(chain) == len(set(chain))
+
+
+def test_0009_gives_queued_rows_slack_and_leaves_no_default(empty_url: str) -> None:
+    """Rows queued before outbox rows carried a platform were all Slack's; after 0009 whoever queues a row
+    must name its platform (no default left to hide a forgotten one). Down and up again keeps the history
+    whole."""
+    db.upgrade(empty_url, "0008")
+    engine = db.make_engine(empty_url)
+    row = ("insert into outbox_message (partnership_id, idempotency_key, destination_kind, destination_ref, "
+           "payload, status, attempts, next_attempt_at, created_at, check_before_send) values "
+           "(1, :key, 'space', 'C0MEET', '{}', 'pending', 0, :at, :at, false)")
+    at = "2026-12-01 09:00:00+00:00"
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("insert into partnership (id, key, name, timezone, isp_version, meeting, reminders, "
+                                 "created_at) values (1, 'p', 'P', 'Europe/London', '1', '{}', '{}', :at)"), {"at": at})
+            conn.execute(sa.text(row), {"key": "before-0009", "at": at})
+        db.upgrade(empty_url)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("select platform from outbox_message")).scalars().all() == ["slack"]
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(sa.text(row), {"key": "no-platform", "at": at})
+        db.downgrade(empty_url, "0008")
+        with engine.connect() as conn:
+            assert "platform" not in {c["name"] for c in sa.inspect(conn).get_columns("outbox_message")}
+            assert conn.execute(sa.text("select idempotency_key from outbox_message")).scalars().all() == ["before-0009"]
+        db.upgrade(empty_url)
+        assert _diff(empty_url) == []
+    finally:
+        engine.dispose()

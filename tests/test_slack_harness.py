@@ -28,6 +28,7 @@ def test_command_names_are_configurable(northtown_loaded) -> None:  # type: igno
     from bot.http import make_server
     from bot.runner import Runner
     from bot.slack.app import build_app
+    from bot.slack.http import bolt_routes
 
     settings = from_env({"ONEDAY_COMMAND_ONEDAY": "csp", "ONEDAY_COMMAND_ACTIONS": "/csp-actions"})
     assert settings.commands["oneday"] == "/csp" and settings.commands["actions"] == "/csp-actions"
@@ -36,7 +37,7 @@ def test_command_names_are_configurable(northtown_loaded) -> None:  # type: igno
         client = WebClient(token="xoxb-test", base_url=fake.base_url)
         app = build_app(runner=Runner(factory=northtown_loaded, names=settings.commands), client=client,
                         signing_secret=SECRET)
-        server = make_server(app, "127.0.0.1", 0)
+        server = make_server(bolt_routes(app), "127.0.0.1", 0)
         import threading
 
         threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -1,20 +1,20 @@
 """The App Home tab: commands/home/page.py builds the page, this renders it as a home view and publishes it.
 
-Slack retries an event it thinks was not acknowledged in 3 seconds, with the same `event_id`. `SeenEvents`
-drops the repeats this process has already handled (a bounded LRU), and the effect is idempotent anyway:
-views.publish replaces the whole home view with one built from the database, so publishing twice shows the
-same page.
+Slack retries an event it thinks was not acknowledged in 3 seconds, with the same `event_id`, and the retry
+may reach another replica. The ids handled are rows in the database (bot/chat_state.py `SeenEvents`, kept an
+hour), so a repeat is dropped by whichever replica gets it; the effect is idempotent anyway: views.publish
+replaces the whole home view with one built from the database, so publishing twice shows the same page.
+Whose home has been drawn is in the database too (`HomeViews`): a change made through any replica redraws it.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.chat_state import HomeViews, SeenEvents
 from bot.port import DeliveryError
 from bot.runner import Request, Runner
 from bot.slack.blocks import VIEW_BLOCKS, render
@@ -23,31 +23,6 @@ from commands.core.replies import Reply, Result
 from commands.home import page as home
 
 log = logging.getLogger("oneday.slack")
-
-
-class SeenEvents:
-    """Event ids this process has claimed, newest last; the oldest are forgotten beyond `size`."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def claim(self, event_id: str) -> bool:
-        """True the first time an id is seen (the caller handles the event); False for a repeat."""
-        with self._lock:
-            if event_id in self._ids:
-                self._ids.move_to_end(event_id)
-                return False
-            self._ids[event_id] = None
-            while len(self._ids) > self.size:
-                self._ids.popitem(last=False)
-            return True
-
-    def release(self, event_id: str) -> None:
-        """Handling failed: let Slack's retry of this event through."""
-        with self._lock:
-            self._ids.pop(event_id, None)
 
 
 def home_view(page: Reply) -> dict[str, Any]:
@@ -66,13 +41,12 @@ def publish_home(runner: Runner, client: WebClient, *, team: str, user: str) -> 
 
 
 class Homes:
-    """The app_home_opened handler and the refresh after a change, sharing one dedupe LRU per app."""
+    """The app_home_opened handler and the refresh after a change; what they remember is in the database."""
 
     def __init__(self, runner: Runner) -> None:
         self.runner = runner
-        self.seen = SeenEvents()
-        self._published: set[tuple[str, str]] = set()  # (team, user) whose home this process has drawn
-        self._lock = threading.Lock()
+        self.seen = SeenEvents(runner.factory, platform="slack", clock=runner.clock)
+        self.views = HomeViews(runner.factory, platform="slack", clock=runner.clock)
 
     def opened(self, body: dict[str, Any], client: WebClient) -> None:
         event = body.get("event") or {}
@@ -92,14 +66,11 @@ class Homes:
 
     def publish(self, client: WebClient, *, team: str, user: str) -> None:
         publish_home(self.runner, client, team=team, user=user)
-        with self._lock:
-            self._published.add((team, user))
+        self.views.published(team, user)
 
     def refresh(self, client: WebClient, *, team: str, user: str) -> None:
-        """After a change made from Slack: redraw the user's home if this process has drawn it before."""
-        with self._lock:
-            drawn = (team, user) in self._published
-        if not drawn:
+        """After a change made from Slack: redraw the user's home if it has been drawn (by any replica)."""
+        if not self.views.drawn(team, user):
             return
         try:
             self.publish(client, team=team, user=user)

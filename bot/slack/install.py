@@ -32,6 +32,7 @@ from bot.config import Settings
 from bot.port import DeliveryError
 from bot.slack.install_tables import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
 from bot.slack.manifest import bot_scopes
+from bot.slack.settings import slack_settings
 from commands.core.errors import OnedayError
 from commands.core.workspaces import workspace_of
 from commands.partnership.file import select_partnership
@@ -41,17 +42,19 @@ STATE_SECONDS = 600  # how long an install link stays good
 
 
 def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore:
-    assert settings.slack_client_id
-    return SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine,
+    client_id = slack_settings(settings).client_id
+    assert client_id
+    return SQLAlchemyInstallationStore(client_id=client_id, engine=engine,
                                        bots_table_name=BOTS_TABLE, installations_table_name=INSTALLATIONS_TABLE)
 
 
 def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
     """bolt's OAuth settings over our database (the tables exist once `oneday db upgrade` has run)."""
+    s = slack_settings(settings)
     return OAuthSettings(
-        client_id=settings.slack_client_id,
-        client_secret=settings.slack_client_secret,
-        scopes=list(settings.slack_scopes or bot_scopes()),
+        client_id=s.client_id,
+        client_secret=s.client_secret,
+        scopes=list(s.scopes or bot_scopes()),
         installation_store=installation_store(settings, engine),
         state_store=SQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=engine,
                                               table_name=OAUTH_STATES_TABLE),
@@ -99,8 +102,9 @@ def outgoing_client(settings: Settings, engine: Engine, factory: sessionmaker[Se
     """The client for the outbox sender and jobs: SLACK_BOT_TOKEN when set, else (OAuth) the installation's."""
     from bot.slack.app import make_client
 
-    if settings.slack_bot_token or not settings.slack_oauth:
-        return make_client(settings.slack_bot_token, settings.slack_api_url)
-    base = make_client(None, settings.slack_api_url)
+    s = slack_settings(settings)
+    if s.bot_token or not s.oauth:
+        return make_client(s.bot_token, s.api_url)
+    base = make_client(None, s.api_url)
     return InstalledBotClient(sender_token(settings, engine, factory), base_url=base.base_url, timeout=base.timeout,
                               logger=base.logger)

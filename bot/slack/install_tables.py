@@ -1,7 +1,8 @@
 """slack_sdk's installation and OAuth state store tables, registered on Oneday's metadata.
 
 They are slack_sdk's own SQLAlchemy stores, built with its table builders, so that one Alembic history
-(migration 0007) creates them and the drift test covers them. bot/db.py registers them on import.
+(migration 0007) creates them and the drift test covers them. The Slack platform (bot/slack/platform.py)
+registers them when bot/db.py asks every platform for its tables, on import.
 """
 
 from __future__ import annotations

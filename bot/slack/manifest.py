@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from bot.config import Settings
+from bot.slack.settings import slack_settings
 from commands.core.help import HELP
 
 # Web API method -> (bot scopes it needs, why Oneday calls it). Methods that need no scope map to ().
@@ -63,7 +64,8 @@ def _usage_hint(intent: str, names: dict[str, str]) -> str:
 def manifest(settings: Settings, url: str = "https://example.org", name: str = "Oneday") -> dict[str, Any]:
     base = url.rstrip("/")
     events_url = f"{base}/slack/events"
-    socket = bool(settings.slack_app_token)
+    slack = slack_settings(settings)
+    socket = bool(slack.app_token)
     commands = []
     for intent, command in settings.commands.items():
         entry: dict[str, Any] = {"command": command, "description": HELP[intent][0][:2000],
@@ -72,9 +74,9 @@ def manifest(settings: Settings, url: str = "https://example.org", name: str = "
             entry["url"] = events_url
         commands.append(entry)
     oauth: dict[str, Any] = {"scopes": {"bot": bot_scopes()}}
-    if settings.slack_client_id:
+    if slack.client_id:
         oauth = {"redirect_urls": [f"{base}/slack/oauth_redirect"], **oauth}
-    events: dict[str, Any] = {"bot_events": [*BOT_EVENTS, *(OAUTH_EVENTS if settings.slack_client_id else ())]}
+    events: dict[str, Any] = {"bot_events": [*BOT_EVENTS, *(OAUTH_EVENTS if slack.client_id else ())]}
     interactivity: dict[str, Any] = {"is_enabled": True}
     if not socket:
         events = {"request_url": events_url, **events}
