@@ -155,7 +155,7 @@ def queue(factory, notices: list[Notice], *, now: datetime = NOW) -> None:  # ty
 
 
 def say(key: str, to: Destination) -> Notice:
-    return Notice(to, Reply(title=key, ephemeral=False), key=key)
+    return Notice(to, Reply(title=key), key=key)
 
 
 def rows(factory) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
