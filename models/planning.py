@@ -281,27 +281,63 @@ def last_discussed(session: Session, partnership_id: int, day: date) -> dict[str
     return latest
 
 
-def plan_input(session: Session, partnership: Partnership, day: date) -> PlanInput:
-    """Read everything the planner needs, once, into plain data."""
+@dataclass(frozen=True)
+class RuleInput:
+    """What the need-to-know rule reads, as plain data: the partnership's people, and cohorts with their
+    targets and open actions (all of them, or one cohort's)."""
+
+    directory: Directory
+    cohorts: tuple[CohortInfo, ...]
+    targets: tuple[TargetInfo, ...]
+    actions: tuple[ActionInfo, ...]
+
+
+def read_rule_input(session: Session, partnership: Partnership, *, cohort_id: int | None = None) -> RuleInput:
+    """One reading of the database for the rule, shared by the day's plan and every showing and sending."""
     pid = partnership.id
     agencies = list(session.scalars(select(Agency).where(Agency.partnership_id == pid)))
     members = list(session.scalars(select(Member).where(Member.partnership_id == pid)))
-    cohorts = list(session.scalars(select(Cohort).where(Cohort.partnership_id == pid)))
-    targets = list(session.scalars(select(Target).where(Target.partnership_id == pid)))
-    actions = list(session.scalars(select(Action).where(Action.partnership_id == pid, Action.status == ActionStatus.OPEN)))
-    directory = directory_of(partnership, agencies, members)
+    cohort_q = select(Cohort).where(Cohort.partnership_id == pid)
+    target_q = select(Target).where(Target.partnership_id == pid)
+    if cohort_id is not None:
+        cohort_q, target_q = cohort_q.where(Cohort.id == cohort_id), target_q.where(Target.cohort_id == cohort_id)
+    cohorts = list(session.scalars(cohort_q))
+    targets = list(session.scalars(target_q))
+    action_q = select(Action).where(Action.partnership_id == pid, Action.status == ActionStatus.OPEN)
+    if cohort_id is not None:
+        action_q = action_q.where(Action.target_id.in_([t.id for t in targets]))
+    actions = list(session.scalars(action_q))
     member_keys = {m.id: m.key for m in members}
     cohort_keys = {c.id: c.key for c in cohorts}
     target_refs = {t.id: t.ref for t in targets}
-    return PlanInput(
-        day=day,
-        settings=MeetingSettings.from_partnership(partnership.meeting, partnership.timezone),
-        directory=directory,
+    return RuleInput(
+        directory=directory_of(partnership, agencies, members),
         cohorts=tuple(cohort_info(c) for c in cohorts),
         targets=tuple(target_info(t, cohort_keys, member_keys) for t in targets),
         actions=tuple(action_info(a, target_refs, member_keys) for a in actions),
-        last_discussed=last_discussed(session, pid, day),
-        privileged=privileged_members(directory.members.values()),
+    )
+
+
+def cohort_relevance(session: Session, partnership: Partnership, cohort_id: int) -> SectionRelevance:
+    """The rule applied now to one cohort's section: its active targets and their open actions, as the day's
+    plan would apply it (same reading, same rule; the plan only adds order and times)."""
+    inp = read_rule_input(session, partnership, cohort_id=cohort_id)
+    (cohort,) = inp.cohorts
+    return section_relevance(inp.directory, cohort, [t for t in inp.targets if t.active], inp.actions)
+
+
+def plan_input(session: Session, partnership: Partnership, day: date) -> PlanInput:
+    """Read everything the planner needs, once, into plain data."""
+    inp = read_rule_input(session, partnership)
+    return PlanInput(
+        day=day,
+        settings=MeetingSettings.from_partnership(partnership.meeting, partnership.timezone),
+        directory=inp.directory,
+        cohorts=inp.cohorts,
+        targets=inp.targets,
+        actions=inp.actions,
+        last_discussed=last_discussed(session, partnership.id, day),
+        privileged=privileged_members(inp.directory.members.values()),
     )
 
 

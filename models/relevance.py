@@ -255,6 +255,14 @@ def privileged_members(members: Iterable[MemberInfo]) -> frozenset[str]:
     return frozenset(m.key for m in members if runs_the_day(m))
 
 
+@dataclass(frozen=True)
+class SectionsNow:
+    """Entitlements from sections computed now (not a whole day's plan): what a showing or sending checks."""
+
+    relevance: tuple[SectionRelevance, ...]
+    privileged: frozenset[str] = frozenset()
+
+
 def entitled_sections(member_key: str, plan: Entitlements) -> tuple[str, ...]:
     """Cohort keys of the sections whose targets this member may see, in the plan's order."""
     if member_key in plan.privileged:

@@ -1,5 +1,8 @@
 """Entitlement checks, in one place. Every path that shows or acts on a target calls these.
 
+The decision itself is models.relevance's `is_entitled` / `entitled_sections`, the functions the day's plan and
+its tests use too, applied to the sections as models.planning.cohort_relevance reads them now.
+
 A member is entitled to a target only if the need-to-know rule puts them in that target's section as the
 agenda would be planned now, or they are its lead officer, or they run the day (coordinator or chair).
 A refusal never hints whether the reference exists: an unknown ref and a forbidden ref get the same words,
@@ -13,17 +16,10 @@ from sqlalchemy.orm import Session
 
 from commands.core.context import Caller
 from commands.core.errors import Refused
-from models import Action, ActionStatus, Agency, Cohort, Member, Section, Target, TargetStatus
+from models import Action, Cohort, Member, Section, Target, TargetStatus
 from models.audit import record
-from models.relevance import (
-    SectionRelevance,
-    action_info,
-    cohort_info,
-    directory_of,
-    runs_the_day,
-    section_relevance,
-    target_info,
-)
+from models.planning import cohort_relevance
+from models.relevance import SectionRelevance, SectionsNow, entitled_sections, is_entitled, runs_the_day
 
 
 def log_refusal(caller: Caller, *, what: str, justification: str, target_id: int | None = None,
@@ -35,32 +31,19 @@ def log_refusal(caller: Caller, *, what: str, justification: str, target_id: int
 
 
 def section_now(caller: Caller, cohort_id: int) -> SectionRelevance:
-    """The need-to-know rule for one cohort's section with today's targets and open actions (memoised per request)."""
+    """The need-to-know rule for one cohort's section with today's targets and open actions (memoised per
+    request): models.planning.cohort_relevance, the same reading and rule as the day's plan."""
     cache: dict[int, SectionRelevance] = caller.__dict__.setdefault("_sections", {})
-    if cohort_id in cache:
-        return cache[cohort_id]
-    s, pid = caller.session, caller.partnership.id
-    agencies = list(s.scalars(select(Agency).where(Agency.partnership_id == pid)))
-    members = list(s.scalars(select(Member).where(Member.partnership_id == pid)))
-    cohort = s.get(Cohort, cohort_id)
-    assert cohort is not None and cohort.partnership_id == pid
-    targets = list(s.scalars(select(Target).where(Target.partnership_id == pid, Target.cohort_id == cohort_id,
-                                                  Target.status == TargetStatus.ACTIVE)))
-    actions = list(s.scalars(select(Action).where(Action.partnership_id == pid, Action.status == ActionStatus.OPEN,
-                                                  Action.target_id.in_([t.id for t in targets]))))
-    member_keys = {m.id: m.key for m in members}
-    refs = {t.id: t.ref for t in targets}
-    cohort_keys = {cohort.id: cohort.key}
-    relevance = section_relevance(directory_of(caller.partnership, agencies, members), cohort_info(cohort),
-                                  [target_info(t, cohort_keys, member_keys) for t in targets],
-                                  [action_info(a, refs, member_keys) for a in actions])
-    cache[cohort_id] = relevance
-    return relevance
+    if cohort_id not in cache:
+        cohort = caller.session.get(Cohort, cohort_id)
+        assert cohort is not None and cohort.partnership_id == caller.partnership.id
+        cache[cohort_id] = cohort_relevance(caller.session, caller.partnership, cohort_id)
+    return cache[cohort_id]
 
 
-def in_section(member: Member, section: SectionRelevance) -> bool:
-    """The rule puts the member in the section: invited, or the lead officer of one of its targets."""
-    return member.key in section.members or member.key in section.leads.values()
+def _now(member: Member, *sections: SectionRelevance) -> SectionsNow:
+    """The rule's view of these sections for one member (who runs the day sees every one)."""
+    return SectionsNow(sections, frozenset({member.key}) if runs_the_day(member) else frozenset())
 
 
 def entitled_cohorts(caller: Caller, member: Member) -> list[Cohort]:
@@ -68,10 +51,11 @@ def entitled_cohorts(caller: Caller, member: Member) -> list[Cohort]:
     cohort order: section by section, what `member_may_see` allows. Those who run the day: every section."""
     if not member.active:
         return []
-    cohorts = caller.session.scalars(select(Cohort).where(Cohort.partnership_id == caller.partnership.id,
-                                                          Cohort.active.is_(True)).order_by(Cohort.order, Cohort.key))
-    return [c for c in cohorts if (section := section_now(caller, c.id)).targets
-            and (runs_the_day(member) or in_section(member, section))]
+    cohorts = list(caller.session.scalars(select(Cohort).where(
+        Cohort.partnership_id == caller.partnership.id, Cohort.active.is_(True)).order_by(Cohort.order, Cohort.key)))
+    sections = {c.key: section_now(caller, c.id) for c in cohorts}
+    entitled = set(entitled_sections(member.key, _now(member, *(s for s in sections.values() if s.targets))))
+    return [c for c in cohorts if c.key in entitled]
 
 
 def member_may_see(caller: Caller, member: Member, target: Target) -> bool:
@@ -81,7 +65,7 @@ def member_may_see(caller: Caller, member: Member, target: Target) -> bool:
         return True
     if target.status != TargetStatus.ACTIVE:
         return False
-    return in_section(member, section_now(caller, target.cohort_id))
+    return is_entitled(member.key, target.ref, _now(member, section_now(caller, target.cohort_id)))
 
 
 def refuse(caller: Caller, *, what: str, ref: str | None, target: Target | None = None) -> Refused:
@@ -193,7 +177,7 @@ def may_see_section(caller: Caller, section: Section) -> bool:
     member = caller.member
     if section.partnership_id != caller.partnership.id or not member.active:
         return False
-    return runs_the_day(member) or in_section(member, section_now(caller, section.cohort_id))
+    return bool(entitled_sections(member.key, _now(member, section_now(caller, section.cohort_id))))
 
 
 def require_section(caller: Caller, section_id: int | None, *, purpose: str) -> Section:
