@@ -69,8 +69,8 @@ def pg_db_url(postgres: ThrowawayPostgres, pg_template: str, request: pytest.Fix
 # Oneday database fixtures (partnership file, migrations, import, CLI tests).
 #
 # A SQLite file database upgraded with the real Alembic history, real sessions from
-# bot.db, and the sample partnership file.  Added after the PostgreSQL block; nothing
-# above is changed.
+# bot.db, and the sample partnership file.  The upgrade (and the sample's load) runs once
+# per session into template files; each test gets its own byte-for-byte copy.
 # ----------------------------------------------------------------------------------------
 
 from pathlib import Path  # noqa: E402
