@@ -33,8 +33,8 @@ from bot.demo_stack import LocalSlack
 from bot.fakeslack import Seen
 
 HELP = """Type a slash command as you would in Slack, e.g.
-  /actions OCG-07        /action OCG-07 @sam.patel check benefit claims by Friday
-  /agenda show           /outcome 1 claims suspended benefit-sanction       /oneday whoami
+  {actions} OCG-07        {action} OCG-07 @sam.patel check benefit claims by Friday
+  {agenda} show           {outcome} 1 claims suspended benefit-sanction       {oneday} whoami
 Other commands:
   press N                press button [N] from the last answer
   channels               the channels you are in;   in #NAME   type commands in that channel
@@ -87,7 +87,7 @@ class MemberConsole:
         if verb in ("quit", "exit", "q"):
             return False
         if verb in ("help", "?"):
-            self.out.print(HELP, markup=False, highlight=False)
+            self.out.print(HELP.format(**self.stack.names), markup=False, highlight=False)
         elif verb == "channels":
             for c in self.stack.fake.channels_of(self.user):
                 self.out.print(f"#{c.name}" + ("  (you are typing here)" if c.id == self.channel else ""),

@@ -41,7 +41,7 @@ SCOPES_BY_METHOD: dict[str, tuple[tuple[str, ...], str]] = {
     "files.completeUploadExternal": (("files:write",), "share the uploaded .ics in the member's DM"),
 }
 # Scopes that are not about a Web API method.
-OTHER_SCOPES: dict[str, str] = {"commands": "the slash commands (/agenda, /action, /outcome, /actions, /oneday)"}
+OTHER_SCOPES: dict[str, str] = {"commands": "the slash commands"}
 BOT_EVENTS = ("app_home_opened",)  # needs no scope
 # OAuth mode: bolt deletes a workspace's stored installation when it uninstalls the app (no scope either).
 OAUTH_EVENTS = ("app_uninstalled", "tokens_revoked")
