@@ -21,7 +21,7 @@ for _platform in PLATFORMS:
     _platform.register_tables(Base.metadata)
 
 # The installed package's own folder, never a path from the repository root, so `oneday db upgrade` and the demo
-# work from a wheel (env.py, versions/ and script.py.mako ship as package files; tests/test_wheel.py checks it).
+# work from a wheel (env.py, versions/ and script.py.mako ship as package files; tests/runtime/test_wheel.py checks it).
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -1,6 +1,6 @@
 """Alembic environment: migrations run from code (`oneday db upgrade`), against the schema's metadata.
 
-Below the composition root: it imports `models` and `migrations`, never `bot` (tests/test_layers.py). The
+Below the composition root: it imports `models` and `migrations`, never `bot` (tests/core/test_layers.py). The
 metadata comes from the caller (bot/db.py passes the models' metadata with the tables each platform
 registers, e.g. Slack's installation store), else the models' own.
 """

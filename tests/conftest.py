@@ -99,7 +99,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file upgraded to head with the project's real migrations, once per session.
 
     Tests get copies (``sqlite_db_url``); the migrations themselves are tested on empty databases in
-    tests/test_migrations.py and through `oneday db upgrade` in tests/test_cli.py."""
+    tests/runtime/test_migrations.py and through `oneday db upgrade` in tests/runtime/test_cli.py."""
     from bot import db
 
     path = tmp_path_factory.mktemp("sqlite-template") / "oneday.db"
@@ -204,7 +204,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 # ----------------------------------------------------------------------------------------
-# `oneday demo`, run once: tests/test_demo.py and tests/test_cli.py read the same output.
+# `oneday demo`, run once: tests/runtime/test_demo.py and tests/runtime/test_cli.py read the same output.
 # ----------------------------------------------------------------------------------------
 
 

@@ -3,7 +3,7 @@
 It follows the configuration: the slash command names (ONEDAY_COMMAND_*), Socket Mode when SLACK_APP_TOKEN is
 set (no request URLs then), the OAuth redirect URL when SLACK_CLIENT_ID is set. The bot scopes are the
 smallest set that covers every Web API method the code calls: `SCOPES_BY_METHOD` names, for each method, the
-scope it needs and why (tests/test_manifest.py finds the calls in the code and checks the two agree, and that
+scope it needs and why (tests/runtime/test_manifest.py finds the calls in the code and checks the two agree, and that
 each scope is one Slack's method reference accepts for that method).
 """
 

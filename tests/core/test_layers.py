@@ -10,8 +10,9 @@ import ast
 from pathlib import Path
 
 import pytest
+from paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO
 # package -> the top-level packages of ours it must never import
 FORBIDDEN = {
     "models": {"bot", "commands"},

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from fake_slack import Call, FakeSlack
 from moments import FILE_LOADED
+from paths import REPO
 from slack_requests import clear_proxy_env
 from sqlalchemy import func, select
 
@@ -32,7 +33,7 @@ from models import Action, ChatIdentity, Member, OutboxMessage, Partnership, Tar
 from models.reminder_mark import ReminderMark
 
 ONEDAY = Path(sys.executable).parent / "oneday"
-NORTHTOWN = Path(__file__).resolve().parent.parent / "bot" / "sample" / "northtown.yaml"
+NORTHTOWN = REPO / "bot" / "sample" / "northtown.yaml"
 NOW = "2026-12-08T09:30:00+00:00"  # a Tuesday morning, in working hours
 OWNERS = ("tom.ashby", "ali.khan", "priya.shah", "mark.dunn", "ruth.evans", "amy.clark", "helen.ward",
           "sam.patel", "will.frost", "paul.kerr")  # paul.kerr has no Slack id in the file: found by email

@@ -1,6 +1,6 @@
 """The outbox after a crash or an unanswered post, in process on SQLite against the fake Slack: a message that
 may have reached Slack is looked up (message metadata, conversations.history) before it is posted again.
-The multi-process PostgreSQL version, with SIGKILL, is tests/test_workers_pg.py."""
+The multi-process PostgreSQL version, with SIGKILL, is tests/scale/test_workers_pg.py."""
 
 from __future__ import annotations
 

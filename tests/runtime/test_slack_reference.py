@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import slack_reference as ref
 from fake_slack import FakeSlack
+from paths import REPO
 from slack_api_ref.refresh import refresh
 from slack_requests import clear_proxy_env
 from slack_sdk import WebClient
@@ -22,7 +23,7 @@ from test_manifest import methods_called
 
 from bot.fakeslack.server import FakeSlack as DemoSlack
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO
 VENDORED = REPO / "tests" / "slack_api_ref"
 # A real Slack method (it is in Slack's full reference) that Oneday never calls, so it is not vendored.
 NOT_VENDORED = "chat.scheduleMessage"

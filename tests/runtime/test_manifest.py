@@ -11,11 +11,12 @@ from pathlib import Path
 
 import slack_reference as ref
 import yaml
+from paths import REPO
 
 from bot.config import DEFAULT_COMMANDS, from_env
 from bot.slack.manifest import BOT_EVENTS, OAUTH_EVENTS, OTHER_SCOPES, SCOPES_BY_METHOD, bot_scopes, manifest
 
-BOT = Path(__file__).resolve().parent.parent / "bot"
+BOT = REPO / "bot"
 ONEDAY = Path(sys.executable).parent / "oneday"
 # slack_sdk helpers that call several Web API methods.
 COMPOSITE = {"files_upload_v2": ("files.getUploadURLExternal", "files.completeUploadExternal")}

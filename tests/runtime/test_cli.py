@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 from alembic.script import ScriptDirectory
+from paths import REPO
 
 from bot import db
 
 ONEDAY = Path(sys.executable).parent / "oneday"
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO
 NORTHTOWN = REPO / "bot" / "sample" / "northtown.yaml"
 
 
@@ -160,7 +161,7 @@ def test_partnership_sample_writes_the_shipped_file_which_then_loads(cli: Cli) -
 
 
 def test_demo(demo_run) -> None:  # type: ignore[no-untyped-def]
-    result, db_path = demo_run  # one `oneday demo` per session, shared with tests/test_demo.py
+    result, db_path = demo_run  # one `oneday demo` per session, shared with tests/runtime/test_demo.py
     assert result.returncode == 0, result.stderr
     assert "loaded northtown.yaml: 229 changes" in result.stdout
     assert "loaded it again: 0 changes" in result.stdout

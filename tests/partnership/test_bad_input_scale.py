@@ -31,6 +31,7 @@ import openpyxl
 import pytest
 import yaml
 from moments import FILE_LOADED
+from paths import REPO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,7 +43,7 @@ from commands.partnership import targets_import, yamlfile
 from models import Agency, Cohort, Member, Partnership, Target
 
 ONEDAY = Path(sys.executable).parent / "oneday"
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO
 NORTHTOWN = REPO / "bot" / "sample" / "northtown.yaml"
 MB = 1024 * 1024
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00" + bytes(range(256))

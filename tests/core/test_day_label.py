@@ -5,13 +5,13 @@ from __future__ import annotations
 import ast
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
+from paths import REPO
 
 from commands.core.dates import day_label
 
-COMMANDS = Path(__file__).resolve().parent.parent / "commands"
+COMMANDS = REPO / "commands"
 DATE_CODES = re.compile(r"%-?[aAbBdejmyYUWxc]")  # locale-dependent or glibc-only (%-d); %H:%M is fine
 
 

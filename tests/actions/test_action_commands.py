@@ -191,7 +191,7 @@ def test_good_input_does_exactly_its_work(seeded, who, intent, text, title, delt
     before = counts(seeded)
     result = run(make_runner(seeded), who, intent, text)
     assert result.reply.title == title, reply_text(result)
-    assert [n.key for n in result.notices if ":feedback:" not in n.key] == keys  # feedback: tests/test_feedback.py
+    assert [n.key for n in result.notices if ":feedback:" not in n.key] == keys  # feedback: tests/actions/test_feedback.py
     feedback = sum(":feedback:" in n.key for n in result.notices)
     after = counts(seeded)
     if feedback:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
 
 import pytest
 from actions_support import NOW, press, reply_text, run, submit
+from paths import REPO
 from sqlalchemy import select
 
 from bot.runner import Request, Runner
@@ -20,7 +20,7 @@ from models import Partnership
 RENAMED = {"agenda": "/od-agenda", "action": "/od-action", "outcome": "/od-outcome", "actions": "/od-actions",
            "oneday": "/od"}
 DEFAULT = re.compile(r"(?<![\w-])/(?:agenda|actions?|outcome|oneday)\b")
-COMMANDS = Path(__file__).resolve().parent.parent / "commands"
+COMMANDS = REPO / "commands"
 
 
 @pytest.fixture

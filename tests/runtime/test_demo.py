@@ -14,9 +14,10 @@ import sys
 from pathlib import Path
 
 import yaml
+from paths import REPO
 
 ONEDAY = Path(sys.executable).parent / "oneday"
-NORTHTOWN = Path(__file__).resolve().parent.parent / "bot" / "sample" / "northtown.yaml"
+NORTHTOWN = REPO / "bot" / "sample" / "northtown.yaml"
 REF = re.compile(r"\b(?:OCG-\d\d|CL-\d\d|GNG-\d\d|N-\d{4})\b")
 
 

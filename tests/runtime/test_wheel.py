@@ -17,7 +17,9 @@ import sysconfig
 import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from paths import REPO
+
+REPO = REPO
 # Left out of the copy that is built: environments, caches, build output and local databases.
 NOT_SOURCE = (".git", ".venv", ".venv-lock", "venv", ".tox", ".nox", "build", "dist", "*.egg-info", "__pycache__",
               ".pytest_cache", ".hypothesis", ".ruff_cache", "*.db", "*.db-journal")

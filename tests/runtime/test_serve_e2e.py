@@ -59,8 +59,8 @@ def served(tmp_path: Path, fake: FakeSlack, copy_database, northtown_template: P
                 time.sleep(0.1)
         yield f"{base}/slack/events", url, fake
     finally:
-        # Only cleaning up: a clean exit on SIGTERM is checked where it is the point (tests/test_replicas.py and
-        # tests/test_faults.py assert exit code 0 of every `oneday serve` they stop); here it would cost ~0.7 s a test.
+        # Only cleaning up: a clean exit on SIGTERM is checked where it is the point (tests/scale/test_replicas.py and
+        # tests/scale/test_faults.py assert exit code 0 of every `oneday serve` they stop); here it would cost ~0.7 s a test.
         proc.kill()
         proc.wait(timeout=10)
         log.close()
