@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from bot.fakeslack import Seen
+from commands.core.dates import day_label
 
 LONDON = ZoneInfo("Europe/London")
 KINDS = {"ephemeral": ("only you can see this", "yellow"), "modal": ("modal, only you", "magenta"),
@@ -68,7 +69,7 @@ def blocks_view(blocks: list[dict[str, Any]], fallback: str = "", files: list[st
 
 def when(at: datetime) -> str:
     local = at.astimezone(LONDON)
-    return f"{local:%a} {local.day} {local:%b %H:%M}"
+    return f"{day_label(local.date())} {local:%H:%M}"  # names in English whatever the process locale
 
 
 def seen_panel(seen: Seen, where: str = "", first: int | None = None) -> Panel:
