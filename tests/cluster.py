@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from urllib.parse import urlencode, urlsplit
 
 from fake_slack import FakeSlack
 from moments import FILE_LOADED
+from processes import wait_healthy
 from slack_requests import APP_ID, TEAM_DOMAIN, TEAM_ID, new_trigger_id, sign
 from sqlalchemy import select
 
@@ -131,15 +131,7 @@ class Cluster:
             started.append((name, self.start(name, "serve", "--port", str(port)), f"http://127.0.0.1:{port}"))
         deadline = time.monotonic() + 60  # several at once on a busy machine
         for name, proc, base in started:
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise AssertionError(f"{name} did not start:\n{self.log(name)}") from None
-                    time.sleep(0.05)
+            wait_healthy(base, proc, deadline, lambda n=name: self.log(n))
             self.servers.append(f"{base}/slack/events")
         return self.servers[-len(started):]
 

@@ -30,6 +30,7 @@ from typing import Any
 import openpyxl
 import pytest
 import yaml
+from import_support import run_import
 from moments import FILE_LOADED
 from paths import REPO
 from sqlalchemy import select
@@ -190,12 +191,6 @@ def write_xlsx(path: Path, rows: list[list[Any]], headers: list[str] = HEADERS) 
         ws.append(row)
     wb.save(path)
     return path
-
-
-def run_import(factory: sessionmaker[Session], path: Path, **kwargs: Any) -> targets_import.ImportReport:
-    with db.unit_of_work(factory) as session:
-        p = partnership.select_partnership(session, None)
-        return targets_import.import_targets(session, p, path, **{"now": FILE_LOADED, **kwargs})
 
 
 def import_errors(factory: sessionmaker[Session], path: Path) -> list[str]:

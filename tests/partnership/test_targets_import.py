@@ -11,14 +11,12 @@ from typing import Any
 
 import openpyxl
 import pytest
-from moments import FILE_LOADED
+from import_support import run_import
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import models
-from bot import db
 from commands.core.errors import FileErrors, UsageError
-from commands.partnership import file as partnership
 from commands.partnership import targets_import
 from models import AuditEvent, Target
 
@@ -36,12 +34,6 @@ def write_csv(path: Path, rows: list[list[Any]], headers: list[str] = HEADERS) -
         writer.writerow(headers)
         writer.writerows(rows)
     return path
-
-
-def run_import(factory: sessionmaker[Session], path: Path, **kwargs: Any) -> targets_import.ImportReport:
-    with db.unit_of_work(factory) as session:
-        p = partnership.select_partnership(session, None)
-        return targets_import.import_targets(session, p, path, **{"now": FILE_LOADED, **kwargs})
 
 
 def snapshot(factory: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from fake_slack import FakeSlack
+from processes import wait_healthy
 from slack_requests import clear_proxy_env, send_command
 
 SECRET = "test-signing-secret"
@@ -47,16 +48,7 @@ def served(tmp_path: Path, fake: FakeSlack, copy_database, northtown_template: P
                             stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("oneday serve did not start:\n" + (tmp_path / "serve.log").read_text()) from None
-                time.sleep(0.1)
+        wait_healthy(base, proc, time.monotonic() + 20, (tmp_path / "serve.log").read_text)
         yield f"{base}/slack/events", url, fake
     finally:
         # Only cleaning up: a clean exit on SIGTERM is checked where it is the point (tests/scale/test_replicas.py and
