@@ -38,7 +38,7 @@ from models.relevance import (
     section_relevance,
     target_info,
 )
-from models.target import Target
+from models.target import Target, TargetStatus
 
 # The "actions since last meeting" slot at the start of every section: feedback on what was done.
 ACTIONS_SLOT_MINUTES = 5
@@ -344,3 +344,18 @@ def plan_input(session: Session, partnership: Partnership, day: date) -> PlanInp
 def plan_day(session: Session, partnership: Partnership, day: date) -> DayPlan:
     """The plan for one meeting day, read from the database; nothing is written."""
     return plan(plan_input(session, partnership, day))
+
+
+def entitled_to(session: Session, partnership: Partnership, member_key: str, target_ref: str) -> bool:
+    """Whether a member is entitled to a target now: the one rule, read from the partnership as it is at this
+    moment. What the outbox asks again at delivery, for every message about a target."""
+    member = session.scalar(select(Member).where(Member.partnership_id == partnership.id, Member.key == member_key))
+    target = session.scalar(select(Target).where(Target.partnership_id == partnership.id, Target.ref == target_ref))
+    if member is None or target is None or not member.active:
+        return False
+    from models.relevance import SectionsNow, is_entitled, runs_the_day  # noqa: PLC0415
+    if runs_the_day(member):
+        return True
+    if target.status != TargetStatus.ACTIVE:
+        return target.lead_id == member.id
+    return is_entitled(member_key, target_ref, SectionsNow((cohort_relevance(session, partnership, target.cohort_id),)))
