@@ -11,7 +11,6 @@ GMT date both start at the configured local time and land on the right UTC insta
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -29,21 +28,29 @@ from models.relevance import (
     ActionInfo,
     CohortInfo,
     Directory,
+    Override,
     SectionRelevance,
+    SectionsNow,
     TargetInfo,
+    TargetRelevance,
     action_info,
     cohort_info,
     directory_of,
+    is_entitled,
     privileged_members,
+    runs_the_day,
     section_relevance,
     target_info,
 )
 from models.target import Target, TargetStatus
 
-# The "actions since last meeting" slot at the start of every section: feedback on what was done.
-ACTIONS_SLOT_MINUTES = 5
-# Up to this many sections, every order is tried (8! = 40,320); above it, a greedy insertion is used.
-BRUTE_FORCE_LIMIT = 8
+# Every slot starts and ends on this grid (minutes): people can be told "10:35", never "10:37".
+GRID = 5
+# Minutes between one section and the next: the room changes over (partnership setting).
+DEFAULT_CHANGEOVER = 5
+# Up to this many sections, every order is tried (6! = 720 layouts); above it, a greedy insertion is used.
+BRUTE_FORCE_LIMIT = 6
+NATIONAL_REGIONAL = "national-regional"
 
 Span = tuple[int, int]  # (start, end) in minutes after local midnight
 
@@ -60,14 +67,16 @@ class MeetingSettings:
     breaks: tuple[Break, ...] = ()
     reorder_sections: bool = False
     timezone: str = "Europe/London"
+    changeover_minutes: int = DEFAULT_CHANGEOVER
 
     @classmethod
     def from_partnership(cls, meeting: Mapping[str, Any] | None, timezone: str) -> MeetingSettings:
         """Read the partnership's `meeting` mapping (already validated when the file was loaded)."""
         meeting = meeting or {}
         breaks = tuple(Break(str(b["at"]), int(b["minutes"])) for b in meeting.get("breaks") or [] if b.get("at"))
+        changeover = meeting.get("changeover_minutes")
         return cls(str(meeting.get("day_start") or "09:30"), breaks, bool(meeting.get("reorder_sections")),
-                   timezone or "Europe/London")
+                   timezone or "Europe/London", DEFAULT_CHANGEOVER if changeover is None else int(changeover))
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,25 @@ class PlanInput:
     actions: tuple[ActionInfo, ...] = ()
     last_discussed: Mapping[str, date] = field(default_factory=dict)
     privileged: frozenset[str] = frozenset()
+    overrides: tuple[Override, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlannedSlot:
+    """One target's turn in its section: when, and who is entitled to be there (and why)."""
+
+    target: str
+    start: datetime  # aware, partnership time zone
+    end: datetime
+    relevance: TargetRelevance
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        return self.relevance.members
+
+    @property
+    def minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)
 
 
 @dataclass(frozen=True)
@@ -89,6 +117,7 @@ class PlannedSection:
     start: datetime  # aware, partnership time zone
     end: datetime
     relevance: SectionRelevance
+    slots: tuple[PlannedSlot, ...] = ()
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -105,9 +134,12 @@ class PlannedSection:
 
 @dataclass(frozen=True)
 class Stop:
+    """A member's time in one section: from their first slot to their last, and those slots."""
+
     cohort: str
     start: datetime
     end: datetime
+    slots: tuple[PlannedSlot, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +153,10 @@ class DayPlan:
     reordered: bool
     privileged: frozenset[str] = frozenset()
     layout_notes: tuple[str, ...] = ()
+    member_minutes_slots: int = 0  # minutes members spend in the room at their own slots
+    member_minutes_sections: int = 0  # what it would be if each sat through every section they are in
+    pairs_invited: int = 0  # (agency, target) pairs the rule invites
+    pairs_possible: int = 0  # active agencies x targets on the agenda
 
     @property
     def relevance(self) -> tuple[SectionRelevance, ...]:
@@ -143,6 +179,11 @@ def hhmm(minutes: int) -> str:
     return f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
 
 
+def on_grid(minutes: int) -> int:
+    """Rounded up to the 5-minute grid."""
+    return -(-minutes // GRID) * GRID
+
+
 def order_targets(targets: Iterable[TargetInfo], actions: Iterable[ActionInfo], day: date,
                   last_discussed: Mapping[str, date]) -> list[TargetInfo]:
     """Priority first; then targets with overdue open actions; then longest since discussed; then ref."""
@@ -151,54 +192,102 @@ def order_targets(targets: Iterable[TargetInfo], actions: Iterable[ActionInfo], 
                                           last_discussed.get(t.ref, date.min), t.ref))
 
 
+def running_order(ordered: Sequence[TargetInfo], slots: Mapping[str, TargetRelevance],
+                  directory: Directory) -> list[TargetInfo]:
+    """The section's running order: the priority order of `ordered`, except that targets needing the same
+    national or regional partners are brought together where the first of them falls, so each such partner
+    comes for one run of slots, speaks to their targets and leaves."""
+    def regional(t: TargetInfo) -> tuple[str, ...]:
+        return tuple(sorted(a.key for a in slots[t.ref].agencies
+                            if directory.agencies[a.key].category == NATIONAL_REGIONAL
+                            and not directory.agencies[a.key].core))
+    groups: dict[tuple[str, ...], list[TargetInfo]] = {}
+    for t in ordered:
+        groups.setdefault(regional(t), []).append(t)
+    result: list[TargetInfo] = []
+    placed: set[tuple[str, ...]] = set()
+    for t in ordered:
+        key = regional(t)
+        if not key:
+            result.append(t)
+        elif key not in placed:
+            placed.add(key)
+            result.extend(groups[key])
+    return result
+
+
+def slot_minutes(cohort: CohortInfo) -> int:
+    """A target's slot: the cohort's minutes per target, on the grid (at least one grid step)."""
+    return max(GRID, on_grid(cohort.minutes_per_target))
+
+
 def section_minutes(cohort: CohortInfo, targets: int) -> int:
-    return cohort.minutes_per_target * targets + ACTIONS_SLOT_MINUTES
+    return slot_minutes(cohort) * targets
 
 
-def layout(durations: Sequence[int], day_start: int, breaks: Sequence[Span]) -> list[Span]:
-    """Place sections one after another from day_start; a section that would overlap a break starts after it."""
-    spans: list[Span] = []
-    cursor = day_start
-    for d in durations:
-        moved = True
-        while moved:
-            moved = False
-            for b_start, b_end in breaks:
-                if cursor < b_end and cursor + d > b_start:
-                    cursor, moved = b_end, True
-        spans.append((cursor, cursor + d))
-        cursor += d
-    return spans
+def _clear_of_breaks(cursor: int, length: int, breaks: Sequence[Span]) -> int:
+    """The first start at or after `cursor` where `length` minutes overlap no break (on the grid)."""
+    moved = True
+    while moved:
+        moved = False
+        for b_start, b_end in breaks:
+            if cursor < b_end and cursor + length > b_start:
+                cursor, moved = on_grid(b_end), True
+    return cursor
 
 
-def waiting_minutes(spans: Mapping[int, Span], attendance: Mapping[frozenset[int], int]) -> int:
-    """Minutes people spend between their own sections, summed over everyone who attends several.
+def layout(sections: Sequence[Sequence[int]], day_start: int, breaks: Sequence[Span],
+           changeover: int = DEFAULT_CHANGEOVER) -> list[list[Span]]:
+    """Place each section's slots one after another from day_start, with a changeover between sections; a
+    slot that would overlap a break starts after it (a section may span a break, a slot never does)."""
+    placed: list[list[Span]] = []
+    cursor = on_grid(day_start)
+    for i, durations in enumerate(sections):
+        if i and durations:
+            cursor = on_grid(cursor + changeover)
+        spans: list[Span] = []
+        for d in durations:
+            cursor = _clear_of_breaks(cursor, d, breaks)
+            spans.append((cursor, cursor + d))
+            cursor += d
+        placed.append(spans)
+    return placed
 
-    `spans` maps section index to its span (sections not placed yet are ignored, for the greedy);
-    `attendance` counts the people attending each set of sections.
+
+Attendance = Mapping[str, Sequence[tuple[int, int]]]  # member -> (section index, slot index) they attend
+
+
+def waiting_minutes(spans: Mapping[int, Sequence[Span]], attendance: Attendance) -> int:
+    """Minutes people spend between their own slots (from their first to their last), summed over everyone.
+
+    `spans` maps section index to its slots' spans (sections not placed yet are ignored, for the greedy).
     """
     total = 0
-    for sections, people in attendance.items():
-        mine = [spans[i] for i in sections if i in spans]
+    for slots in attendance.values():
+        mine = [spans[i][j] for i, j in slots if i in spans]
         if len(mine) < 2:
             continue
         busy = sum(end - start for start, end in mine)
-        total += people * (max(end for _, end in mine) - min(start for start, _ in mine) - busy)
+        total += max(end for _, end in mine) - min(start for start, _ in mine) - busy
     return total
 
 
-def _cost(order: Sequence[int], durations: Sequence[int], day_start: int, breaks: Sequence[Span],
-          attendance: Mapping[frozenset[int], int]) -> int:
-    placed = layout([durations[i] for i in order], day_start, breaks)
+def _cost(order: Sequence[int], durations: Sequence[Sequence[int]], day_start: int, breaks: Sequence[Span],
+          attendance: Attendance, changeover: int) -> int:
+    placed = layout([durations[i] for i in order], day_start, breaks, changeover)
     return waiting_minutes(dict(zip(order, placed, strict=True)), attendance)
 
 
-def best_order(durations: Sequence[int], day_start: int, breaks: Sequence[Span],
-               attendance: Mapping[frozenset[int], int]) -> tuple[int, ...]:
+def best_order(durations: Sequence[Sequence[int]], day_start: int, breaks: Sequence[Span],
+               attendance: Attendance, changeover: int = DEFAULT_CHANGEOVER) -> tuple[int, ...]:
     """The section order with the least total waiting; ties keep the cohort order (earliest permutation)."""
     n = len(durations)
     original = tuple(range(n))
-    best, best_cost = original, _cost(original, durations, day_start, breaks, attendance)
+
+    def cost(order: Sequence[int]) -> int:
+        return _cost(order, durations, day_start, breaks, attendance, changeover)
+
+    best, best_cost = original, cost(original)
     if n <= BRUTE_FORCE_LIMIT:
         candidates: Iterable[tuple[int, ...]] = permutations(range(n))
     else:  # greedy insertion: place each section where it adds the least waiting so far
@@ -206,12 +295,12 @@ def best_order(durations: Sequence[int], day_start: int, breaks: Sequence[Span],
         for i in range(n):
             # later positions first, so a tie keeps the cohort order
             options = [order[:k] + [i] + order[k:] for k in range(len(order), -1, -1)]
-            order = min(options, key=lambda o: _cost(o, durations, day_start, breaks, attendance))
+            order = min(options, key=cost)
         candidates = [tuple(order)]
     for candidate in candidates:
-        cost = _cost(candidate, durations, day_start, breaks, attendance)
-        if cost < best_cost:
-            best, best_cost = candidate, cost
+        c = cost(candidate)
+        if c < best_cost:
+            best, best_cost = candidate, c
     return best
 
 
@@ -221,47 +310,66 @@ def _at(day: date, minutes: int, tz: ZoneInfo) -> datetime:
 
 
 def plan(inp: PlanInput) -> DayPlan:
-    """The whole day from plain data: sections, times, invitations, itineraries and waiting figures."""
+    """The whole day from plain data: sections as running orders of target slots, times, who is entitled to
+    each slot, itineraries, and the figures (waiting, member-minutes, agency-target pairs)."""
     tz = ZoneInfo(inp.settings.timezone)
     cohorts = sorted((c for c in inp.cohorts if c.active), key=lambda c: (c.order, c.key))
-    drafts: list[tuple[CohortInfo, SectionRelevance, int]] = []
+    drafts: list[tuple[CohortInfo, SectionRelevance]] = []
     for cohort in cohorts:
         mine = [t for t in inp.targets if t.active and t.cohort == cohort.key]
         if not mine:
             continue
         ordered = order_targets(mine, inp.actions, inp.day, inp.last_discussed)
-        rel = section_relevance(inp.directory, cohort, ordered, inp.actions)
-        drafts.append((cohort, rel, section_minutes(cohort, len(ordered))))
+        first = section_relevance(inp.directory, cohort, ordered, inp.actions, inp.overrides)
+        by_ref = {s.ref: s for s in first.slots}
+        running = running_order(ordered, by_ref, inp.directory)
+        rel = first if running == ordered else section_relevance(inp.directory, cohort, running, inp.actions,
+                                                                 inp.overrides)
+        drafts.append((cohort, rel))
 
     day_start = minutes_of(inp.settings.day_start)
     breaks = sorted((minutes_of(b.at), minutes_of(b.at) + b.minutes) for b in inp.settings.breaks)
-    durations = [d for _, _, d in drafts]
-    attendance = Counter(
-        frozenset(i for i, (_, rel, _) in enumerate(drafts) if member in rel.members)
-        for member in {m for _, rel, _ in drafts for m in rel.members}
-    )
+    changeover = inp.settings.changeover_minutes
+    durations = [[slot_minutes(c)] * len(rel.slots) for c, rel in drafts]
+    attendance: dict[str, list[tuple[int, int]]] = {}
+    for i, (_, rel) in enumerate(drafts):
+        for j, slot in enumerate(rel.slots):
+            for m in slot.members:
+                attendance.setdefault(m, []).append((i, j))
     original = tuple(range(len(drafts)))
-    before = _cost(original, durations, day_start, breaks, attendance)
-    order = best_order(durations, day_start, breaks, attendance) if inp.settings.reorder_sections else original
-    after = _cost(order, durations, day_start, breaks, attendance)
+    before = _cost(original, durations, day_start, breaks, attendance, changeover)
+    order = (best_order(durations, day_start, breaks, attendance, changeover) if inp.settings.reorder_sections
+             else original)
+    after = _cost(order, durations, day_start, breaks, attendance, changeover)
 
-    spans = layout([durations[i] for i in order], day_start, breaks)
+    placed = layout([durations[i] for i in order], day_start, breaks, changeover)
     sections: list[PlannedSection] = []
     notes: list[str] = []
-    cursor = day_start
-    for i, (start, end) in zip(order, spans, strict=True):
-        cohort, rel, _ = drafts[i]
-        if start > cursor:
-            notes.append(f"{cohort.key}: starts at {hhmm(start)}, after a break, so that no break falls "
-                         f"inside its {end - start} minutes")
-        sections.append(PlannedSection(cohort.key, cohort.name, _at(inp.day, start, tz), _at(inp.day, end, tz), rel))
-        cursor = end
+    for i, spans in zip(order, placed, strict=True):
+        cohort, rel = drafts[i]
+        slots = tuple(PlannedSlot(s.ref, _at(inp.day, a, tz), _at(inp.day, b, tz), s)
+                      for s, (a, b) in zip(rel.slots, spans, strict=True))
+        for prev, nxt in zip(spans, spans[1:], strict=False):
+            if nxt[0] > prev[1]:
+                notes.append(f"{cohort.key}: a break falls between {hhmm(prev[1])} and {hhmm(nxt[0])}")
+        sections.append(PlannedSection(cohort.key, cohort.name, slots[0].start, slots[-1].end, rel, slots))
 
     itineraries: dict[str, tuple[Stop, ...]] = {}
-    for member in sorted({m for s in sections for m in s.members}):
-        itineraries[member] = tuple(Stop(s.cohort, s.start, s.end) for s in sections if member in s.members)
+    for member in sorted(attendance):
+        stops = []
+        for s in sections:
+            theirs = tuple(slot for slot in s.slots if member in slot.members)
+            if theirs:
+                stops.append(Stop(s.cohort, theirs[0].start, theirs[-1].end, theirs))
+        itineraries[member] = tuple(stops)
+    in_slots = sum(slot.minutes for stops in itineraries.values() for stop in stops for slot in stop.slots)
+    whole = sum(s.minutes for s in sections for _ in s.members)
+    active_agencies = sum(1 for a in inp.directory.agencies.values() if a.active)
+    slot_count = sum(len(s.slots) for s in sections)
+    invited = sum(len(slot.relevance.agencies) for s in sections for slot in s.slots)
     return DayPlan(inp.day, inp.settings.timezone, tuple(sections), itineraries, before, after,
-                   order != original, inp.privileged, tuple(notes))
+                   order != original, inp.privileged, tuple(notes), in_slots, whole, invited,
+                   active_agencies * slot_count)
 
 
 # ------------------------------------------------------------------------------ the edge: entities
@@ -353,7 +461,6 @@ def entitled_to(session: Session, partnership: Partnership, member_key: str, tar
     target = session.scalar(select(Target).where(Target.partnership_id == partnership.id, Target.ref == target_ref))
     if member is None or target is None or not member.active:
         return False
-    from models.relevance import SectionsNow, is_entitled, runs_the_day  # noqa: PLC0415
     if runs_the_day(member):
         return True
     if target.status != TargetStatus.ACTIVE:

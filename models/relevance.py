@@ -37,6 +37,8 @@ class AgencyInfo:
     flags: tuple[str, ...] = ()
     isp_signed: str | None = None
     active: bool = True
+    category: str = ""
+    core: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ class AgencyInvite:
 
 @dataclass(frozen=True)
 class Exclusion:
-    """An agency kept out of a section; `would_have` says what it would have been invited for."""
+    """An agency kept out; `reason` is ``isp`` or ``dropped: <why>``; `would_have` says what it would have had."""
 
     key: str
     reason: str
@@ -112,7 +114,41 @@ class Exclusion:
 
 
 @dataclass(frozen=True)
+class Override:
+    """A coordinator's decision, with its reason: add or drop an agency for one target (`target` its ref) or for
+    every target of the meeting (`target` None). Shown in the plan and logged where it is made."""
+
+    agency: str
+    add: bool
+    reason: str
+    target: str | None = None
+
+    def applies_to(self, ref: str) -> bool:
+        return self.target is None or self.target == ref
+
+
+@dataclass(frozen=True)
+class TargetRelevance:
+    """The rule applied to one target: who is entitled to it and why. A slot of the day is one of these.
+
+    `members` are the entitled members (those who run the day are entitled to every target besides);
+    `why` gives each of them their reasons, in words the member is shown (e.g. "flag:benefits (N-0407)").
+    """
+
+    ref: str
+    cohort: str
+    lead: str
+    agencies: tuple[AgencyInvite, ...]
+    excluded: tuple[Exclusion, ...]
+    members: tuple[str, ...]
+    why: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SectionRelevance:
+    """The rule applied to a section: its targets' slots, and their union (who the section's space holds)."""
+
     cohort: str
     targets: tuple[str, ...]
     leads: Mapping[str, str]  # target ref -> lead member key
@@ -120,106 +156,161 @@ class SectionRelevance:
     excluded: tuple[Exclusion, ...]
     members: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    slots: tuple[TargetRelevance, ...] = ()
+
+    def slot(self, ref: str) -> TargetRelevance | None:
+        return next((s for s in self.slots if s.ref == ref), None)
 
 
 # ------------------------------------------------------------------------------------------ the rule
 
+_REASON_ORDER = {"cohort": 0, "flag": 1, "action": 2, "lead": 3, "added": 4}
 
-def _agency_reasons(agency: AgencyInfo, cohort: CohortInfo, targets: Sequence[TargetInfo],
-                    actions: Sequence[ActionInfo], members: Mapping[str, MemberInfo]) -> list[str]:
-    """Every reason the rule gives for inviting one agency, in rule order, without duplicates."""
+
+def _rank(reason: str) -> int:
+    return _REASON_ORDER.get(reason.split(":", 1)[0], 5)
+
+
+def _agency_reasons(agency: AgencyInfo, cohort: CohortInfo, target: TargetInfo, actions: Sequence[ActionInfo],
+                    members: Mapping[str, MemberInfo]) -> list[str]:
+    """Every reason the rule gives for one agency and one target, in rule order, without duplicates."""
     reasons: list[str] = []
     if agency.key in cohort.agencies:
         reasons.append(f"cohort:{cohort.key}")
-    reasons += [f"flag:{flag} ({t.ref})" for t in targets for flag in dict.fromkeys(t.flags)
-                if flag in agency.flags]
+    reasons += [f"flag:{flag} ({target.ref})" for flag in dict.fromkeys(target.flags) if flag in agency.flags]
     reasons += [f"action:{a.number} ({a.target})" for a in actions
-                if a.owner in members and members[a.owner].agency == agency.key]
-    reasons += [f"lead:{t.ref}" for t in targets if t.lead in members and members[t.lead].agency == agency.key]
+                if a.target == target.ref and a.owner in members and members[a.owner].agency == agency.key]
+    if target.lead in members and members[target.lead].agency == agency.key:
+        reasons.append(f"lead:{target.ref}")
     return list(dict.fromkeys(reasons))
 
 
-def _section_actions(targets: Sequence[TargetInfo], actions: Iterable[ActionInfo]) -> list[ActionInfo]:
-    """Open actions on the section's targets, in target order then by number."""
+def _open_actions(targets: Sequence[TargetInfo], actions: Iterable[ActionInfo]) -> list[ActionInfo]:
+    """Open actions on these targets, in target order then by number."""
     position = {t.ref: i for i, t in enumerate(targets)}
     mine = [a for a in actions if a.open and a.target in position]
     return sorted(mine, key=lambda a: (position[a.target], a.number))
 
 
-def invite_agencies(directory: Directory, cohort: CohortInfo, targets: Sequence[TargetInfo],
-                    actions: Iterable[ActionInfo]) -> tuple[tuple[AgencyInvite, ...], tuple[Exclusion, ...]]:
-    """Invited and ISP-excluded agencies for one section, each ordered by agency key."""
-    open_actions = _section_actions(targets, actions)
+def narrowed(member: Staff) -> bool:
+    """Roles narrow entitlement: an analyst sees depersonalised figures only, never a target."""
+    roles = member.roles or ()
+    return "analyst" in roles and not any(r in PRIVILEGED_ROLES for r in roles)
+
+
+def _agency_members(directory: Directory, agency: str, cohort: str) -> list[str]:
+    """Active members attending the cohort, else the agency's active single point(s) of contact."""
+    staff = [m for m in directory.members.values() if m.agency == agency and m.active and not narrowed(m)]
+    attending = [m.key for m in staff if cohort in m.cohorts]
+    return attending or [m.key for m in staff if m.spoc]
+
+
+def target_relevance(directory: Directory, cohort: CohortInfo, target: TargetInfo,
+                     actions: Iterable[ActionInfo], overrides: Sequence[Override] = ()) -> TargetRelevance:
+    """THE rule, for one target: relevant agencies with reasons, exclusions, and the entitled members.
+
+    Relevant: the cohort names the agency, a flag matches, it owns an open action on the target, or it is the
+    lead officer's agency; a coordinator may add or drop an agency (with a reason). Excluded: no current ISP
+    (whatever the cohort's setting). Entitled: each relevant, non-excluded agency's members attending the cohort
+    (else its single point of contact); the lead officer (even when their agency is excluded: they keep only
+    their own target); owners of open actions on it (unless their agency is excluded). Analysts never.
+    """
+    ref = target.ref
+    mine = [a for a in actions if a.open and a.target == ref]
+    mine.sort(key=lambda a: a.number)
+    mine_overrides = [o for o in overrides if o.applies_to(ref)]
     invited: list[AgencyInvite] = []
     excluded: list[Exclusion] = []
     for key in sorted(directory.agencies):
         agency = directory.agencies[key]
         if not agency.active:
             continue
-        reasons = _agency_reasons(agency, cohort, targets, open_actions, directory.members)
+        reasons = _agency_reasons(agency, cohort, target, mine, directory.members)
+        reasons += [f"added:{o.reason} ({ref})" for o in mine_overrides if o.add and o.agency == key]
+        dropped = [o for o in mine_overrides if not o.add and o.agency == key]
         if not reasons:
             continue
-        if cohort.personal_data and agency.isp_signed != directory.isp_version:
+        if agency.isp_signed != directory.isp_version:
             excluded.append(Exclusion(key, ISP, tuple(reasons)))
+        elif dropped:
+            excluded.append(Exclusion(key, f"dropped: {dropped[-1].reason}", tuple(reasons)))
         else:
             invited.append(AgencyInvite(key, tuple(reasons)))
-    return tuple(invited), tuple(excluded)
+    notes: list[str] = []
+    why: dict[str, list[str]] = {}
+    for ex in excluded:
+        if ex.reason == ISP:
+            signed = directory.agencies[ex.key].isp_signed or "nothing"
+            notes.append(f"{ref}: {ex.key} excluded (isp: signed {signed}, current {directory.isp_version}); "
+                         f"would have been invited for {', '.join(ex.would_have)}")
+        else:
+            notes.append(f"{ref}: {ex.key} {ex.reason}; would have been invited for {', '.join(ex.would_have)}")
+    for invite in invited:
+        chosen = _agency_members(directory, invite.key, cohort.key)
+        if not chosen:
+            notes.append(f"{ref}: {invite.key} is invited but has no active member attending {cohort.key} and no "
+                         "active single point of contact")
+        for m in chosen:
+            why.setdefault(m, []).extend(invite.reasons)
+    excluded_keys = {ex.key for ex in excluded if ex.reason == ISP}
+    lead = directory.members.get(target.lead)
+    if lead is None or not lead.active:
+        notes.append(f"{ref}: lead officer {target.lead} is not an active member; not invited")
+    elif narrowed(lead):
+        notes.append(f"{ref}: lead officer {lead.key} has the analyst role, which sees no target; not invited")
+    else:
+        why.setdefault(lead.key, []).append(f"lead:{ref}")
+        if lead.agency in excluded_keys:
+            notes.append(f"{ref}: lead officer {lead.key} keeps this target although {lead.agency} has not signed "
+                         "the current ISP")
+    for a in mine:
+        owner = directory.members.get(a.owner)
+        if owner is None or not owner.active or narrowed(owner):
+            notes.append(f"{ref}: owner {a.owner} of action {a.number} is not an active member who may see "
+                         "targets; not invited")
+        elif owner.agency in excluded_keys:
+            if owner.key not in why:
+                notes.append(f"{ref}: owner {owner.key} of action {a.number} not invited: {owner.agency} has not "
+                             "signed the current ISP")
+        else:
+            why.setdefault(owner.key, []).append(f"action:{a.number} ({ref})")
+    return TargetRelevance(ref, cohort.key, target.lead, tuple(invited), tuple(excluded), tuple(sorted(why)),
+                           {m: tuple(dict.fromkeys(r)) for m, r in sorted(why.items())}, tuple(dict.fromkeys(notes)))
 
 
-def _agency_members(directory: Directory, agency: str, cohort: str) -> list[str]:
-    """Active members attending the cohort, else the agency's active single point(s) of contact."""
-    staff = [m for m in directory.members.values() if m.agency == agency and m.active]
-    attending = [m.key for m in staff if cohort in m.cohorts]
-    return attending or [m.key for m in staff if m.spoc]
+def _merge(groups: Iterable[Iterable[tuple[str, tuple[str, ...]]]]) -> dict[str, list[str]]:
+    merged: dict[str, list[str]] = {}
+    for group in groups:
+        for key, reasons in group:
+            merged.setdefault(key, []).extend(reasons)
+    return {k: sorted(dict.fromkeys(v), key=_rank) for k, v in sorted(merged.items())}
 
 
 def section_relevance(directory: Directory, cohort: CohortInfo, targets: Sequence[TargetInfo],
-                      actions: Iterable[ActionInfo]) -> SectionRelevance:
-    """Apply the need-to-know rule to one section: agencies with reasons, exclusions, members, notes."""
-    open_actions = _section_actions(targets, actions)
-    agencies, excluded = invite_agencies(directory, cohort, targets, open_actions)
-    notes: list[str] = []
-    for ex in excluded:
-        signed = directory.agencies[ex.key].isp_signed or "nothing"
-        notes.append(f"{cohort.key}: {ex.key} excluded (isp: signed {signed}, current {directory.isp_version}); "
-                     f"would have been invited for {', '.join(ex.would_have)}")
-    members: set[str] = set()
-    for invite in agencies:
-        chosen = _agency_members(directory, invite.key, cohort.key)
-        if not chosen:
-            notes.append(f"{cohort.key}: {invite.key} is invited but has no active member attending "
-                         f"{cohort.key} and no active single point of contact")
-        members.update(chosen)
-    excluded_keys = {ex.key for ex in excluded}
-    for t in targets:
-        lead = directory.members.get(t.lead)
-        if lead is None or not lead.active:
-            notes.append(f"{cohort.key}: lead officer {t.lead} of {t.ref} is not an active member; not invited")
-            continue
-        members.add(lead.key)
-        if lead.agency in excluded_keys:
-            notes.append(f"{cohort.key}: lead officer {lead.key} of {t.ref} is invited although {lead.agency} "
-                         "has not signed the current ISP")
-    for a in open_actions:
-        owner = directory.members.get(a.owner)
-        if owner is None or not owner.active:
-            notes.append(f"{cohort.key}: owner {a.owner} of action {a.number} ({a.target}) is not an active "
-                         "member; not invited")
-        elif owner.agency in excluded_keys:
-            if owner.key not in members:
-                notes.append(f"{cohort.key}: owner {owner.key} of action {a.number} ({a.target}) not invited: "
-                             f"{owner.agency} has not signed the current ISP")
-        else:
-            members.add(owner.key)
+                      actions: Iterable[ActionInfo], overrides: Sequence[Override] = ()) -> SectionRelevance:
+    """The rule for each of a section's targets (its slots, in the order given), and their union."""
+    open_actions = _open_actions(targets, actions)
+    slots = tuple(target_relevance(directory, cohort, t, open_actions, overrides) for t in targets)
+    invited = _merge(((a.key, a.reasons) for a in s.agencies) for s in slots)
+    kept_out = _merge(((e.key, e.would_have) for e in s.excluded) for s in slots)
+    first_reason = {e.key: e.reason for s in slots for e in reversed(s.excluded)}
     return SectionRelevance(
         cohort=cohort.key,
         targets=tuple(t.ref for t in targets),
         leads={t.ref: t.lead for t in targets},
-        agencies=agencies,
-        excluded=excluded,
-        members=tuple(sorted(members)),
-        notes=tuple(dict.fromkeys(notes)),
+        agencies=tuple(AgencyInvite(k, tuple(v)) for k, v in invited.items()),
+        excluded=tuple(Exclusion(k, first_reason[k], tuple(v)) for k, v in kept_out.items() if k not in invited),
+        members=tuple(sorted({m for s in slots for m in s.members})),
+        notes=tuple(dict.fromkeys(n for s in slots for n in s.notes)),
+        slots=slots,
     )
+
+
+def invite_agencies(directory: Directory, cohort: CohortInfo, targets: Sequence[TargetInfo],
+                    actions: Iterable[ActionInfo]) -> tuple[tuple[AgencyInvite, ...], tuple[Exclusion, ...]]:
+    """Invited and excluded agencies for one section (the union of its targets'), each ordered by agency key."""
+    rel = section_relevance(directory, cohort, targets, actions)
+    return rel.agencies, rel.excluded
 
 
 # ------------------------------------------------------------------------------------ entitlement
@@ -267,19 +358,21 @@ def entitled_sections(member_key: str, plan: Entitlements) -> tuple[str, ...]:
     """Cohort keys of the sections whose targets this member may see, in the plan's order."""
     if member_key in plan.privileged:
         return tuple(s.cohort for s in plan.relevance)
-    return tuple(s.cohort for s in plan.relevance
-                 if member_key in s.members or member_key in s.leads.values())
+    return tuple(s.cohort for s in plan.relevance if member_key in s.members)
 
 
 def is_entitled(member_key: str, target_ref: str, plan: Entitlements) -> bool:
-    """Whether a member may see a target: the rule puts them in its section, they lead it, or they run the day.
+    """Whether a member may see a target: the rule entitles them to that target (its slot), or they run the day.
 
     The plan is the authority: a target that is not on it is visible to coordinators and chairs only.
     """
     if member_key in plan.privileged:
         return True
-    return any(target_ref in s.targets and (member_key in s.members or s.leads.get(target_ref) == member_key)
-               for s in plan.relevance)
+    for s in plan.relevance:
+        slot = s.slot(target_ref)
+        if slot is not None:
+            return member_key in slot.members
+    return False
 
 
 # --------------------------------------------------------------------------- adapters from entities
@@ -291,7 +384,8 @@ def directory_of(partnership: Partnership, agencies: Iterable[Agency], members: 
     agency_keys = {a.id: a.key for a in agencies}
     return Directory.of(
         partnership.isp_version,
-        (AgencyInfo(a.key, tuple(a.flags or ()), a.isp_signed, bool(a.active)) for a in agencies),
+        (AgencyInfo(a.key, tuple(a.flags or ()), a.isp_signed, bool(a.active), a.category, bool(a.core))
+         for a in agencies),
         (MemberInfo(m.key, agency_keys.get(m.agency_id, ""), tuple(m.cohorts or ()), bool(m.spoc),
                     bool(m.active), tuple(m.roles or ())) for m in members),
     )

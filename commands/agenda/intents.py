@@ -81,8 +81,12 @@ def preview(caller: Caller, day: date) -> Result:
     lines: list[str] = []
     for s in day_plan.sections:
         rel = s.relevance
-        lines.append(f"{s.start:%H:%M}-{s.end:%H:%M}  {s.name}: {len(rel.targets)} targets "
-                     f"({', '.join(rel.targets)}), {len(rel.members)} members")
+        lines.append(f"{s.start:%H:%M}-{s.end:%H:%M}  {s.name}: {len(rel.targets)} targets, "
+                     f"{len(rel.members)} members")
+        for slot in s.slots:
+            agencies = ", ".join(a.key for a in slot.relevance.agencies) or "none"
+            lines.append(f"  {slot.start:%H:%M}-{slot.end:%H:%M} {slot.target}: {agencies} "
+                         f"({len(slot.members)} members)")
         for a in rel.agencies:
             lines.append(f"    invited {a.key}: {compact_reasons(a.reasons)}")
         for e in rel.excluded:
@@ -91,7 +95,10 @@ def preview(caller: Caller, day: date) -> Result:
         lines.append("No cohort has an active target: there is nothing to publish.")
     for note in day_plan.notes:
         lines.append(f"note: {note}")
-    footer = (f"Waiting between sections: {day_plan.waiting_after} min in total. Nothing is sent until you "
+    footer = (f"Agency-target pairs invited: {day_plan.pairs_invited} of {day_plan.pairs_possible}. "
+              f"Member-hours in the room: {day_plan.member_minutes_slots / 60:.1f} (whole sections would be "
+              f"{day_plan.member_minutes_sections / 60:.1f}). Waiting between slots: {day_plan.waiting_after} min "
+              "in total. Nothing is sent until you "
               f"publish: {command(caller.names, 'agenda', 'publish', day.isoformat())}")
     return Result(Reply(title=f"Agenda plan for {day_label(day, long=True, year=True)} (preview)", lines=tuple(lines),
                         footer=footer,

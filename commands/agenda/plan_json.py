@@ -49,15 +49,25 @@ def to_json(day_plan: DayPlan) -> dict[str, Any]:
                 "agencies": [{"key": a.key, "reasons": list(a.reasons)} for a in s.relevance.agencies],
                 "excluded": [{"key": e.key, "reason": e.reason} for e in s.relevance.excluded],
                 "members": list(s.members),
+                "slots": [
+                    {"target": slot.target, "start": _hhmm(slot.start), "end": _hhmm(slot.end),
+                     "agencies": [{"key": a.key, "reasons": list(a.reasons)} for a in slot.relevance.agencies],
+                     "members": list(slot.members)}
+                    for slot in s.slots
+                ],
             }
             for s in day_plan.sections
         ],
         "timezone": day_plan.timezone,
         "waiting_minutes": {"before": day_plan.waiting_before, "after": day_plan.waiting_after},
         "reordered": day_plan.reordered,
+        "member_minutes": {"in_slots": day_plan.member_minutes_slots,
+                           "whole_sections": day_plan.member_minutes_sections},
+        "agency_target_pairs": {"invited": day_plan.pairs_invited, "all": day_plan.pairs_possible},
         "notes": list(day_plan.notes),
         "itineraries": {
-            member: [{"cohort": stop.cohort, "start": _hhmm(stop.start), "end": _hhmm(stop.end)} for stop in stops]
+            member: [{"cohort": stop.cohort, "start": _hhmm(stop.start), "end": _hhmm(stop.end),
+                      "slots": [slot.target for slot in stop.slots]} for stop in stops]
             for member, stops in day_plan.itineraries.items()
         },
     }

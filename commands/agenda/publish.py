@@ -1,10 +1,13 @@
 """Publishing the day: save the meeting as planned now and queue what people are sent, in one unit of work.
 
 What goes where (PRODUCT.md, "Keep intelligence out of chat history"):
-- the meeting channel gets a depersonalised overview: sections, times, agency names; no reference, no name;
-- each section gets a private space holding exactly its members (a SpaceSync notice), then a pointer post:
-  section, time, target references, handling marking and a "View pack" button; never target details;
-- each member gets one DM: their itinerary with an .ics file.
+- the meeting channel gets a depersonalised overview that fits a phone screen: per section its times and how
+  many slots and agencies; no reference, no name;
+- each section gets a private space holding exactly its members (the union of its slots': a SpaceSync notice),
+  then a pointer post: section, time, handling marking and a "View pack" button; nothing about a target (the
+  space's members are not all entitled to every target);
+- each member gets one DM: their itinerary (each of their slots: time, reference, why they are there, what their
+  agency can bring), with an .ics file of section names and times only.
 
 Idempotency: every notice has a key `publish:<date>:<what>:<digest>`, the digest being a short hash of what
 would be sent. Before queuing, the latest row already queued for the same `<what>` is looked up: if its
@@ -33,7 +36,7 @@ from commands.core.names import DEFAULT_NAMES, command
 from commands.core.replies import Attachment, Button, Destination, Emphasis, Notice, Reply, SpaceSync
 from models import Agency, Cohort, Invitation, Meeting, MeetingStatus, Member, OutboxMessage, Partnership, Section
 from models.audit import record
-from models.planning import DayPlan, PlannedSection, plan_day
+from models.planning import DayPlan, PlannedSection, Stop, plan_day
 from models.relevance import runs_the_day
 
 PACK_VIEW = "pack.view"
@@ -75,6 +78,23 @@ def queued_before(session: Session, partnership_id: int, prefix: str) -> int:
     return session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.partnership_id == partnership_id,
         OutboxMessage.idempotency_key.startswith(prefix, autoescape=True))) or 0
+
+
+def reason_words(reason: str, member: str, lead: str) -> str:
+    """A rule reason ("flag:benefits (N-0407)") in words for the member it invites."""
+    kind, _, rest = reason.partition(":")
+    detail = rest.split(" (")[0]
+    if kind == "cohort":
+        return "a core agency of this section"
+    if kind == "flag":
+        return f"your agency acts on {detail}"
+    if kind == "action":
+        return f"action #{detail} is open"
+    if kind == "lead":
+        return "you lead it" if member == lead else "the lead officer's agency"
+    if kind == "added":
+        return f"added by the coordinator: {detail}"
+    return reason
 
 
 def _hhmm(when: datetime) -> str:
@@ -164,13 +184,11 @@ class _Publisher:
         return before
 
     def _member_reasons(self, key: str, planned: PlannedSection | None) -> list[str]:
+        """Why the member is in the section: their reasons for each of their slots, as the rule gave them."""
         if planned is None:
             return []
-        member = self.members[key]
-        agency = next((a.key for a in self.agencies.values() if a.id == member.agency_id), "")
-        reasons = [f"agency:{agency}"] if agency in {a.key for a in planned.relevance.agencies} else []
-        reasons += [f"lead:{ref}" for ref, lead in planned.relevance.leads.items() if lead == key]
-        return reasons or ["action-owner"]
+        reasons = [r for slot in planned.slots for r in slot.relevance.why.get(key, ())]
+        return list(dict.fromkeys(reasons)) or ["action-owner"]
 
     # -- what people are sent ----------------------------------------------------------------------
     def overview(self) -> None:
@@ -180,9 +198,9 @@ class _Publisher:
             return
         lines: list[str] = []
         for s in self.plan.sections:
-            names = sorted(self.agencies[a.key].name for a in s.relevance.agencies)
-            lines.append(f"{_hhmm(s.start)}-{_hhmm(s.end)}  {s.name}")
-            lines.append(f"    Agencies: {', '.join(names) or 'none'}")
+            slots, agencies = len(s.slots), len(s.relevance.agencies)
+            lines.append(f"{_hhmm(s.start)}-{_hhmm(s.end)}  {s.name}: {slots} slot{'s' if slots != 1 else ''}, "
+                         f"{agencies} agenc{'ies' if agencies != 1 else 'y'}")
         breaks = (self.p.meeting or {}).get("breaks") or []
         if breaks:
             lines.append("Breaks: " + ", ".join(f"{b['at']} ({b['minutes']} min)" for b in breaks))
@@ -201,9 +219,11 @@ class _Publisher:
         sync = SpaceSync(space_name(self.day, cohort.key), members)
         self.queue(f"publish:{self.day.isoformat()}:{cohort.key}:space:", list(members),
                    lambda key: Notice(to, Reply(), key, space=sync))
-        lines = (f"Targets: {', '.join(planned.targets)}",
+        count = len(planned.slots)
+        lines = (f"{count} target slot{'s' if count != 1 else ''}, each with only the partners entitled to it: "
+                 "your itinerary lists your slots.",
                  f"Handling: {cohort.handling}",
-                 "Target details are never posted here. Press View pack to see the section pack "
+                 "Nothing about a target is posted here. Press View pack to see the targets you are entitled to "
                  "(after the section's confidentiality statement).")
         title = f"{cohort.name}: {self.when}, {_hhmm(planned.start)}-{_hhmm(planned.end)}"
         pointer = Reply(title=title, lines=lines,
@@ -234,20 +254,37 @@ class _Publisher:
             gone = previous.get(key, set()) - {s.cohort for s in stops}
             cancelled = [self._old_visit(c) for c in sorted(gone)]
             prefix = f"publish:{self.day.isoformat()}:itinerary:{key}:"
-            content = [(v.cohort, v.start.isoformat(), v.end.isoformat()) for v in visits]
+            content = [(s.cohort, [(t.target, t.start.isoformat(), t.end.isoformat()) for t in s.slots])
+                       for s in stops]
             sequence = queued_before(self.s, self.p.id, prefix)
             if visits:
-                title = (f"{self.p.name}, {self.when}: your sections: {summary_line(visits, tz)}"
-                         if not sequence else f"Updated: {self.p.name}, {self.when}: your sections: "
+                title = (f"{self.p.name}, {self.when}: your slots: {summary_line(visits, tz)}"
+                         if not sequence else f"Updated: {self.p.name}, {self.when}: your slots: "
                                               f"{summary_line(visits, tz)}")
             else:
                 title = f"{self.p.name}, {self.when}: you are no longer invited to any section"
             ics = calendar(day=self.day, partnership_key=self.p.key, partnership_name=self.p.name, timezone=tz,
                            visits=visits, cancelled=cancelled, sequence=sequence, stamp=self.now)
-            message = Reply(title=title, lines=(summary_line(visits, tz),) if visits else ())
+            message = Reply(title=title, lines=self._slot_lines(key, stops))
             attachment = Attachment(f"oneday-{self.day.isoformat()}.ics", ics, f"{self.p.name} {self.day.isoformat()}")
             self.queue(prefix, content or "none",
                        lambda k, m=message, a=attachment, who=key: Notice(Destination.member(who), m, k, attachment=a))
+
+    def _slot_lines(self, key: str, stops: tuple[Stop, ...]) -> tuple[str, ...]:
+        """Each of the member's slots: time, reference, why they are there, what their agency can bring."""
+        member = self.members[key]
+        agency = next((a for a in self.agencies.values() if a.id == member.agency_id), None)
+        powers = ", ".join(agency.powers or ()) if agency else ""
+        lines: list[str] = []
+        for stop in stops:
+            lines.append(f"{self.cohorts[stop.cohort].name} (#{space_name(self.day, stop.cohort)})")
+            for slot in stop.slots:
+                why = "; ".join(dict.fromkeys(reason_words(r, key, slot.relevance.lead)
+                                              for r in slot.relevance.why.get(key, ())))
+                lines.append(f"  {_hhmm(slot.start)}-{_hhmm(slot.end)}  {slot.target}: {why}")
+        if powers and lines:
+            lines.append(f"What {agency.name if agency else 'your agency'} can bring: {powers}")
+        return tuple(lines)
 
     def _old_visit(self, cohort_key: str) -> Visit:
         cohort = self.cohorts[cohort_key]

@@ -3,13 +3,16 @@
 The decision itself is models.relevance's `is_entitled` / `entitled_sections`, the functions the day's plan and
 its tests use too, applied to the sections as models.planning.cohort_relevance reads them now.
 
-A member is entitled to a target only if the need-to-know rule puts them in that target's section as the
-agenda would be planned now, or they are its lead officer, or they run the day (coordinator or chair).
+A member is entitled to a target only if the need-to-know rule, applied per target as the agenda would be planned
+now, entitles them to that target's slot (an agency relevant to it, its lead officer, an owner of an open action
+on it), or they run the day (coordinator or chair). Analysts never see a target.
 A refusal never hints whether the reference exists: an unknown ref and a forbidden ref get the same words,
 and every refusal is written to the processing log.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +22,14 @@ from commands.core.errors import Refused
 from models import Action, Cohort, Member, Section, Target, TargetStatus
 from models.audit import record
 from models.planning import cohort_relevance
-from models.relevance import SectionRelevance, SectionsNow, entitled_sections, is_entitled, runs_the_day
+from models.relevance import (
+    SectionRelevance,
+    SectionsNow,
+    entitled_sections,
+    is_entitled,
+    narrowed,
+    runs_the_day,
+)
 
 
 def log_refusal(caller: Caller, *, what: str, justification: str, target_id: int | None = None,
@@ -59,13 +69,27 @@ def entitled_cohorts(caller: Caller, member: Member) -> list[Cohort]:
 
 
 def member_may_see(caller: Caller, member: Member, target: Target) -> bool:
+    """THE check for showing and acting: models.relevance.is_entitled on the target's slot as the rule gives it
+    now. A closed target (off the agenda) stays with its lead officer and those who run the day."""
     if target.partnership_id != caller.partnership.id or not member.active:
         return False
-    if runs_the_day(member) or target.lead_id == member.id:
+    if runs_the_day(member):
         return True
     if target.status != TargetStatus.ACTIVE:
-        return False
+        return target.lead_id == member.id and not narrowed(member)
     return is_entitled(member.key, target.ref, _now(member, section_now(caller, target.cohort_id)))
+
+
+def _decoy_check(caller: Caller, ref: str) -> bool:
+    """For a reference that does not exist: the same work as checking one that does (the rule applied to a
+    section), so a refusal takes the same path and time whether or not the reference exists."""
+    cohorts = list(caller.session.scalars(select(Cohort.id).where(Cohort.partnership_id == caller.partnership.id)
+                                          .order_by(Cohort.id)))
+    if not cohorts:
+        return False
+    cohort_id = cohorts[int(hashlib.sha256(ref.encode()).hexdigest(), 16) % len(cohorts)]
+    member = caller.member
+    return is_entitled(member.key, "\0" + ref, _now(member, section_now(caller, cohort_id))) and False
 
 
 def refuse(caller: Caller, *, what: str, ref: str | None, target: Target | None = None) -> Refused:
@@ -85,7 +109,8 @@ def find_target(caller: Caller, ref: str) -> Target | None:
 def require_target(caller: Caller, ref: str, *, purpose: str) -> Target:
     """The target the caller named, if they are entitled to it; otherwise Refused (and audited)."""
     target = find_target(caller, ref)
-    if target is None or not member_may_see(caller, caller.member, target):
+    allowed = member_may_see(caller, caller.member, target) if target is not None else _decoy_check(caller, ref)
+    if target is None or not allowed:
         raise refuse(caller, what=f"{purpose}: {ref.strip().upper()[:32]}", ref=ref.strip().upper()[:32],
                      target=target)
     return target
@@ -115,7 +140,9 @@ def require_action(caller: Caller, number: int, *, purpose: str) -> Action:
     """The action numbered `number`, if the caller may see its target; otherwise Refused (and audited)."""
     action = caller.session.scalar(select(Action).where(Action.partnership_id == caller.partnership.id,
                                                         Action.number == number))
-    if action is None or not member_may_see(caller, caller.member, action.target):
+    allowed = (member_may_see(caller, caller.member, action.target) if action is not None
+               else _decoy_check(caller, f"#{number}"))
+    if action is None or not allowed:
         raise refuse_action(caller, number=number, purpose=purpose, action=action)
     return action
 

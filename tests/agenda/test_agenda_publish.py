@@ -89,8 +89,8 @@ def test_publish_creates_private_spaces_posts_pointers_and_sends_itineraries(env
         expected = sorted(ids[m] for m in s.members if m in ids)
         assert sorted(set(env.fake.members(space)) - {"UBOT"}) == expected
         [pointer] = env.posts_to(space)
-        assert all(ref in json.dumps(pointer["blocks"]) for ref in s.targets)
-        assert "View pack" in json.dumps(pointer["blocks"])
+        assert not [ref for ref in s.targets if ref in json.dumps(pointer)]  # the space holds every slot's people
+        assert "View pack" in json.dumps(pointer["blocks"]) and s.name in json.dumps(pointer["blocks"])
 
     summaries, names = sample_secrets(env.factory)
     [overview] = env.posts_to("C0MEET")
@@ -175,9 +175,15 @@ def test_republish_after_a_new_flag_adds_exactly_the_new_agencys_members(env) ->
     new_posts = env.fake.calls_to("chat.postMessage")[posts_before:]
     assert [p.args["channel"] for p in new_posts] == ["C0MEET"]
     assert "updated" in new_posts[0].args["text"]
-    # the newly invited members get their updated itinerary; nobody else is sent one again
+    # the newly invited members, and those whose slots changed, get their updated itinerary; nobody else
+    def slots_of(day_plan, member):  # type: ignore[no-untyped-def]
+        return [[t.target for t in stop.slots] for stop in day_plan.itineraries.get(member, ())]
+    changed = {m for m in set(before.itineraries) | set(after.itineraries) if slots_of(before, m) != slots_of(after, m)}
+    assert added <= changed
     new_uploads = env.fake.calls_to("files.completeUploadExternal")[uploads_before:]
-    assert sorted(u.args["channel_id"] for u in new_uploads) == sorted(env.dm_channel(ids[m]) for m in added)
+    assert sorted(u.args["channel_id"] for u in new_uploads) == sorted(env.dm_channel(ids[m]) for m in changed
+                                                                        if m in ids)
+    new_uploads = [u for u in new_uploads if u.args["channel_id"] in {env.dm_channel(ids[m]) for m in added}]
     cal = icalendar.Calendar.from_ical(env.fake.uploaded(new_uploads[0].args["files"][0]["id"]))
     assert f"{DAY}-gangs.northtown@oneday" in [str(e["uid"]) for e in cal.walk("VEVENT")]
     assert all(int(e["sequence"]) == 1 for e in cal.walk("VEVENT"))
@@ -224,8 +230,11 @@ def test_invited_member_accepts_the_statement_then_sees_the_pack_and_it_is_logge
     gangs = next(s for s in day_plan.sections if s.cohort == "gangs")
     section_id = section_ids(env.factory)["gangs"]
     ids = slack_ids(env.factory)
-    member = next(m for m in gangs.members if m in ids and m not in gangs.relevance.leads.values())
+    member = next(m for m in gangs.members if m in ids and m not in gangs.relevance.leads.values()
+                  and len([t for t in gangs.slots if m in t.members]) < len(gangs.slots))
     user = ids[member]
+    mine = [t.target for t in gangs.slots if member in t.members]
+    others = [t.target for t in gangs.slots if member not in t.members]
     with env.factory() as session:
         summaries = {t.ref: t.details.summary for t in session.scalars(select(Target)) if t.details}
 
@@ -240,10 +249,11 @@ def test_invited_member_accepts_the_statement_then_sees_the_pack_and_it_is_logge
     assert press_in_view(env, user, "pack.accept", str(section_id)) == 200
     [update] = env.fake.calls_to("views.update")
     shown = json.dumps(update.args["view"])
-    assert all(summaries[ref] in shown for ref in gangs.targets)
+    assert all(summaries[ref] in shown for ref in mine)  # only the targets they are entitled to
+    assert not [ref for ref in others if ref in shown or summaries[ref] in shown]
     with env.factory() as session:
         events = session.scalars(select(AuditEvent).where(AuditEvent.kind == "consultation")).all()
-        assert sorted(e.target_ref for e in events) == sorted(gangs.targets)
+        assert sorted(e.target_ref for e in events) == sorted(mine)
         assert {e.justification for e in events} == {f"{DAY} gangs section pack"}
         assert {tuple(e.recipients) for e in events} == {(member,)}
         m = session.scalar(select(Member).where(Member.key == member))
@@ -255,10 +265,10 @@ def test_invited_member_accepts_the_statement_then_sees_the_pack_and_it_is_logge
     space = created_spaces(env)[f"oneday-{DAY}-gangs"]
     env.command(user, "/agenda", "show", channel=space)
     modals = env.modals()
-    assert len(modals) == 2 and all(summaries[ref] in json.dumps(modals[1]) for ref in gangs.targets)
+    assert len(modals) == 2 and all(summaries[ref] in json.dumps(modals[1]) for ref in mine)
     with env.factory() as session:
         assert session.scalar(select(func.count()).select_from(AuditEvent)
-                              .where(AuditEvent.kind == "consultation")) == 2 * len(gangs.targets)
+                              .where(AuditEvent.kind == "consultation")) == 2 * len(mine)
 
 
 def test_entitlement_is_checked_at_every_press(env) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ from models.relevance import (
     CohortInfo,
     Directory,
     MemberInfo,
+    Override,
     SectionRelevance,
     TargetInfo,
     entitled_sections,
@@ -84,8 +85,8 @@ REASON_CASES = [
                  {"police": ["cohort:ocg", "flag:vehicles (T1)", "lead:T1"]},
                  {"dvla": ["flag:vehicles (T1)"]}, id="isp-excluded-with-personal-data"),
     pytest.param(OCG_OPEN, [t("T1", "pat.lead", "vehicles")], [],
-                 {"dvla": ["flag:vehicles (T1)"], "police": ["cohort:ocg", "flag:vehicles (T1)", "lead:T1"]},
-                 {}, id="isp-irrelevant-without-personal-data"),
+                 {"police": ["cohort:ocg", "flag:vehicles (T1)", "lead:T1"]},
+                 {"dvla": ["flag:vehicles (T1)"]}, id="isp-excluded-whatever-the-cohort-setting"),
     pytest.param(OCG, [t("T1", "pat.lead", "fraud")], [],
                  {"dwp": ["flag:fraud (T1)"], "police": ["cohort:ocg", "lead:T1"]},
                  {"unsigned": ["flag:fraud (T1)"]}, id="never-signed-excluded"),
@@ -104,6 +105,7 @@ def test_agency_reasons(cohort: CohortInfo, targets: list[TargetInfo], actions: 
     assert {a.key: list(a.reasons) for a in agencies} == invited
     assert {e.key: list(e.would_have) for e in exclusions} == excluded
     assert all(e.reason == "isp" for e in exclusions)
+    assert all(e.key not in invited for e in exclusions)
 
 
 MEMBER_CASES = [
@@ -118,8 +120,8 @@ MEMBER_CASES = [
                  id="action-owner-invited"),
     pytest.param(OCG, [t("T1")], [ActionInfo(5, "T1", "jim.dvla")], ["pat.lead"],
                  id="isp-excluded-action-owner-not-invited"),
-    pytest.param(OCG_OPEN, [t("T1")], [ActionInfo(5, "T1", "jim.dvla")], ["jim.dvla", "pat.lead"],
-                 id="owner-invited-without-personal-data"),
+    pytest.param(OCG_OPEN, [t("T1")], [ActionInfo(5, "T1", "jim.dvla")], ["pat.lead"],
+                 id="isp-excluded-owner-not-invited-whatever-the-cohort-setting"),
     pytest.param(OCG, [t("T1", "jim.dvla")], [], ["jim.dvla", "pat.lead"],
                  id="isp-excluded-lead-still-invited"),
     pytest.param(OCG, [t("T1", "old.lead")], [ActionInfo(2, "T1", "dwp.gone")], ["dwp.att", "pat.lead"],
@@ -142,13 +144,55 @@ def test_notes_tell_the_coordinator_why() -> None:
     assert [e.key for e in rel.excluded] == ["dvla"]
     assert rel.excluded[0].would_have == ("action:5 (T2)", "lead:T1")
     assert "dvla excluded (isp: signed 2025-2, current 2026-1)" in notes
-    assert "lead officer jim.dvla of T1 is invited although dvla has not signed" in notes
-    assert "lead officer old.lead of T2 is not an active member" in notes
-    assert "owner dwp.gone of action 6 (T1) is not an active member" in notes
-    assert "empty is invited but has no active member attending ocg" in notes
-    # jim.dvla owns action 5 but is invited anyway as lead of T1: no "not invited" note for him.
-    assert "owner jim.dvla" not in notes
+    assert "T1: lead officer jim.dvla keeps this target although dvla has not signed" in notes
+    assert "T2: lead officer old.lead is not an active member" in notes
+    assert "T1: owner dwp.gone of action 6 is not an active member" in notes
+    assert "T1: empty is invited but has no active member attending ocg" in notes
+    # jim.dvla owns action 5 on T2 but dvla has not signed: he keeps T1 (his own) and nothing else.
+    assert "T2: owner jim.dvla of action 5 not invited: dvla has not signed the current ISP" in notes
     assert "jim.dvla" in rel.members
+    assert rel.slot("T1") is not None and "jim.dvla" in rel.slot("T1").members  # type: ignore[union-attr]
+    assert rel.slot("T2") is not None and "jim.dvla" not in rel.slot("T2").members  # type: ignore[union-attr]
+
+
+def test_entitlement_is_per_target_not_per_section() -> None:
+    # DWP acts on benefits: it is entitled to T2 (benefits) and not to T1 or T3 in the same section.
+    rel = section_relevance(DIRECTORY, OCG, [t("T1"), t("T2", "pat.lead", "benefits"), t("T3")], [])
+    plan = FakePlan((rel,), privileged_members(DIRECTORY.members.values()))
+    assert [r for r in ("T1", "T2", "T3") if is_entitled("dwp.att", r, plan)] == ["T2"]
+    assert rel.slot("T2").why["dwp.att"] == ("flag:benefits (T2)",)  # type: ignore[union-attr]
+    assert "dwp.att" in rel.members  # in the section's space: for T2's slot
+
+
+def test_an_excluded_lead_keeps_only_their_own_target() -> None:
+    rel = section_relevance(DIRECTORY, OCG, [t("T1", "jim.dvla", "vehicles"), t("T2", "pat.lead", "vehicles")], [])
+    plan = FakePlan((rel,), frozenset())
+    assert (is_entitled("jim.dvla", "T1", plan), is_entitled("jim.dvla", "T2", plan)) == (True, False)
+
+
+def test_an_analyst_sees_no_target_even_attending_or_leading() -> None:
+    directory = Directory.of(ISP, [AgencyInfo("police", ("drugs",), ISP)],
+                             [MemberInfo("ana", "police", ("ocg",), roles=("analyst",)),
+                              MemberInfo("pat", "police", ("ocg",)),
+                              MemberInfo("boss", "police", (), roles=("analyst", "chair"))])
+    rel = section_relevance(directory, OCG, [t("T1", "pat", "drugs"), t("T2", "ana")], [ActionInfo(1, "T1", "ana")])
+    plan = FakePlan((rel,), privileged_members(directory.members.values()))
+    assert not any(is_entitled("ana", r, plan) for r in ("T1", "T2"))
+    assert "ana" not in rel.members
+    assert all(is_entitled("boss", r, plan) for r in ("T1", "T2"))  # the chair role runs the day
+
+
+def test_coordinator_overrides_add_and_drop_an_agency_with_a_reason() -> None:
+    added = Override("probation", True, "licence conditions", "T1")
+    dropped = Override("dwp", False, "not needed this cycle")
+    rel = section_relevance(DIRECTORY, OCG, [t("T1", "pat.lead", "benefits"), t("T2", "pat.lead", "benefits")], [],
+                            (added, dropped))
+    t1, t2 = rel.slot("T1"), rel.slot("T2")
+    assert t1 is not None and t2 is not None
+    assert {a.key: a.reasons for a in t1.agencies}["probation"] == ("added:licence conditions (T1)",)
+    assert "probation" not in {a.key for a in t2.agencies}
+    assert [(e.key, e.reason) for e in t1.excluded if e.key == "dwp"] == [("dwp", "dropped: not needed this cycle")]
+    assert "dwp.att" not in t1.members + t2.members and "helen.prob" in t1.members
 
 
 def test_section_keeps_target_order_and_leads() -> None:
