@@ -13,7 +13,8 @@ from bot.runner import Request, Runner
 from commands.core.replies import Result
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # a Friday, 10:00 in London
-USERS = {"tom": "U0TOM", "sam": "U0SAM", "mark": "U0MARK", "ruth": "U0RUTH", "rose": "U0ROSE", "bea": "U0BEA",
+USERS = {"tom": "U0TOM", "sam": "U0SAM", "mark": "U0MARK", "ruth": "U0RUTH", "ed": "U0ED", "rose": "U0ROSE",
+         "bea": "U0BEA",
          "dan": "U0DAN", "jo": "U0JO"}
 INCIDENT = "Something went wrong on our side"
 

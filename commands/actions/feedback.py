@@ -1,8 +1,9 @@
-"""The feedback loop: when an outcome is recorded, the agencies that contributed to the target are told what
-their information led to.
+"""The feedback loop: when an outcome is recorded, those who contributed to the target are told what it led to.
 
-Contributors are the agencies that owned an action on the target, or that the need-to-know rule invites to
-its section for a flag that matches this target. Their members in that section get a DM; nobody else does.
+Contributors (PRODUCT.md) are: the owners of actions on the target, the agencies that opened its pack (the
+processing log's consultations of it, by anyone but those who run the day), and its lead officer. Attendance at
+its slot will join them when attendance is recorded. Each is told only while the rule entitles them to the
+target now, and each message says why the recipient gets it; a flag that merely matches is not a contribution.
 """
 
 from __future__ import annotations
@@ -12,30 +13,41 @@ from sqlalchemy import select
 from commands.core import access
 from commands.core.context import Caller
 from commands.core.replies import Destination, Notice, Reply
-from models import Action, Agency, Member
+from models import Action, Agency, AuditEvent, Member
+from models.relevance import runs_the_day
 
 
-def contributing_agencies(caller: Caller, action: Action) -> set[str]:
-    target = action.target
-    owners = caller.session.scalars(select(Member.agency_id).join(Action, Action.owner_id == Member.id).where(
-        Action.partnership_id == caller.partnership.id, Action.target_id == target.id))
-    keys = set(caller.session.scalars(select(Agency.key).where(Agency.id.in_(list(owners)))))
-    section = access.section_now(caller, target.cohort_id)
-    for invite in section.agencies:
-        if any(r.startswith("flag:") and r.endswith(f"({target.ref})") for r in invite.reasons):
-            keys.add(invite.key)
-    return keys
+def contributors(caller: Caller, action: Action) -> dict[int, tuple[Member, str]]:
+    """Member id -> (member, why they are told), for everyone who contributed to the action's target."""
+    s, pid, target = caller.session, caller.partnership.id, action.target
+    found: dict[int, tuple[Member, str]] = {}
+
+    def add(member: Member | None, why: str) -> None:
+        if member is not None and member.id not in found:
+            found[member.id] = (member, why)
+
+    add(target.lead, f"you lead {target.ref}")
+    for other in s.scalars(select(Action).where(Action.partnership_id == pid, Action.target_id == target.id)
+                           .order_by(Action.number)):
+        add(other.owner, f"you own action #{other.number} on {target.ref}")
+    openers = s.scalars(select(Member).join(AuditEvent, AuditEvent.actor_member_id == Member.id).where(
+        AuditEvent.partnership_id == pid, AuditEvent.kind == "consultation", AuditEvent.target_id == target.id))
+    agencies = {m.agency_id for m in openers if not runs_the_day(m)}
+    if agencies:
+        names = dict(s.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agencies))).tuples().all())
+        for member in s.scalars(select(Member).where(Member.partnership_id == pid, Member.agency_id.in_(agencies),
+                                                     Member.active.is_(True)).order_by(Member.key)):
+            add(member, f"{names[member.agency_id]} opened the pack for {target.ref}")
+    return {k: v for k, v in found.items() if v[0].active and access.member_may_see(caller, v[0], target)}
 
 
 def feedback_notices(caller: Caller, action: Action, message: Reply, *, already: set[int]) -> list[Notice]:
-    """DMs to the contributing agencies' members in the target's section, except those in `already`."""
-    agencies = contributing_agencies(caller, action)
-    section = access.section_now(caller, action.target.cohort_id)
-    members = caller.session.scalars(select(Member).join(Agency, Agency.id == Member.agency_id).where(
-        Member.partnership_id == caller.partnership.id, Member.active.is_(True), Member.key.in_(section.members),
-        Agency.key.in_(agencies)).order_by(Member.key))
-    told = Reply(title=f"What your information led to: {action.target.ref}", lines=(
-        "Your agency contributed to this target (an action or a matching flag). An outcome has been recorded.",),
-        fields=message.fields)
-    return [Notice(Destination.member(m.key), told, f"action:{action.number}:feedback:{m.key}")
-            for m in members if m.id not in already]
+    """DMs to the target's contributors who are entitled to it now, except those in `already`."""
+    notices = []
+    for member_id, (member, why) in sorted(contributors(caller, action).items(), key=lambda kv: kv[1][0].key):
+        if member_id in already:
+            continue
+        told = Reply(title=f"What your information led to: {action.target.ref}",
+                     lines=(f"You are told because {why}. An outcome has been recorded.",), fields=message.fields)
+        notices.append(Notice(Destination.member(member.key), told, f"action:{action.number}:feedback:{member.key}"))
+    return notices

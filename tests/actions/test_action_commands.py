@@ -3,8 +3,8 @@ and bad. Each bad case checks the exact ephemeral message and that the database 
 adds exactly its audit row).
 
 Who is who on OCG-07 (worked out from the need-to-know rule in test_sample_sections_are_as_assumed):
-tom.ashby leads it; sam.patel (DWP), mark.dunn (housing) and ruth.evans (trading standards) are in its
-section; rose.gill chairs; bea.morris and dan.fox are not in its section.
+tom.ashby leads it; sam.patel (DWP), mark.dunn (housing) and ed.quinn (regional organised crime unit) are entitled
+to it; rose.gill chairs; bea.morris and dan.fox are not entitled to it.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def test_sample_sections_are_as_assumed(seeded) -> None:  # type: ignore[no-unty
         target = access.find_target(caller, "OCG-07")
         assert target is not None
         may = {k: access.member_may_see(caller, m, target) for k, m in members.items()}
-    assert all(may[k] for k in ("tom.ashby", "sam.patel", "mark.dunn", "ruth.evans", "rose.gill", "jo.bloggs"))
+    assert all(may[k] for k in ("tom.ashby", "sam.patel", "mark.dunn", "ed.quinn", "rose.gill", "jo.bloggs"))
     assert not any(may[k] for k in ("bea.morris", "dan.fox"))
 
 
@@ -98,7 +98,7 @@ BAD = [
     ("reassign: same owner", "tom", "action", "reassign 1 @sam.patel",
      ("Sam Patel already owns action 1", EX_REASSIGN), False),
     ("reassign: owner not entitled", "tom", "action", "reassign 1 @bea.morris", (BEA_NOT_ENTITLED,), True),
-    ("reassign: not a manager", "ruth", "action", "reassign 1 @mark.dunn", (NOT_MANAGER,), True),
+    ("reassign: not a manager", "ed", "action", "reassign 1 @mark.dunn", (NOT_MANAGER,), True),
     ("reassign: forbidden", "bea", "action", "reassign 1 @mark.dunn", (REFUSED_ACTION.format(1),), True),
     ("reassign: unknown action", "tom", "action", "reassign 7 @mark.dunn", (REFUSED_ACTION.format(7),), True),
     # /action cancel <id> <reason>
@@ -112,7 +112,7 @@ BAD = [
     ("due: unparseable date", "tom", "action", "due 1 blurgday waiting",
      ('can\'t read "blurgday waiting" as a due date: try "by Friday", "in 2 weeks", "5/12", "end of month" or '
       '"2026-12-05"', EX), False),
-    ("due: not a manager", "ruth", "action", "due 1 in 3 weeks waiting for DWP", (NOT_MANAGER,), True),
+    ("due: not a manager", "ed", "action", "due 1 in 3 weeks waiting for DWP", (NOT_MANAGER,), True),
     ("due: forbidden", "bea", "action", "due 1 in 3 weeks waiting for DWP", (REFUSED_ACTION.format(1),), True),
     # /outcome <id> <what happened> [category]
     ("outcome: not a number", "sam", "outcome", "one claim suspended nfa",
@@ -124,7 +124,7 @@ BAD = [
      ("The outcome is too long (1001 characters): the limit is 1000", EX_OUTCOME), False),
     ("outcome: unknown action", "sam", "outcome", "42 claim suspended nfa", (REFUSED_ACTION.format(42),), True),
     ("outcome: forbidden", "bea", "outcome", "1 claim suspended nfa", (REFUSED_ACTION.format(1),), True),
-    ("outcome: not a manager", "ruth", "outcome", "1 claim suspended nfa", (NOT_MANAGER,), True),
+    ("outcome: not a manager", "ed", "outcome", "1 claim suspended nfa", (NOT_MANAGER,), True),
     # /actions [overdue | <ref> | @member] [page N]
     ("actions: unknown ref", "sam", "actions", "OCG-99", (REFUSED_REF.format("OCG-99"),), True),
     ("actions: forbidden ref", "bea", "actions", "OCG-07", (REFUSED_REF.format("OCG-07"),), True),
@@ -164,7 +164,7 @@ GOOD = [
      {"action": 1, "audit_event": 1, "outbox_message": 1}, ["action:2:created"]),
     ("sam", "action", "OCG-07 @{slack:U0MARK} check the tenancy at the address", "Action #2 recorded",
      {"action": 1, "audit_event": 1, "outbox_message": 1}, ["action:2:created"]),
-    ("ruth", "action", "update 1 spoke to DWP, awaiting reply", "Note added to action #1",
+    ("ed", "action", "update 1 spoke to DWP, awaiting reply", "Note added to action #1",
      {"action_note": 1, "audit_event": 1, "outbox_message": 1}, ["action:1:note:1"]),
     ("tom", "action", "reassign 1 @mark.dunn", "Action #1 now belongs to Mark Dunn",
      {"action_note": 1, "audit_event": 1, "outbox_message": 2}, ["action:1:owner:1", "action:1:released:1"]),
@@ -179,7 +179,7 @@ GOOD = [
     ("rose", "outcome", "1 visited, NFA", "Action #1 closed",
      {"outcome": 1, "audit_event": 1, "outbox_message": 2}, ["action:1:outcome:tom.ashby", "action:1:outcome:sam.patel"]),
     ("sam", "actions", "", "Your open actions", {}, []),
-    ("ruth", "actions", "OCG-07", "Actions on OCG-07", {}, []),
+    ("ed", "actions", "OCG-07", "Actions on OCG-07", {}, []),
     ("rose", "actions", "@sam.patel", "Open actions owned by Sam Patel", {}, []),
     ("rose", "actions", "overdue", "Overdue actions", {}, []),
 ]
@@ -308,7 +308,7 @@ def test_update_and_done_buttons_recheck_entitlement(seeded) -> None:  # type: i
     assert press(runner, "sam", "action.update", "1").form.callback == "action.note"
     assert press(runner, "sam", "action.done", "1").form.callback == "outcome.record"
     assert press(runner, "bea", "action.done", "1").reply.lines == (REFUSED_ACTION.format(1),)
-    assert press(runner, "ruth", "action.done", "1").reply.lines == (NOT_MANAGER,)
+    assert press(runner, "ed", "action.done", "1").reply.lines == (NOT_MANAGER,)
     noted = submit(runner, "sam", "action.note", {"note": "called, no answer"}, "1")
     assert noted.reply.title == "Note added to action #1"
     assert submit(runner, "sam", "action.note", {"note": " "}, "1").field_errors == {"note": "say what the update is"}
@@ -337,7 +337,7 @@ def test_overdue_lists_only_dated_open_actions_past_due(seeded) -> None:  # type
     late = run(runner, "tom", "action", "OCG-07 @sam.patel ring the school by 15/11/2026")
     press(runner, "tom", "action.confirm", late.reply.buttons[0].value)
     run(runner, "tom", "action", "OCG-07 @sam.patel no date on this one")
-    listed = run(runner, "ruth", "actions", "overdue").reply.lines
+    listed = run(runner, "ed", "actions", "overdue").reply.lines
     assert listed == ("#2 OCG-07: ring the school - Sam Patel, overdue since Sun 15 Nov (5 working days)",)
     assert run(runner, "bea", "actions", "overdue").reply.lines == ("None.",)
 
@@ -349,7 +349,7 @@ def test_a_listed_action_reads_as_in_a_reminder(seeded) -> None:  # type: ignore
     run(runner, "tom", "action", "OCG-07 @sam.patel ring the school " + "x" * 130 + " by today")
     run(runner, "tom", "action", "OCG-07 @sam.patel phone the landlord by today")
     run(runner, "tom", "action", "cancel 4 duplicate")
-    assert run(runner, "ruth", "actions", "OCG-07").reply.lines == (
+    assert run(runner, "ed", "actions", "OCG-07").reply.lines == (
         "#1 OCG-07: check benefits claim - Sam Patel, due Fri 4 Dec",
         "#4 OCG-07: phone the landlord - Sam Patel, due Fri 20 Nov [cancelled]",
         "#3 OCG-07: ring the school " + "x" * 103 + "… - Sam Patel, due today",

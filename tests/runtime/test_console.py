@@ -1,7 +1,8 @@
 """`oneday console --as <member>` driven through a pseudo-terminal, as a person at a keyboard would.
 
-priya.shah (housing) is in the high crime causers section but not the organised crime one; jim.lane (DVLA) has
-no Slack id in the partnership file, so the console makes one up and Oneday links it by his email.
+priya.shah (housing) is in the high crime causers section but not the organised crime one; jim.lane (DVLA) and
+fay.moss (health) have no Slack id in the partnership file, so the console makes one up and Oneday links it by
+email.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def _everything(url: str) -> dict[str, list[tuple]]:
 
 def test_console_works_on_a_scratch_copy_and_changes_nothing(sqlite_db_url: str, northtown_loaded) -> None:  # type: ignore[no-untyped-def]
     """A published day leaves messages queued for the worker; the console delivers them to its fake Slack
-    and links jim.lane by email, but only in its copy: the database keeps every row as it was."""
+    and links fay.moss by email, but only in its copy: the database keeps every row as it was."""
     published = subprocess.run([str(ONEDAY), "--database-url", sqlite_db_url, "agenda", "publish", "--date",
                                 "2030-12-10"], capture_output=True, text=True, timeout=120)
     assert published.returncode == 0, published.stderr
@@ -133,17 +134,17 @@ def test_console_works_on_a_scratch_copy_and_changes_nothing(sqlite_db_url: str,
     with northtown_loaded() as session:
         statuses = list(session.scalars(sa.select(OutboxMessage.status)))
         assert statuses and set(statuses) == {"pending"}
-        jim = session.scalar(sa.select(Member).where(Member.key == "jim.lane"))
-        assert jim is not None and jim.identity("slack") is None
+        fay = session.scalar(sa.select(Member).where(Member.key == "fay.moss"))
+        assert fay is not None and fay.identity("slack") is None
         assert all(s.space_ref is None for s in session.scalars(sa.select(Section)))
 
-    prompt = "jim.lane in #oneday-meeting> "
-    term = Pty("--database-url", sqlite_db_url, "console", "--as", "jim.lane")
+    prompt = "fay.moss in #oneday-meeting> "
+    term = Pty("--database-url", sqlite_db_url, "console", "--as", "fay.moss")
     try:
         intro = flat(term.read_until(prompt))
         assert "scratch copy" in intro
         term.type("/oneday whoami")
-        assert "Member: Jim Lane (jim.lane)" in flat(term.read_until(prompt))
+        assert "Member: Fay Moss (fay.moss)" in flat(term.read_until(prompt))
         term.type("channels")
         # the queued messages were delivered in the copy: the ppo section's channel exists in the fake Slack
         assert "#oneday-2030-12-10-ppo" in flat(term.read_until(prompt))
