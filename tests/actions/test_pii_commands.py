@@ -1,0 +1,119 @@
+"""Free text with personal data in it (commands/actions/personal.py): nothing is saved or sent until the author,
+told privately exactly what was found, chooses to edit it or to save it as written. Driven through the runner
+against the Northtown sample, as tests/actions/test_action_commands.py (who is who on OCG-07 is there).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from actions_support import counts, make_runner, press, run, submit
+from sqlalchemy import select
+
+from models import Action, AuditEvent
+
+FOUND_LINE = "This action contains a postcode (NT1 4AB) and a date of birth (12/03/1990)."
+WHY = "Personal details belong in the pack, not in chat: messages are kept and can be exported."
+
+
+@pytest.fixture
+def seeded(northtown_loaded):  # type: ignore[no-untyped-def]
+    """The sample with action #1 on OCG-07: recorded by tom.ashby for sam.patel."""
+    result = run(make_runner(northtown_loaded), "tom", "action", "OCG-07 @sam.patel check benefits claim in 2 weeks")
+    assert result.reply.title == "Action #1 recorded"
+    return northtown_loaded
+
+
+def _last_audit(factory) -> str:  # type: ignore[no-untyped-def]
+    with factory() as session:
+        return session.scalars(select(AuditEvent.what).order_by(AuditEvent.id.desc())).first() or ""
+
+
+def _buttons(result) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return {b.label: (b.action, b.value) for b in result.reply.buttons}
+
+
+# ------------------------------------------------------------------------------------------------ /action
+
+
+def test_action_with_personal_data_saves_nothing_and_says_what_was_found(seeded) -> None:  # type: ignore[no-untyped-def]
+    before = counts(seeded)
+    result = run(make_runner(seeded), "tom", "action", "OCG-07 @sam.patel visit NT1 4AB, dob 12/03/1990 by Friday")
+    assert result.reply.title == "Check for personal details"
+    assert result.reply.lines[:2] == (FOUND_LINE, WHY)
+    assert list(_buttons(result)) == ["Edit", "Save as written"]
+    assert not result.notices and result.form is None
+    assert counts(seeded) == before  # no action, no audit row, nothing queued
+
+
+def test_save_as_written_saves_queues_and_logs_the_kinds_only(seeded) -> None:  # type: ignore[no-untyped-def]
+    runner = make_runner(seeded)
+    asked = run(runner, "tom", "action", "OCG-07 @sam.patel visit NT1 4AB, dob 12/03/1990 by Friday")
+    before = counts(seeded)
+    saved = press(runner, "tom", *_buttons(asked)["Save as written"])
+    assert saved.reply.title == "Action #2 recorded"
+    assert [n.key for n in saved.notices] == ["action:2:created"]
+    after = counts(seeded)
+    assert {t: after[t] - before[t] for t in after if after[t] != before[t]} == {
+        "action": 1, "audit_event": 1, "outbox_message": 1}
+    with seeded() as session:
+        assert session.scalar(select(Action.text).where(Action.number == 2)) == "visit NT1 4AB, dob 12/03/1990"
+    logged = _last_audit(seeded)
+    assert logged.endswith("the author kept personal data as written: postcode, date of birth")
+    assert "NT1 4AB" not in logged and "1990" not in logged
+
+
+def test_save_as_written_is_checked_again(seeded) -> None:  # type: ignore[no-untyped-def]
+    runner = make_runner(seeded)
+    asked = run(runner, "tom", "action", "OCG-07 @sam.patel ring 07700 900123")
+    action_id, value = _buttons(asked)["Save as written"]
+    before = counts(seeded)
+    # someone outside the section presses it: refused (and the refusal logged), nothing saved
+    refused = press(runner, "bea", action_id, value)
+    assert refused.reply.lines[0].startswith("You can't see 'OCG-07'")
+    # the same button with other text in it: what was kept no longer matches, so it asks again
+    other = json.dumps({**json.loads(value), "t": "ring 07700 900999"})
+    again = press(runner, "tom", action_id, other)
+    assert again.reply.title == "Check for personal details"
+    assert again.reply.lines[0] == "This action contains a phone number (07700 900999)."
+    assert counts(seeded) == dict(before, audit_event=before["audit_event"] + 1)
+
+
+def test_edit_opens_the_form_filled_in_and_the_form_asks_before_saving(seeded) -> None:  # type: ignore[no-untyped-def]
+    runner = make_runner(seeded)
+    asked = run(runner, "tom", "action", "OCG-07 @sam.patel visit NT1 4AB by 2026-12-01")
+    edit = press(runner, "tom", *_buttons(asked)["Edit"])
+    assert edit.form is not None and edit.form.callback == "action.create"
+    values = {f.name: f.initial or "" for f in edit.form.fields}
+    assert values == {"target": "OCG-07", "owner": "@sam.patel", "text": "visit NT1 4AB", "due": "2026-12-01"}
+    before = counts(seeded)
+    # submitted unchanged: the form comes back with what was found, and nothing is saved
+    again = submit(runner, "tom", "action.create", values, edit.form.context)
+    assert again.form is not None and again.form.submit == "Save as written"
+    assert again.form.intro is not None and again.form.intro.startswith("The wording contains a postcode (NT1 4AB).")
+    assert counts(seeded) == before
+    # a new detail typed into the form that came back is asked about again
+    added = submit(runner, "tom", "action.create", dict(values, text="visit NT1 4AB, 07700 900123"),
+                   again.form.context)
+    assert added.form is not None and "a phone number (07700 900123)" in (added.form.intro or "")
+    assert counts(seeded) == before
+    # submitted as written: saved
+    kept = submit(runner, "tom", "action.create", values, again.form.context)
+    assert kept.reply.title == "Action #2 recorded" and [n.key for n in kept.notices] == ["action:2:created"]
+    # or the detail taken out: saved straight away
+    clean = submit(runner, "tom", "action.create", dict(values, text="visit the address"), edit.form.context)
+    assert clean.reply.title == "Action #3 recorded"
+
+
+def test_action_without_personal_data_saves_straight_away(seeded) -> None:  # type: ignore[no-untyped-def]
+    runner = make_runner(seeded)
+    result = run(runner, "tom", "action", "OCG-07 @sam.patel visit 12 Acacia Road re OCG-07 #1")
+    assert result.reply.title == "Action #2 recorded"
+    assert "personal data" not in _last_audit(seeded)
+    # a due date typed as a full date is not a date of birth: confirming it saves straight away
+    dated = run(runner, "tom", "action", "OCG-07 @sam.patel ring the school by 9/12/2026")
+    assert dated.reply.title == "Check the due date"
+    saved = press(runner, "tom", dated.reply.buttons[0].action, dated.reply.buttons[0].value)
+    assert saved.reply.title == "Action #3 recorded"
+    assert "personal data" not in _last_audit(seeded)
