@@ -11,7 +11,7 @@ import pytest
 from actions_support import counts, make_runner, press, run, submit
 from sqlalchemy import select
 
-from models import Action, AuditEvent
+from models import Action, ActionNote, AuditEvent, Outcome
 
 FOUND_LINE = "This action contains a postcode (NT1 4AB) and a date of birth (12/03/1990)."
 WHY = "Personal details belong in the pack, not in chat: messages are kept and can be exported."
@@ -117,3 +117,55 @@ def test_action_without_personal_data_saves_straight_away(seeded) -> None:  # ty
     saved = press(runner, "tom", dated.reply.buttons[0].action, dated.reply.buttons[0].value)
     assert saved.reply.title == "Action #3 recorded"
     assert "personal data" not in _last_audit(seeded)
+
+
+# ------------------------------------------------------------------------------------------------ /outcome
+
+
+def test_outcome_with_personal_data_closes_nothing_until_saved_as_written(seeded) -> None:  # type: ignore[no-untyped-def]
+    runner = make_runner(seeded)
+    before = counts(seeded)
+    asked = run(runner, "sam", "outcome", "1 moved to LS1 4AP, new mobile 07700 900123 nfa")
+    assert asked.reply.title == "Check for personal details"
+    assert asked.reply.lines[0] == "This outcome contains a postcode (LS1 4AP) and a phone number (07700 900123)."
+    assert not asked.notices and counts(seeded) == before
+    assert press(runner, "ruth", *_buttons(asked)["Save as written"]).reply.lines[0].startswith(
+        "Only the owner of action 1")  # not hers to close: checked again at the press
+    saved = press(runner, "sam", *_buttons(asked)["Save as written"])
+    assert saved.reply.title == "Action #1 closed"
+    assert "action:1:outcome:tom.ashby" in [n.key for n in saved.notices]
+    with seeded() as session:
+        outcome = session.scalar(select(Outcome))
+        assert (outcome.text, outcome.category) == ("moved to LS1 4AP, new mobile 07700 900123", "no-further-action")
+    assert _last_audit(seeded).endswith("no-further-action; the author kept personal data as written: postcode, "
+                                        "phone number")
+    stale = press(runner, "sam", *_buttons(asked)["Save as written"])
+    assert stale.reply.lines[0] == "action 1 is already done: you can't record an outcome for it"
+
+
+def test_outcome_edit_opens_the_form_and_the_form_asks_then_saves(seeded) -> None:  # type: ignore[no-untyped-def]
+    runner = make_runner(seeded)
+    asked = run(runner, "sam", "outcome", "1 claimant born 3 March 1990 sanctioned benefit-sanction")
+    assert asked.reply.lines[0] == "This outcome contains a date of birth (3 March 1990)."
+    edit = press(runner, "sam", *_buttons(asked)["Edit"])
+    assert edit.form is not None and edit.form.callback == "outcome.record" and edit.form.context == "1"
+    values = {f.name: f.initial or "" for f in edit.form.fields}
+    assert values == {"text": "claimant born 3 March 1990 sanctioned", "category": "benefit-sanction"}
+    before = counts(seeded)
+    again = submit(runner, "sam", "outcome.record", values, edit.form.context)
+    assert again.form is not None and again.form.submit == "Save as written"
+    assert "What happened contains a date of birth (3 March 1990)." in (again.form.intro or "")
+    assert counts(seeded) == before
+    done = submit(runner, "sam", "outcome.record", values, again.form.context)
+    assert done.reply.title == "Action #1 closed"
+
+
+def test_outcome_form_from_the_list_of_actions_asks_too(seeded) -> None:  # type: ignore[no-untyped-def]
+    runner = make_runner(seeded)
+    asked = submit(runner, "sam", "outcome.record",
+                   {"action": "1", "text": "email jo@example.org sent", "category": "no-further-action"}, "")
+    assert asked.form is not None and asked.form.context.startswith("1 kept:")
+    assert counts(seeded)["outcome"] == 0
+    clean = submit(runner, "sam", "outcome.record",
+                   {"text": "letter sent", "category": "no-further-action"}, asked.form.context)
+    assert clean.reply.title == "Action #1 closed"
