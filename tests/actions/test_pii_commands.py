@@ -169,3 +169,94 @@ def test_outcome_form_from_the_list_of_actions_asks_too(seeded) -> None:  # type
     clean = submit(runner, "sam", "outcome.record",
                    {"text": "letter sent", "category": "no-further-action"}, asked.form.context)
     assert clean.reply.title == "Action #1 closed"
+
+
+# ------------------------------------------------------------------------------------ notes and reasons
+
+
+def test_note_with_personal_data_is_asked_about_then_saved_as_written(seeded) -> None:  # type: ignore[no-untyped-def]
+    runner = make_runner(seeded)
+    before = counts(seeded)
+    asked = run(runner, "ruth", "action", "update 1 new address NT1 4AB, car AB12 CDE")
+    assert asked.reply.title == "Check for personal details"
+    assert asked.reply.lines[0] == ("This note contains a postcode (NT1 4AB) and a vehicle registration "
+                                    "(AB12 CDE).")
+    assert ("Progress note", "new address NT1 4AB, car AB12 CDE") in asked.reply.fields
+    assert not asked.notices and counts(seeded) == before
+    saved = press(runner, "ruth", *_buttons(asked)["Save as written"])
+    assert saved.reply.title == "Note added to action #1"
+    assert [n.key for n in saved.notices] == ["action:1:note:1"]  # the owner is told, as for any note
+    assert _last_audit(seeded) == ("note added to action 1; the author kept personal data as written: postcode, "
+                                   "vehicle registration")
+
+
+def test_note_edit_and_the_note_form(seeded) -> None:  # type: ignore[no-untyped-def]
+    runner = make_runner(seeded)
+    asked = run(runner, "ruth", "action", "update 1 rang 0161 496 0000")
+    edit = press(runner, "ruth", *_buttons(asked)["Edit"])
+    assert edit.form is not None and edit.form.callback == "action.change"
+    assert [(f.name, f.label, f.initial) for f in edit.form.fields] == [("text", "Progress note", "rang 0161 496 0000")]
+    before = counts(seeded)
+    again = submit(runner, "ruth", "action.change", {"text": "rang 0161 496 0000"}, edit.form.context)
+    assert again.form is not None and "This note contains a phone number (0161 496 0000)." in (again.form.intro or "")
+    assert counts(seeded) == before
+    edited = submit(runner, "ruth", "action.change", {"text": "rang the landline"}, again.form.context)
+    assert edited.reply.title == "Note added to action #1"
+    # the Update button's note form asks the same way, and its second submission saves as written
+    form = submit(runner, "sam", "action.note", {"note": "email from jo@example.org"}, "1")
+    assert form.form is not None and form.form.callback == "action.change" and form.form.submit == "Save as written"
+    kept = submit(runner, "sam", "action.change", {"text": "email from jo@example.org"}, form.form.context)
+    assert kept.reply.title == "Note added to action #1"
+    with seeded() as session:
+        assert list(session.scalars(select(ActionNote.text).order_by(ActionNote.id))) == [
+            "rang the landline", "email from jo@example.org"]
+
+
+def test_cancel_reason_with_personal_data(seeded) -> None:  # type: ignore[no-untyped-def]
+    runner = make_runner(seeded)
+    asked = run(runner, "tom", "action", "cancel 1 he moved to SW1A 1AA")
+    assert asked.reply.lines[0] == "This reason contains a postcode (SW1A 1AA)."
+    with seeded() as session:
+        assert session.scalar(select(Action.status).where(Action.number == 1)) == "open"
+    # only someone who may cancel it can save it as written
+    assert press(runner, "mark", *_buttons(asked)["Save as written"]).reply.lines[0].startswith(
+        "Only the owner of action 1")
+    edit = press(runner, "tom", *_buttons(asked)["Edit"])
+    assert edit.form is not None and [f.label for f in edit.form.fields] == ["Why it is cancelled"]
+    done = submit(runner, "tom", "action.change", {"text": "he moved out of the area"}, edit.form.context)
+    assert done.reply.title == "Action #1 cancelled"
+    with seeded() as session:
+        assert session.scalar(select(ActionNote.text)) == "he moved out of the area"
+
+
+def test_due_reason_with_personal_data_keeps_the_new_date(seeded) -> None:  # type: ignore[no-untyped-def]
+    runner = make_runner(seeded)
+    before = counts(seeded)
+    asked = run(runner, "tom", "action", "due 1 2026-12-18 waiting for DOB 01/02/1985 check")
+    assert asked.reply.lines[0] == "This reason contains a date of birth (01/02/1985)."
+    assert ("New due", "Fri 18 Dec") in asked.reply.fields
+    assert counts(seeded) == before
+    moved = press(runner, "tom", *_buttons(asked)["Save as written"])
+    assert moved.reply.title == "Action #1 now due Fri 18 Dec"
+    assert [n.to.ref for n in moved.notices] == ["rose.gill", "sam.patel"]
+    assert _last_audit(seeded).endswith("to 2026-12-18; the author kept personal data as written: date of birth")
+
+
+def test_forged_or_stale_change_buttons_change_nothing(seeded) -> None:  # type: ignore[no-untyped-def]
+    runner = make_runner(seeded)
+    before = counts(seeded)
+    for value in ("garbage", '{"v":"reassign","n":1,"t":"x","d":"","p":""}', '{"v":"due","n":1,"t":"x","d":"","p":""}'):
+        assert press(runner, "tom", "action.keep", value).reply.lines[0] == (
+            "this button is out of date: run the command again")
+    assert counts(seeded) == before
+    # a forged "kept" that does not match the text: asked again, not saved
+    forged = press(runner, "tom", "action.keep", '{"v":"update","n":1,"t":"at NT1 4AB","d":"","p":"nope"}')
+    assert forged.reply.title == "Check for personal details"
+    assert counts(seeded) == before
+
+
+def test_notes_and_reasons_without_personal_data_save_straight_away(seeded) -> None:  # type: ignore[no-untyped-def]
+    runner = make_runner(seeded)
+    assert run(runner, "ruth", "action", "update 1 visited 12 Acacia Road, no answer").reply.title == (
+        "Note added to action #1")
+    assert run(runner, "tom", "action", "cancel 1 duplicate of #9 (OCG-07)").reply.title == "Action #1 cancelled"
