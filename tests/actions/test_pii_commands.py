@@ -260,3 +260,13 @@ def test_notes_and_reasons_without_personal_data_save_straight_away(seeded) -> N
     assert run(runner, "ruth", "action", "update 1 visited 12 Acacia Road, no answer").reply.title == (
         "Note added to action #1")
     assert run(runner, "tom", "action", "cancel 1 duplicate of #9 (OCG-07)").reply.title == "Action #1 cancelled"
+
+
+def test_more_time_reason_from_a_reminder_is_asked_about_too(seeded) -> None:  # type: ignore[no-untyped-def]
+    runner = make_runner(seeded)
+    before = counts(seeded)
+    asked = submit(runner, "sam", "action.more_time", {"due": "2026-12-18", "reason": "tenant at NT1 4AB away"}, "1")
+    assert asked.reply.title == "Check for personal details" and not asked.notices
+    assert counts(seeded) == before
+    moved = press(runner, "sam", *_buttons(asked)["Save as written"])
+    assert moved.reply.title == "Action #1 now due Fri 18 Dec"
