@@ -4,13 +4,19 @@ Anyone entitled to the target may add a progress note. Reassigning, cancelling a
 for the owner, whoever recorded the action, the target's lead officer and the people who run the day; each
 change needs a reason, is kept in the action's history (ActionNote) and in the processing log. A new due date
 is told to the chair; a due date that needs confirming gets a preview first, as when recording.
+A note or reason that holds personal data is shown to its author first (commands/actions/personal.py): nothing
+changes until they edit it (the `action.change` form) or save it as written; the pending change travels in
+the button value or the form's context (`Change`) and everything is checked again when it comes back.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date
 
+from commands.actions import personal
 from commands.actions.common import (
     NOTE_MAX,
     audit,
@@ -30,10 +36,46 @@ from commands.core.errors import FormInvalid, UsageError
 from commands.core.help import example
 from commands.core.replies import Button, Emphasis, Form, FormField, Notice, Reply, Result
 from models import Action, ActionNote, ActionStatus, Member
+from models.personal_data import Finding
 
 VERBS = ("update", "reassign", "cancel", "due")
 _EXAMPLE = {"update": 1, "reassign": 2, "due": 3, "cancel": 4}
 MAX_DATE_WORDS = 4
+# verb -> (purpose, doing, manage, field label, what the text is called)
+_CHANGES = {"update": ("add a note", "add a note to", False, "Progress note", "This note"),
+            "cancel": ("cancel an action", "cancel", True, "Why it is cancelled", "This reason"),
+            "due": ("move a due date", "move the due date of", True, "Why the due date moves", "This reason")}
+
+
+@dataclass(frozen=True)
+class Change:
+    """A note, a cancellation or a new due date with its reason, not yet saved: as it travels in a button value
+    or (without its text) in a form's context. `kept` is the personal data its author chose to keep."""
+
+    verb: str  # update | cancel | due
+    number: int
+    text: str = ""
+    day: date | None = None
+    kept: str = ""
+
+    def value(self, *, text: bool = True, kept: str | None = None) -> str:
+        data: dict[str, object] = {"v": self.verb, "n": self.number, "d": self.day.isoformat() if self.day else "",
+                                   "p": self.kept if kept is None else kept}
+        if text:
+            data["t"] = self.text
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def parse(cls, value: str, *, example: str) -> Change:
+        try:
+            data = json.loads(value)
+            change = cls(str(data["v"]), int(data["n"]), str(data.get("t", "")),
+                         date.fromisoformat(data["d"]) if data["d"] else None, str(data.get("p", "")))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise UsageError("this button is out of date: run the command again", example=example) from exc
+        if change.verb not in _CHANGES or (change.verb == "due") != (change.day is not None):
+            raise UsageError("this button is out of date: run the command again", example=example)
+        return change
 
 
 def run(caller: Caller, verb: str, rest: str) -> Result:
@@ -42,8 +84,9 @@ def run(caller: Caller, verb: str, rest: str) -> Result:
     if not first:
         raise UsageError(f"say which action to {verb}: its number", example=ex)
     number = number_of(first, example=ex)
-    return {"update": update, "reassign": reassign, "cancel": cancel, "due": move_due}[verb](
-        caller, number, tail.strip(), ex)
+    verbs: dict[str, Callable[[Caller, int, str, str], Result]] = {
+        "update": update, "reassign": reassign, "cancel": cancel, "due": move_due}
+    return verbs[verb](caller, number, tail.strip(), ex)
 
 
 def _note(caller: Caller, action: Action, kind: str, text: str) -> ActionNote:
@@ -60,11 +103,33 @@ def _tell(member: Member, caller: Caller, message: Reply, key: str) -> list[Noti
     return [] if member.id == caller.member.id else [dm(member, message, key)]
 
 
-def update(caller: Caller, number: int, note_text: str, ex: str) -> Result:
+def _open(caller: Caller, change: Change) -> Action:
+    purpose, doing, manage, _, _ = _CHANGES[change.verb]
+    return open_action(caller, change.number, purpose=purpose, doing=doing, manage=manage)
+
+
+def _screen(caller: Caller, action: Action, change: Change) -> tuple[tuple[Finding, ...], Result | None]:
+    """(the personal data in the change's text, the question to its author when they have not chosen to keep
+    it: None when it may be saved)."""
+    found = personal.check(caller, change.text)
+    if personal.accepted(found, change.kept):
+        return found, None
+    _, _, _, label, noun = _CHANGES[change.verb]
+    fields = (*summary(caller, action), *((("New due", due_label(change.day, today(caller))),) if change.day else ()),
+              (label, change.text))
+    return found, personal.ask(found, noun=noun, fields=fields,
+                               edit=Button(personal.EDIT, "action.rewrite", change.value(kept="")),
+                               keep=Button(personal.KEEP, "action.keep", change.value(kept=personal.token(found))))
+
+
+def update(caller: Caller, number: int, note_text: str, ex: str, *, kept: str = "") -> Result:
     text = checked(note_text, limit=NOTE_MAX, missing="what the update is", noun="The note", example=ex)
     action = open_action(caller, number, purpose="add a note", doing="add a note to", manage=False)
+    found, ask = _screen(caller, action, Change("update", number, text, kept=kept))
+    if ask is not None:
+        return ask
     note = _note(caller, action, "note", text)
-    audit(caller, action, kind="alteration", what=f"note added to action {number}",
+    audit(caller, action, kind="alteration", what=f"note added to action {number}{personal.kept_note(found)}",
           justification="progress on an agreed action")
     message = Reply(title=f"Update on action #{number} ({action.target.ref})", lines=(text,),
                     fields=(("From", caller.member.name),), buttons=owner_buttons(action))
@@ -99,12 +164,16 @@ def reassign(caller: Caller, number: int, rest: str, ex: str) -> Result:
     return Result(Reply(title=f"Action #{number} now belongs to {new.name}", fields=fields), notices=tuple(notices))
 
 
-def cancel(caller: Caller, number: int, reason: str, ex: str) -> Result:
+def cancel(caller: Caller, number: int, reason: str, ex: str, *, kept: str = "") -> Result:
     text = checked(reason, limit=NOTE_MAX, missing="why the action is cancelled", noun="The reason", example=ex)
     action = open_action(caller, number, purpose="cancel an action", doing="cancel")
+    found, ask = _screen(caller, action, Change("cancel", number, text, kept=kept))
+    if ask is not None:
+        return ask
     action.status = ActionStatus.CANCELLED
     note = _note(caller, action, "cancel", text)
-    audit(caller, action, kind="alteration", what=f"action {number} cancelled", justification="action cancelled")
+    audit(caller, action, kind="alteration", what=f"action {number} cancelled{personal.kept_note(found)}",
+          justification="action cancelled")
     message = Reply(title=f"Action #{number} on {action.target.ref} was cancelled", lines=(f"Reason: {text}",),
                     fields=(("Cancelled by", caller.member.name),))
     return Result(Reply(title=f"Action #{number} cancelled", lines=(f"Reason: {text}",)),
@@ -149,13 +218,17 @@ def move_due(caller: Caller, number: int, rest: str, ex: str) -> Result:
     return _apply_due(caller, action, due.day, reason)
 
 
-def _apply_due(caller: Caller, action: Action, day: date, reason: str) -> Result:
+def _apply_due(caller: Caller, action: Action, day: date, reason: str, *, kept: str = "") -> Result:
+    found, ask = _screen(caller, action, Change("due", action.number, reason, day, kept))
+    if ask is not None:
+        return ask
     shown = today(caller)
     old = action.due
     action.due = day
     note = _note(caller, action, "due", f"{old.isoformat() if old else 'none'} -> {day.isoformat()}: {reason}")
     audit(caller, action, kind="alteration", what=f"action {action.number} due date moved from "
-                                                  f"{old.isoformat() if old else 'none'} to {day.isoformat()}",
+                                                  f"{old.isoformat() if old else 'none'} to {day.isoformat()}"
+                                                  f"{personal.kept_note(found)}",
           justification="due date changed with a reason")
     message = Reply(title=f"Action #{action.number} on {action.target.ref}: new due date {due_label(day, shown)}",
                     lines=(f"Reason: {reason}",),
@@ -185,10 +258,10 @@ def redate(caller: Caller, value: str) -> Result:
     return move_to(caller, number, day, reason)
 
 
-def move_to(caller: Caller, number: int, day: date, reason: str) -> Result:
+def move_to(caller: Caller, number: int, day: date, reason: str, *, kept: str = "") -> Result:
     """Move an action's due date after checking, at this moment, that the caller may."""
     action = open_action(caller, number, purpose="move a due date", doing="move the due date of")
-    return _apply_due(caller, action, day, reason)
+    return _apply_due(caller, action, day, reason, kept=kept)
 
 
 def update_button(caller: Caller, value: str) -> Result:
@@ -204,11 +277,76 @@ def note_submitted(caller: Caller, values: dict[str, str], context: str) -> Resu
     ex = example("action", caller.names, 1)
     number = number_of(context, example=ex)
     try:
-        checked(values.get("note", ""), limit=NOTE_MAX, missing="what the update is", noun="The note", example=ex)
+        text = checked(values.get("note", ""), limit=NOTE_MAX, missing="what the update is", noun="The note",
+                       example=ex)
     except UsageError as exc:
         raise FormInvalid({"note": exc.message}) from exc
-    return update(caller, number, values.get("note", ""), ex)
+    return _submitted(caller, Change("update", number, text))
 
 
-BUTTONS = {"action.redate": redate, "action.update": update_button}
-FORMS = {"action.note": note_submitted}
+def _apply(caller: Caller, change: Change) -> Result:
+    ex = example("action", caller.names, _EXAMPLE[change.verb])
+    if change.verb == "update":
+        return update(caller, change.number, change.text, ex, kept=change.kept)
+    if change.verb == "cancel":
+        return cancel(caller, change.number, change.text, ex, kept=change.kept)
+    assert change.day is not None  # Change.parse: a due change has its day
+    return move_to(caller, change.number, change.day, checked(
+        change.text, limit=NOTE_MAX, missing="why the due date moves", noun="The reason", example=ex),
+        kept=change.kept)
+
+
+def _submitted(caller: Caller, change: Change) -> Result:
+    """A form's text: saved when it holds no personal data or just what its author chose to keep; else the
+    form again, saying what it holds (its context now carries that, so submitting it unchanged saves it)."""
+    found = personal.check(caller, change.text)
+    if personal.accepted(found, change.kept):
+        return _apply(caller, replace(change, kept=personal.token(found)))
+    action = _open(caller, change)
+    return Result(Reply(title=personal.TITLE, lines=personal.lines(found, _CHANGES[change.verb][4])),
+                  form=change_form(caller, action, change, found=found))
+
+
+def change_form(caller: Caller, action: Action, change: Change, *, found: tuple[Finding, ...] = ()) -> Form:
+    """The text of a note or reason to write again; the rest of the change travels in the context."""
+    _, _, _, label, noun = _CHANGES[change.verb]
+    title = {"update": "Update action", "cancel": "Cancel action", "due": "New due date"}[change.verb]
+    about = f"{action.target.ref}: {action.text}"
+    if change.day is not None:
+        about += f" (new due date {due_label(change.day, today(caller))})"
+    if found:
+        about += "\n\n" + personal.intro(found, noun)
+    return Form(callback="action.change", title=f"{title} #{change.number}", submit=personal.KEEP if found else "Save",
+                context=replace(change, kept=personal.token(found)).value(text=False), intro=about,
+                fields=(FormField("text", label, "multiline", initial=change.text or None,
+                                  hint=f"Up to {NOTE_MAX} characters"),))
+
+
+def rewrite_button(caller: Caller, value: str) -> Result:
+    """"Edit": the form with the note or reason as typed, after checking the caller may still make the change."""
+    change = Change.parse(value, example=example("action", caller.names, 1))
+    action = _open(caller, change)
+    return Result(Reply(lines=(f"Opening the form for action #{change.number}.",)),
+                  form=change_form(caller, action, replace(change, kept="")))
+
+
+def keep_button(caller: Caller, value: str) -> Result:
+    """"Save as written": make the change with the text as typed, after checking everything again."""
+    change = Change.parse(value, example=example("action", caller.names, 1))
+    return _apply(caller, change)
+
+
+def change_submitted(caller: Caller, values: dict[str, str], context: str) -> Result:
+    change = Change.parse(context, example=example("action", caller.names, 1))
+    _, _, _, _, noun = _CHANGES[change.verb]
+    try:
+        text = checked(values.get("text", ""), limit=NOTE_MAX, missing="the text", noun=noun,
+                       example=example("action", caller.names, _EXAMPLE[change.verb]))
+    except UsageError as exc:
+        raise FormInvalid({"text": exc.message}) from exc
+    return _submitted(caller, replace(change, text=text))
+
+
+BUTTONS = {"action.redate": redate, "action.update": update_button, "action.rewrite": rewrite_button,
+           "action.keep": keep_button}
+FORMS = {"action.note": note_submitted, "action.change": change_submitted}

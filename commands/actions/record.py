@@ -2,9 +2,10 @@
 
 `/action <ref> @owner <what> [by|due <when>]`. The caller and the owner must both be entitled to the target
 (commands/core/access.py). A due date that needs confirming (ambiguous, or in the past) and a repeat of the same
-action within ten minutes get a preview with buttons; nothing is saved until a button is pressed. The
-buttons are stateless: the pending action travels in the button value and everything is checked again when
-it is pressed. Without a due date an action is allowed, but it is never overdue.
+action within ten minutes get a preview with buttons; so does wording that holds personal data
+(commands/actions/personal.py): nothing is saved until a button is pressed. The buttons are stateless: the
+pending action travels in the button value and everything is checked again when it is pressed. Without a
+due date an action is allowed, but it is never overdue.
 `/action update|reassign|cancel|due ...` live in commands/actions/edit.py.
 """
 
@@ -18,6 +19,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from commands.actions import edit as action_edit
+from commands.actions import personal
 from commands.actions.common import (
     TEXT_MAX,
     audit,
@@ -39,6 +41,7 @@ from commands.core.help import example
 from commands.core.names import command
 from commands.core.replies import Button, Emphasis, Form, FormField, Notice, Reply, Result
 from models import Action, ActionStatus, Member, Target
+from models.personal_data import Finding
 
 DUPLICATE_WINDOW = timedelta(minutes=10)
 _TRAILING_DUE = re.compile(r"\s((?:in|within)\s+(?:\S+\s+)?(?:days?|weeks?|fortnights?|months?)(?:'?s? time)?"
@@ -55,19 +58,22 @@ class Pending:
     text: str
     due: date | None
     repeat_ok: bool = False
+    kept: str = ""  # the personal data the author chose to keep (personal.token), '' for none
 
-    def value(self, *, due: date | None = None, repeat_ok: bool | None = None) -> str:
+    def value(self, *, due: date | None = None, repeat_ok: bool | None = None, kept: str | None = None) -> str:
         day = self.due if due is None else due
-        return json.dumps({"r": self.ref, "o": self.owner, "t": self.text, "d": day.isoformat() if day else "",
-                           "x": int(self.repeat_ok if repeat_ok is None else repeat_ok)},
-                          ensure_ascii=False, separators=(",", ":"))
+        data = {"r": self.ref, "o": self.owner, "t": self.text, "d": day.isoformat() if day else "",
+                "x": int(self.repeat_ok if repeat_ok is None else repeat_ok)}
+        if kept or (kept is None and self.kept):
+            data["p"] = self.kept if kept is None else kept
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def parse(cls, value: str, *, example: str) -> Pending:
         try:
             data = json.loads(value)
             return cls(str(data["r"]), str(data["o"]), str(data["t"]),
-                       date.fromisoformat(data["d"]) if data["d"] else None, bool(data.get("x")))
+                       date.fromisoformat(data["d"]) if data["d"] else None, bool(data.get("x")), str(data.get("p", "")))
         except (ValueError, KeyError, TypeError) as exc:
             raise UsageError("this button is out of date: run the command again", example=example) from exc
 
@@ -114,11 +120,16 @@ def due_clause(text: str) -> tuple[str, str | None]:
 
 
 def save_or_ask(caller: Caller, target: Target, owner: Member, pending: Pending) -> Result:
+    found = personal.check(caller, pending.text)
+    if not personal.accepted(found, pending.kept):
+        return personal.ask(found, noun="This action", fields=_fields(caller, pending, owner),
+                            edit=Button(personal.EDIT, "action.correct", pending.value()),
+                            keep=Button(personal.KEEP, "action.confirm", pending.value(kept=personal.token(found))))
     if not pending.repeat_ok and (twin := duplicate(caller, target, owner, pending.text)) is not None:
         return Result(preview(caller, pending, owner, f"The same action was recorded as #{twin.number} for "
                                                       f"{owner.name} a few minutes ago. Record it again?",
                               title="Record this action again?", repeat_ok=True))
-    action = save(caller, target, owner, pending.text, pending.due)
+    action = save(caller, target, owner, pending.text, pending.due, kept=found)
     return Result(Reply(title=f"Action #{action.number} recorded", fields=summary(caller, action),
                         footer=f"{owner.name} has been sent it. Update it with "
                                f"{command(caller.names, 'action', 'update', str(action.number), '<note>')}."),
@@ -128,8 +139,7 @@ def save_or_ask(caller: Caller, target: Target, owner: Member, pending: Pending)
 def preview(caller: Caller, pending: Pending, owner: Member, why: str, *, title: str = "Check the due date",
             alternatives: tuple[date, ...] = (), repeat_ok: bool = False) -> Reply:
     when = today(caller)
-    fields = (("Reference", pending.ref), ("Action", pending.text), ("Owner", owner.name),
-              ("Due", due_label(pending.due, when)))
+    fields = _fields(caller, pending, owner)
     buttons = [Button(f"Save, due {due_label(pending.due, when)}" if pending.due else "Save", "action.confirm",
                       pending.value(repeat_ok=repeat_ok or pending.repeat_ok), Emphasis.PRIMARY)]
     buttons += [Button(f"Save, due {due_label(day, when)}", "action.confirm", pending.value(due=day))
@@ -139,20 +149,28 @@ def preview(caller: Caller, pending: Pending, owner: Member, why: str, *, title:
                  buttons=tuple(buttons))
 
 
+def _fields(caller: Caller, pending: Pending, owner: Member) -> tuple[tuple[str, str], ...]:
+    return (("Reference", pending.ref), ("Action", pending.text), ("Owner", owner.name),
+            ("Due", due_label(pending.due, today(caller))))
+
+
 def duplicate(caller: Caller, target: Target, owner: Member, text: str) -> Action | None:
     return caller.session.scalar(select(Action).where(
         Action.partnership_id == caller.partnership.id, Action.target_id == target.id, Action.owner_id == owner.id,
         Action.text == text, Action.created_at >= caller.now - DUPLICATE_WINDOW).order_by(Action.number.desc()))
 
 
-def save(caller: Caller, target: Target, owner: Member, text: str, due: date | None) -> Action:
+def save(caller: Caller, target: Target, owner: Member, text: str, due: date | None, *,
+         kept: tuple[Finding, ...] = ()) -> Action:
+    """Save an action and its processing-log entry; `kept` is the personal data the author chose to keep."""
     action = Action(partnership_id=caller.partnership.id, number=next_number(caller), target=target, owner=owner,
                     created_by=caller.member, text=text, due=due, status=ActionStatus.OPEN, created_at=caller.now,
                     updated_at=caller.now)
     caller.session.add(action)
     caller.session.flush()
     audit(caller, action, kind="collection", what=f"action {action.number} recorded on {target.ref} for "
-                                                  f"{owner.key}, due {due.isoformat() if due else 'none'}",
+                                                  f"{owner.key}, due {due.isoformat() if due else 'none'}"
+                                                  f"{personal.kept_note(kept)}",
           justification=f"action agreed for {target.ref}")
     return action
 
@@ -181,7 +199,8 @@ def confirm(caller: Caller, value: str) -> Result:
     access.require_owner_entitled(caller, owner, target, purpose=PURPOSE)
     text = checked(pending.text, limit=TEXT_MAX, missing="what the action is", noun="The action's wording",
                    example=ex)
-    return save_or_ask(caller, target, owner, Pending(target.ref, owner.key, text, pending.due, pending.repeat_ok))
+    return save_or_ask(caller, target, owner, Pending(target.ref, owner.key, text, pending.due, pending.repeat_ok,
+                                                      pending.kept))
 
 
 def correct(caller: Caller, value: str) -> Result:
@@ -192,9 +211,9 @@ def correct(caller: Caller, value: str) -> Result:
 
 
 def create_form(caller: Caller, *, ref: str | None = None, owner: str | None = None, text: str | None = None,
-                due: date | None = None, context: str = "", intro: str | None = None) -> Form:
+                due: date | None = None, context: str = "", intro: str | None = None, submit: str = "Save") -> Form:
     targets = access.visible_targets(caller)
-    return Form(callback="action.create", title="Record an action", submit="Save", context=context, intro=intro,
+    return Form(callback="action.create", title="Record an action", submit=submit, context=context, intro=intro,
                 fields=(
                     FormField("target", "Target", "choice", tuple((t.ref, t.ref) for t in targets), initial=ref),
                     FormField("owner", "Owner", initial=f"@{owner}" if owner else None,
@@ -232,12 +251,21 @@ def submitted(caller: Caller, values: dict[str, str], context: str) -> Result:
     assert owner is not None
     target = access.require_target(caller, ref, purpose=PURPOSE)
     access.require_owner_entitled(caller, owner, target, purpose=PURPOSE)
-    if context != "repeat-ok" and (twin := duplicate(caller, target, owner, text)) is not None:
+    found = personal.check(caller, text)
+    repeat_ok = "repeat-ok" in context.split()
+    if not personal.accepted(found, personal.context_kept(context)):
+        return Result(Reply(title=personal.TITLE, lines=personal.lines(found, "The wording")), form=create_form(
+            caller, ref=target.ref, owner=owner.key, text=text, due=due, submit=personal.KEEP,
+            context=" ".join(["repeat-ok"] * repeat_ok + [personal.context_word(found)]),
+            intro=personal.intro(found, "The wording")))
+    if not repeat_ok and (twin := duplicate(caller, target, owner, text)) is not None:
         return Result(Reply(lines=("Record it again?",)), form=create_form(
-            caller, ref=target.ref, owner=owner.key, text=text, due=due, context="repeat-ok",
+            caller, ref=target.ref, owner=owner.key, text=text, due=due,
+            context=" ".join(["repeat-ok", personal.context_word(found)]).strip(),
             intro=f"The same action was recorded as #{twin.number} a few minutes ago. Save again to record it "
                   "a second time."))
-    return save_or_ask(caller, target, owner, Pending(target.ref, owner.key, text, due, repeat_ok=True))
+    return save_or_ask(caller, target, owner, Pending(target.ref, owner.key, text, due, repeat_ok=True,
+                                                      kept=personal.token(found)))
 
 
 BUTTONS = {"action.confirm": confirm, "action.correct": correct, **action_edit.BUTTONS}

@@ -82,3 +82,20 @@ def test_slack_text_is_made_platform_neutral() -> None:
 
     assert neutral("OCG-07 <@U0SAM|sam.patel> ask <@W0JO> &lt;b&gt; &amp; <!channel> <https://x.example|y>") == (
         "OCG-07 @{slack:U0SAM} ask @{slack:W0JO} <b> & <!channel> <https://x.example|y>")
+
+
+def test_personal_data_is_shown_only_to_the_author_until_saved_as_written(slack_env) -> None:  # type: ignore[no-untyped-def]
+    answer = slack_env.command("U0TOM", "/action", "OCG-07 <@U0SAM|sam.patel> visit NT1 4AB in 2 weeks")
+    assert answer.status == 200 and answer.body["response_type"] == "ephemeral"
+    assert "This action contains a postcode (NT1 4AB)." in answer.text
+    buttons = {e["text"]["text"]: e for b in answer.body["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert [(label, b["action_id"]) for label, b in buttons.items()] == [("Edit", "action.correct"),
+                                                                         ("Save as written", "action.confirm")]
+    slack_env.drain()
+    assert _actions(slack_env.factory) == 0 and slack_env.dms_to("U0SAM") == []  # nothing saved, nothing sent
+    assert slack_env.press("U0TOM", "action.confirm", buttons["Save as written"]["value"]) == 200
+    slack_env.drain()
+    assert _actions(slack_env.factory) == 1
+    [dm] = slack_env.dms_to("U0SAM")
+    assert "New action #1 on OCG-07" in json.dumps(dm["blocks"])
+    slack_env.fake.assert_no_rejections()

@@ -55,7 +55,7 @@ def test_any_text_to_any_command(runner_and_factory, intent: str, who: str, text
 @COMMON
 @given(who=st.sampled_from(["tom", "sam", "bea"]),
        action=st.sampled_from(["action.confirm", "action.correct", "action.done", "action.update", "action.redate",
-                               "actions.page"]),
+                               "actions.page", "action.keep", "action.rewrite", "outcome.keep", "outcome.edit"]),
        value=st.one_of(TEXT, st.builds(lambda r, o, t, d: f'{{"r":"{r}","o":"{o}","t":"{t}","d":"{d}","x":0}}',
                                        st.sampled_from(["OCG-07", "GNG-01", ""]),
                                        st.sampled_from(["sam.patel", "bea.morris", "x"]),
@@ -70,10 +70,11 @@ def test_any_button_value(runner_and_factory, who: str, action: str, value: str)
 
 @COMMON
 @given(who=st.sampled_from(["tom", "sam", "bea"]),
-       callback=st.sampled_from(["action.create", "action.note", "outcome.record"]),
+       callback=st.sampled_from(["action.create", "action.note", "outcome.record", "action.change"]),
        values=st.dictionaries(st.sampled_from(["target", "owner", "text", "due", "note", "category", "action"]),
                               TEXT, max_size=7),
-       context=st.sampled_from(["", "1", "99", "repeat-ok", "x"]))
+       context=st.sampled_from(["", "1", "99", "repeat-ok", "x", "1 kept:x", "repeat-ok kept:",
+                                '{"v":"update","n":1,"d":"","p":""}', '{"v":"due","n":1,"d":"2026-12-01","p":"x"}']))
 def test_any_form_values(runner_and_factory, who: str, callback: str, values: dict[str, str],  # type: ignore[no-untyped-def]
                          context: str) -> None:
     runner, factory = runner_and_factory
