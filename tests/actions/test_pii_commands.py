@@ -129,7 +129,7 @@ def test_outcome_with_personal_data_closes_nothing_until_saved_as_written(seeded
     assert asked.reply.title == "Check for personal details"
     assert asked.reply.lines[0] == "This outcome contains a postcode (LS1 4AP) and a phone number (07700 900123)."
     assert not asked.notices and counts(seeded) == before
-    assert press(runner, "ruth", *_buttons(asked)["Save as written"]).reply.lines[0].startswith(
+    assert press(runner, "ed", *_buttons(asked)["Save as written"]).reply.lines[0].startswith(
         "Only the owner of action 1")  # not hers to close: checked again at the press
     saved = press(runner, "sam", *_buttons(asked)["Save as written"])
     assert saved.reply.title == "Action #1 closed"
@@ -177,13 +177,13 @@ def test_outcome_form_from_the_list_of_actions_asks_too(seeded) -> None:  # type
 def test_note_with_personal_data_is_asked_about_then_saved_as_written(seeded) -> None:  # type: ignore[no-untyped-def]
     runner = make_runner(seeded)
     before = counts(seeded)
-    asked = run(runner, "ruth", "action", "update 1 new address NT1 4AB, car AB12 CDE")
+    asked = run(runner, "ed", "action", "update 1 new address NT1 4AB, car AB12 CDE")
     assert asked.reply.title == "Check for personal details"
     assert asked.reply.lines[0] == ("This note contains a postcode (NT1 4AB) and a vehicle registration "
                                     "(AB12 CDE).")
     assert ("Progress note", "new address NT1 4AB, car AB12 CDE") in asked.reply.fields
     assert not asked.notices and counts(seeded) == before
-    saved = press(runner, "ruth", *_buttons(asked)["Save as written"])
+    saved = press(runner, "ed", *_buttons(asked)["Save as written"])
     assert saved.reply.title == "Note added to action #1"
     assert [n.key for n in saved.notices] == ["action:1:note:1"]  # the owner is told, as for any note
     assert _last_audit(seeded) == ("note added to action 1; the author kept personal data as written: postcode, "
@@ -192,15 +192,15 @@ def test_note_with_personal_data_is_asked_about_then_saved_as_written(seeded) ->
 
 def test_note_edit_and_the_note_form(seeded) -> None:  # type: ignore[no-untyped-def]
     runner = make_runner(seeded)
-    asked = run(runner, "ruth", "action", "update 1 rang 0161 496 0000")
-    edit = press(runner, "ruth", *_buttons(asked)["Edit"])
+    asked = run(runner, "ed", "action", "update 1 rang 0161 496 0000")
+    edit = press(runner, "ed", *_buttons(asked)["Edit"])
     assert edit.form is not None and edit.form.callback == "action.change"
     assert [(f.name, f.label, f.initial) for f in edit.form.fields] == [("text", "Progress note", "rang 0161 496 0000")]
     before = counts(seeded)
-    again = submit(runner, "ruth", "action.change", {"text": "rang 0161 496 0000"}, edit.form.context)
+    again = submit(runner, "ed", "action.change", {"text": "rang 0161 496 0000"}, edit.form.context)
     assert again.form is not None and "This note contains a phone number (0161 496 0000)." in (again.form.intro or "")
     assert counts(seeded) == before
-    edited = submit(runner, "ruth", "action.change", {"text": "rang the landline"}, again.form.context)
+    edited = submit(runner, "ed", "action.change", {"text": "rang the landline"}, again.form.context)
     assert edited.reply.title == "Note added to action #1"
     # the Update button's note form asks the same way, and its second submission saves as written
     form = submit(runner, "sam", "action.note", {"note": "email from jo@example.org"}, "1")
@@ -257,7 +257,7 @@ def test_forged_or_stale_change_buttons_change_nothing(seeded) -> None:  # type:
 
 def test_notes_and_reasons_without_personal_data_save_straight_away(seeded) -> None:  # type: ignore[no-untyped-def]
     runner = make_runner(seeded)
-    assert run(runner, "ruth", "action", "update 1 visited 12 Acacia Road, no answer").reply.title == (
+    assert run(runner, "ed", "action", "update 1 visited 12 Acacia Road, no answer").reply.title == (
         "Note added to action #1")
     assert run(runner, "tom", "action", "cancel 1 duplicate of #9 (OCG-07)").reply.title == "Action #1 cancelled"
 
