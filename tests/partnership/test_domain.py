@@ -135,8 +135,8 @@ def test_load_records_one_alteration_plus_one_collection_per_target(factory: ses
 
     collections = [e for e in events if e.kind == "collection"]
     alterations = [e for e in events if e.kind == "alteration"]
-    assert len(events) == 61
-    assert len(collections) == 60 and len(alterations) == 1
+    assert len(events) == 51
+    assert len(collections) == 50 and len(alterations) == 1
     assert {e.target_ref for e in collections} == set(target_ids)
     assert all(e.target_id == target_ids[e.target_ref] for e in collections)
     assert all(e.actor == "member:jo.bloggs" and e.justification == "partnership file load" for e in events)
@@ -150,4 +150,4 @@ def test_load_records_one_alteration_plus_one_collection_per_target(factory: ses
     with db.unit_of_work(factory) as session:
         assert partnership.load(session, northtown_text, source="northtown.yaml", now=FILE_LOADED) == []
     with factory() as session:
-        assert session.scalar(select(func.count()).select_from(AuditEvent)) == 61
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) == 51

@@ -93,7 +93,7 @@ def test_first_load_creates_the_sample(northtown_loaded: sessionmaker[Session]) 
         assert session.scalar(select(func.count()).select_from(Agency)) == 26
         assert session.scalar(select(func.count()).select_from(Member)) == 40
         assert session.scalar(select(func.count()).select_from(Cohort)) == 5
-        assert session.scalar(select(func.count()).select_from(Target)) == 60
+        assert session.scalar(select(func.count()).select_from(Target)) == 50
         assert set(session.scalars(select(Target.status))) == {"active"}
         assert p.meeting["day_start"] == "09:30"
 
@@ -112,8 +112,7 @@ def test_edited_file_applies_exactly_the_edits(northtown_loaded: sessionmaker[Se
     before_targets = targets_state(northtown_loaded)
     before_audit = snapshot(northtown_loaded)["audit_event"]
 
-    text = edit_line(northtown_text, "{key: dwp,", "flags: [benefits, fraud]",
-                     "flags: [benefits, fraud, housing]")
+    text = edit_line(northtown_text, "{key: dwp,", "flags: [benefits]", "flags: [benefits, housing]")
     text = edit_line(text, "{key: hcc,", "minutes_per_target: 5", "minutes_per_target: 8")
     text = insert_after(text, "{key: sam.patel,",
                         "  - {key: new.person, name: New Person, email: new.person@dwp.example, agency: dwp, "
@@ -123,7 +122,7 @@ def test_edited_file_applies_exactly_the_edits(northtown_loaded: sessionmaker[Se
     changes = load(northtown_loaded, text, source="edited.yaml")
 
     assert sorted(changes) == sorted([
-        "agency dwp: flags ['benefits', 'fraud'] -> ['benefits', 'fraud', 'housing']",
+        "agency dwp: flags ['benefits'] -> ['benefits', 'housing']",
         "cohort hcc: minutes_per_target 5 -> 8",
         "member new.person: created",
         "member new.person: slack id set to 'U0NEW'",
@@ -132,7 +131,7 @@ def test_edited_file_applies_exactly_the_edits(northtown_loaded: sessionmaker[Se
 
     with northtown_loaded() as session:
         dwp = session.scalar(select(Agency).where(Agency.key == "dwp"))
-        assert dwp is not None and dwp.flags == ["benefits", "fraud", "housing"]
+        assert dwp is not None and dwp.flags == ["benefits", "housing"]
         hcc = session.scalar(select(Cohort).where(Cohort.key == "hcc"))
         assert hcc is not None and hcc.minutes_per_target == 8
         new = session.scalar(select(Member).where(Member.key == "new.person"))
@@ -141,9 +140,9 @@ def test_edited_file_applies_exactly_the_edits(northtown_loaded: sessionmaker[Se
         assert session.scalar(select(func.count()).select_from(Member)) == 41
         # Other entities untouched.
         hmrc = session.scalar(select(Agency).where(Agency.key == "hmrc"))
-        assert hmrc is not None and hmrc.flags == ["business", "money-laundering", "fraud"]
+        assert hmrc is not None and hmrc.flags == ["business", "money-laundering"]
         assert {c.key: c.minutes_per_target for c in session.scalars(select(Cohort))} == {
-            "ocg": 7, "county-lines": 7, "gangs": 6, "hcc": 8, "ppo": 5}
+            "ocg": 10, "county-lines": 5, "gangs": 5, "hcc": 8, "ppo": 5}
 
         new_events = session.scalars(select(AuditEvent).where(
             AuditEvent.id > max(row[0] for row in before_audit)).order_by(AuditEvent.id)).all()
@@ -154,7 +153,7 @@ def test_edited_file_applies_exactly_the_edits(northtown_loaded: sessionmaker[Se
     after_targets = targets_state(northtown_loaded)
     assert after_targets.pop("N-0444")[5] == "closed"
     assert before_targets.pop("N-0444")[5] == "active"
-    assert after_targets == before_targets  # the 59 others are exactly as they were
+    assert after_targets == before_targets  # the 49 others are exactly as they were
 
     # And the edited file is itself idempotent.
     assert load(northtown_loaded, text, source="edited.yaml") == []
@@ -256,7 +255,7 @@ def test_export_then_load_round_trips(northtown_loaded: sessionmaker[Session], t
     exported = export(northtown_loaded)
     doc = yaml.safe_load(exported)
     assert doc["partnership"]["key"] == "northtown"
-    assert [len(doc[s]) for s in ("agencies", "members", "cohorts", "targets")] == [26, 40, 5, 60]
+    assert [len(doc[s]) for s in ("agencies", "members", "cohorts", "targets")] == [26, 40, 5, 50]
 
     assert load(northtown_loaded, exported, source="exported.yaml") == []
     assert export(northtown_loaded) == exported
@@ -315,7 +314,7 @@ def test_two_partnerships_do_not_see_each_other(northtown_loaded: sessionmaker[S
     assert [(t["ref"], t["details"]["summary"]) for t in south["targets"]] == [("OCG-01", "Southtown only")]
 
     north = yaml.safe_load(export(northtown_loaded, "northtown"))
-    assert len(north["agencies"]) == 26 and len(north["members"]) == 40 and len(north["targets"]) == 60
+    assert len(north["agencies"]) == 26 and len(north["members"]) == 40 and len(north["targets"]) == 50
     assert "Southtown" not in export(northtown_loaded, "northtown")
     north_ocg01 = next(t for t in north["targets"] if t["ref"] == "OCG-01")
     assert north_ocg01["lead"] == "tom.ashby" and "Southtown" not in north_ocg01["details"]["summary"]
@@ -343,7 +342,7 @@ def test_postgresql_idempotent_load_and_round_trip(pg_db_url: str, northtown_tex
         factory = db.session_factory(engine)
         first = load(factory, northtown_text, source="northtown.yaml")
         assert "partnership northtown: created" in first
-        assert sum(c.endswith(": created") and c.startswith("target ") for c in first) == 60
+        assert sum(c.endswith(": created") and c.startswith("target ") for c in first) == 50
         assert load(factory, northtown_text, source="northtown.yaml") == []
 
         exported = export(factory)
@@ -351,7 +350,7 @@ def test_postgresql_idempotent_load_and_round_trip(pg_db_url: str, northtown_tex
         assert export(factory) == exported
         with factory() as session:
             kinds = Counter(session.scalars(select(AuditEvent.kind)))
-            assert kinds == {"collection": 60, "alteration": 1}
+            assert kinds == {"collection": 50, "alteration": 1}
             aware = session.scalar(select(AuditEvent.at).limit(1))
             assert aware is not None and aware.utcoffset() is not None
     finally:

@@ -74,8 +74,8 @@ def test_partnership_load_twice(cli: Cli) -> None:
     first = cli("partnership", "load", str(NORTHTOWN))
     assert first.returncode == 0, first.stderr
     assert "partnership northtown: created" in first.stdout
-    assert f"{NORTHTOWN}: 229 changes" in first.stdout
-    assert cli.count("target") == 60
+    assert f"{NORTHTOWN}: 209 changes" in first.stdout
+    assert cli.count("target") == 50
 
     second = cli("partnership", "load", str(NORTHTOWN))
     assert second.returncode == 0, second.stderr
@@ -119,7 +119,7 @@ def test_export_loads_back(loaded_cli: Cli, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     doc = yaml.safe_load(result.stdout)
     assert doc["partnership"]["key"] == "northtown"
-    assert [len(doc[s]) for s in ("agencies", "members", "cohorts", "targets")] == [26, 40, 5, 60]
+    assert [len(doc[s]) for s in ("agencies", "members", "cohorts", "targets")] == [26, 40, 5, 50]
 
     exported = tmp_path / "exported.yaml"
     exported.write_text(result.stdout, encoding="utf-8")
@@ -152,7 +152,7 @@ def test_partnership_sample_writes_the_shipped_file_which_then_loads(cli: Cli) -
     assert (cli.cwd / "northtown.yaml").read_text(encoding="utf-8") == printed.stdout
     loaded = cli("partnership", "load", "northtown.yaml")
     assert loaded.returncode == 0, loaded.stderr
-    assert "northtown.yaml: 229 changes" in loaded.stdout
+    assert "northtown.yaml: 209 changes" in loaded.stdout
 
     (cli.cwd / "northtown.yaml").write_text("# my edits\n", encoding="utf-8")
     again = cli("partnership", "sample", "-o", "northtown.yaml")
@@ -163,9 +163,9 @@ def test_partnership_sample_writes_the_shipped_file_which_then_loads(cli: Cli) -
 def test_demo(demo_run) -> None:  # type: ignore[no-untyped-def]
     result, db_path = demo_run  # one `oneday demo` per session, shared with tests/runtime/test_demo.py
     assert result.returncode == 0, result.stderr
-    assert "loaded northtown.yaml: 229 changes" in result.stdout
+    assert "loaded northtown.yaml: 209 changes" in result.stdout
     assert "loaded it again: 0 changes" in result.stdout
-    assert "targets: 60 active" in result.stdout
+    assert "targets: 50 active" in result.stdout
     assert not db_path.exists()  # the demo leaves DATABASE_URL alone
 
 
@@ -186,14 +186,14 @@ def test_targets_import_with_a_bad_row_writes_nothing(loaded_cli: Cli, tmp_path:
     assert "targets.csv: 1 error; nothing was written" in result.stderr
     assert "row 3.lead: unknown member 'nobody.here'" in result.stderr
     assert loaded_cli.dump() == before
-    assert loaded_cli.count("target") == 60
+    assert loaded_cli.count("target") == 50
 
     partial = loaded_cli("targets", "import", "--partial", str(csv_file))
     assert partial.returncode == 0, partial.stderr
     assert "skipped row 3.lead: unknown member 'nobody.here'" in partial.stderr
     # One row written: the target created and its details added.
     assert f"{csv_file}: 2 rows, 2 changes, 1 rows skipped" in partial.stdout
-    assert loaded_cli.count("target") == 61
+    assert loaded_cli.count("target") == 51
     with sqlite3.connect(loaded_cli.db_path) as conn:
         refs = {r for (r,) in conn.execute("SELECT ref FROM target WHERE ref LIKE 'N-09%'")}
     assert refs == {"N-0901"}
