@@ -6,12 +6,18 @@ the day, a partner opens a section pack, an uninvited partner is refused, the le
 words people type, the worker's jobs chase the owner day by day until the chair and the lead are told, and
 the owner's outcome is fed back to the partners who contributed. Then it shows what each person saw.
 Nothing here is special-cased: every step is a signed request, a button press or a scheduled job.
+
+Before the day it shows the plan's figures (agency-target pairs invited out of all pairs, member-hours in the
+room in slots against whole sections) and one national partner who comes for a single slot; after it, the
+need-to-know check (bot/demo_check.py) reads every message, DM, ephemeral answer, modal and Home tab for target
+references, details and wording, and counts those that reached someone not entitled to the target.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -22,8 +28,9 @@ from rich.panel import Panel
 from rich.rule import Rule
 from rich.text import Text
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from bot import config, db
+from bot import config, db, demo_check
 from bot.clock import TickingClock, system_clock
 from bot.demo_render import buttons_in, seen_panel, when
 from bot.demo_stack import LocalSlack
@@ -31,7 +38,8 @@ from bot.sample import northtown
 from bot.scheduler import JOBS
 from commands.partnership import file as partnership_cmd
 from commands.partnership import summary as summary_cmd
-from models import AuditEvent, Target
+from models import Agency, AuditEvent, Member, Partnership
+from models.planning import NATIONAL_REGIONAL, DayPlan, plan_day
 
 LONDON = ZoneInfo("Europe/London")
 # A package resource, not a path beside the source tree: the demo must run from an installed wheel.
@@ -63,6 +71,7 @@ class Clock(TickingClock):
 class Demo:
     def __init__(self, stack: LocalSlack, clock: Clock, out: Console, narrate: bool) -> None:
         self.stack, self.clock, self.out, self.narrate = stack, clock, out, narrate
+        self.typed: dict[str, str] = {}  # member key -> every line they typed (their own references)
 
     def say(self, who: str, what: str) -> None:
         if self.narrate:
@@ -73,6 +82,7 @@ class Demo:
 
     def type(self, who: str, line: str, channel: str | None = None) -> dict:
         self.say(who, f"types {line}")
+        self.typed[who] = self.typed.get(who, "") + line + "\n"
         return self.stack.command(who, line, channel)
 
     def press(self, who: str, blocks: list[dict], action_id: str, *, channel: str | None = None,
@@ -154,11 +164,14 @@ def _posts(n: int) -> str:
     return f"{n} post{'s' if n != 1 else ''}"
 
 
-def show_person(demo: Demo, key: str) -> None:
+def show_person(demo: Demo, key: str, single: OneSlot | None = None) -> None:
     out, s = demo.out, demo.stack
     person = s.people[key]
+    role = CAST.get(key, ', '.join(person.roles))
+    if single and single.key == key and key not in CAST:
+        role = f"national partner: one slot, for {single.target}"
     out.print()
-    out.print(Rule(Text(f"{person.name} ({key}) - {CAST.get(key, ', '.join(person.roles))}", style="bold")))
+    out.print(Rule(Text(f"{person.name} ({key}) - {role}", style="bold")))
     out.print(Text(f"{person.agency}; Slack user {person.user}", style="dim"))
     channels = s.fake.channels_of(person.user)
     out.print(Text(f"In {len(channels)} channel{'s' if len(channels) != 1 else ''}: "
@@ -172,16 +185,75 @@ def show_person(demo: Demo, key: str) -> None:
 
 
 def check(demo: Demo) -> list[str]:
-    """Need-to-know, checked on what the fake received: no target details in any channel or DM."""
-    with demo.stack.factory() as session:
-        summaries = [t.details.summary for t in session.scalars(select(Target)) if t.details and t.details.summary]
+    """Need-to-know, checked on everything the fake Slack holds: no target's reference, details or wording
+    reached anyone not entitled to that target (bot/demo_check.py)."""
+    s = demo.stack
+    member_of = {person.user: key for key, person in s.people.items()}
+    with s.factory() as session:
+        partnership = session.scalars(select(Partnership)).one()
+        report = demo_check.check(session, partnership, s.fake, member_of, demo.typed)
         consultations = session.scalar(select(func.count()).select_from(AuditEvent)
                                        .where(AuditEvent.kind == "consultation"))
         refusals = session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.kind == "refusal"))
-    history = [m for c in demo.stack.fake.channels.values() for m in c.messages]
-    leaked = [m for m in history for x in summaries if x in " ".join([m.text, str(m.blocks)])]
-    return [f"{len(history)} messages in channel and DM history; target details in them: {len(leaked)}",
+    return [*report.lines(),
             f"processing log (s.62): {consultations} consultations (pack showings), {refusals} refusals"]
+
+
+@dataclass(frozen=True)
+class OneSlot:
+    """A national or regional partner whose whole day is one target's slot."""
+
+    key: str
+    name: str
+    agency: str
+    target: str
+    start: str
+    end: str
+    section: str
+    section_start: str
+    section_end: str
+
+
+def one_slot_partner(session: Session, day_plan: DayPlan) -> OneSlot | None:
+    """From the plan: a member of a national or regional agency (not a core one) with exactly one slot; the
+    cast's first if one qualifies, else the first by member key."""
+    members = {m.key: m for m in session.scalars(select(Member))}
+    agencies = {a.id: a for a in session.scalars(select(Agency))}
+    candidates = []
+    for key, stops in day_plan.itineraries.items():
+        agency = agencies.get(members[key].agency_id) if key in members else None
+        slots = [(stop, slot) for stop in stops for slot in stop.slots]
+        if agency and agency.category == NATIONAL_REGIONAL and not agency.core and len(slots) == 1:
+            candidates.append((key not in CAST, key, members[key].name, agency.name, slots[0]))
+    if not candidates:
+        return None
+    _, key, name, agency_name, (stop, slot) = min(candidates, key=lambda c: c[:2])
+    section = next(s for s in day_plan.sections if s.cohort == stop.cohort)
+    return OneSlot(key, name, agency_name, slot.target, _hm(slot.start), _hm(slot.end), section.name,
+                   _hm(section.start), _hm(section.end))
+
+
+def _hm(moment: datetime) -> str:
+    return f"{moment.astimezone(LONDON):%H:%M}"
+
+
+def plan_lines(session: Session) -> tuple[list[str], OneSlot | None]:
+    """The day's plan in figures: the per-target rule, and what it saves people (member-hours in the room)."""
+    partnership = session.scalars(select(Partnership)).one()
+    day_plan = plan_day(session, partnership, MEETING)
+    slots = sum(len(s.slots) for s in day_plan.sections)
+    start, end = _hm(day_plan.sections[0].start), _hm(day_plan.sections[-1].end)
+    share = day_plan.pairs_invited / day_plan.pairs_possible if day_plan.pairs_possible else 0.0
+    lines = [f"{MEETING:%a %-d %b}: {start}-{end}, {len(day_plan.sections)} sections, {slots} target slots; "
+             "each slot has only the people entitled to its target",
+             f"agency-target pairs invited: {day_plan.pairs_invited} of {day_plan.pairs_possible} ({share:.0%})",
+             f"member-hours in the room: {day_plan.member_minutes_slots / 60:.1f} in their slots, "
+             f"{day_plan.member_minutes_sections / 60:.1f} if each sat through their whole sections"]
+    single = one_slot_partner(session, day_plan)
+    if single is not None:
+        lines.append(f"one slot: {single.name} ({single.agency}) comes {single.start}-{single.end} for "
+                     f"{single.target} only, not {single.section} {single.section_start}-{single.section_end}")
+    return lines, single
 
 
 def run(*, out: Console, person: str | None = None, quiet: bool = False, sample: Traversable = SAMPLE) -> int:
@@ -203,6 +275,11 @@ def run(*, out: Console, person: str | None = None, quiet: bool = False, sample:
             s = summary_cmd.summarise(session, partnership_cmd.select_partnership(session, None))
         out.print(f"{s.name}: {sum(s.agencies_by_category.values())} agencies, {s.members} members, "
                   f"{len(s.cohorts)} sections, targets: {s.targets} active")
+        out.print(Rule("The plan: a running order of target slots"))
+        with factory() as session:
+            figures, single = plan_lines(session)
+        for line in figures:
+            out.print(line, overflow="ignore", crop=False)
         with LocalSlack(factory, clock=clock) as stack:
             if person and person not in stack.people:
                 out.print(f"no member '{person}'; members: {', '.join(stack.people)}")
@@ -214,12 +291,13 @@ def run(*, out: Console, person: str | None = None, quiet: bool = False, sample:
             if not quiet:
                 if not person:
                     show_channels(demo)
-                for key in [person] if person else list(CAST):
-                    show_person(demo, key)
+                cast = list(CAST) + ([single.key] if single and single.key not in CAST else [])
+                for key in [person] if person else cast:
+                    show_person(demo, key, single)
             out.print()
             out.print(Rule("Need-to-know"))
             for line in check(demo):
-                out.print(line)
+                out.print(line, overflow="ignore", crop=False)
         engine.dispose()
     out.print(f"demo finished in {time.monotonic() - started:.1f} s")
     return 0

@@ -39,6 +39,7 @@ class Seen:
     blocks: list[dict[str, Any]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     seq: int = 0
+    contents: list[bytes] = field(default_factory=list)  # the files' bytes, in the order of `files`
 
 
 @dataclass
@@ -170,11 +171,12 @@ class FakeSlack:
             self.channels[found.id] = found
         return found
 
-    def _post(self, channel: Channel, text: str, blocks: Any, files: list[str] | None = None) -> str:
+    def _post(self, channel: Channel, text: str, blocks: Any, files: list[str] | None = None,
+              contents: list[bytes] | None = None) -> str:
         self._seq += 1
         kind = "dm" if channel.im_user else "post"
         channel.messages.append(Seen(self.clock(), kind, channel.id, text, _blocks(blocks), files or [],
-                                     seq=self._seq))
+                                     seq=self._seq, contents=contents or []))
         return f"{int(time.time())}.{self._seq:06d}"
 
     def api_auth_test(self, a: dict[str, Any]) -> dict[str, Any]:
@@ -282,7 +284,7 @@ class FakeSlack:
         channel = a.get("channel_id") or a.get("channels")
         if channel:
             self._post(self._channel(str(channel).split(",")[0]), a.get("initial_comment", ""), None,
-                       [f["name"] for f in answered])
+                       [f["name"] for f in answered], [f["content"] for f in found if f])
         return {"files": answered}
 
     def upload(self, file_id: str, body: bytes) -> None:
