@@ -105,6 +105,11 @@ def _runs(text: str) -> set[str]:
     return {" ".join(words[i:i + RUN]) for i in range(len(words) - RUN + 1)}
 
 
+def _has(text: str, words: str) -> bool:
+    """Whether `words` occur in `text` as whole words ("visit" is not in "visited")."""
+    return re.search(r"(?<!\w)" + re.escape(words) + r"(?!\w)", text) is not None
+
+
 def _reference_pattern(refs: Iterable[str]) -> re.Pattern[str] | None:
     ordered = sorted(set(refs), key=lambda r: (-len(r), r))
     if not ordered:
@@ -121,7 +126,7 @@ def about(text: str, refs: Sequence[str], secrets: Sequence[Secret]) -> set[tupl
     if pattern is not None:
         found |= {(by_fold[m], REFERENCE) for m in pattern.findall(seen)}
     for secret in secrets:
-        if (secret.ref, secret.kind) not in found and any(run in seen for run in _runs(secret.text)):
+        if (secret.ref, secret.kind) not in found and any(_has(seen, run) for run in _runs(secret.text)):
             found.add((secret.ref, secret.kind))
     return found
 

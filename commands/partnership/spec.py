@@ -255,6 +255,7 @@ MEETING: Fields = {
     "breaks": (None, False, []),
     "publish_working_days_before": (_int(0, 30), False, 3),
     "reorder_sections": (_bool, False, False),
+    "changeover_minutes": (_int(0, 30), False, 5),  # between one section and the next, while the room changes over
     "dates": (_list(_iso_date), False, []),  # meeting days; the worker publishes each one's agenda in time
 }
 HOURS: Fields = {"start": (_time, True, None), "end": (_time, True, None)}
