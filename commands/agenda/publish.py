@@ -305,7 +305,7 @@ def publish(session: Session, partnership: Partnership, day: date, *, actor: str
         raise UsageError(f"nothing to publish for {day.isoformat()}: no cohort has an active target",
                          example=command(names, "agenda", "plan", "2026-12-08"))
     pub = _Publisher(session, partnership, day_plan, now=now)
-    meeting, _ = pub.meeting()
+    meeting, was_published = pub.meeting()
     by_id = {m.id: m.key for m in pub.members.values()}
     previous: dict[str, set[str]] = {}
     for s in meeting.sections:
@@ -327,6 +327,8 @@ def publish(session: Session, partnership: Partnership, day: date, *, actor: str
     pub.notes.extend(day_plan.notes)
     session.flush()
     members = len(day_plan.itineraries)
+    if was_published and not pub.notices:  # nothing changed since the last publication: nothing to record
+        return Published(meeting.id, len(day_plan.sections), members, [], pub.notes)
     record(session, at=now, partnership_id=partnership.id, kind="alteration", actor=actor, actor_member_id=actor_member_id,
            what=f"agenda {day.isoformat()} published: {len(day_plan.sections)} sections, {members} members invited, "
                 f"{len(pub.notices)} messages queued",
