@@ -5,6 +5,7 @@ Importing this package registers every table on `Base.metadata` (Alembic and the
 
 from models.action import Action, ActionStatus, Outcome
 from models.action_note import ActionNote
+from models.agenda_override import AgendaOverride, OverrideKind
 from models.audit import AuditEvent
 from models.base import Base
 from models.chat_state import HomeView, SeenEvent
@@ -19,6 +20,7 @@ __all__ = [
     "Action",
     "ActionNote",
     "ActionStatus",
+    "AgendaOverride",
     "Agency",
     "AuditEvent",
     "Base",
@@ -31,6 +33,7 @@ __all__ = [
     "Member",
     "Outcome",
     "OutboxMessage",
+    "OverrideKind",
     "Partnership",
     "ReminderMark",
     "SeenEvent",

@@ -47,7 +47,8 @@ def section_now(caller: Caller, cohort_id: int) -> SectionRelevance:
     if cohort_id not in cache:
         cohort = caller.session.get(Cohort, cohort_id)
         assert cohort is not None and cohort.partnership_id == caller.partnership.id
-        cache[cohort_id] = cohort_relevance(caller.session, caller.partnership, cohort_id)
+        cache[cohort_id] = cohort_relevance(caller.session, caller.partnership, cohort_id,
+                                            today=caller.local_now.date())
     return cache[cohort_id]
 
 
