@@ -37,5 +37,6 @@ def feedback_notices(caller: Caller, action: Action, message: Reply, *, already:
     told = Reply(title=f"What your information led to: {action.target.ref}", lines=(
         "Your agency contributed to this target (an action or a matching flag). An outcome has been recorded.",),
         fields=message.fields)
-    return [Notice(Destination.member(m.key), told, f"action:{action.number}:feedback:{m.key}")
+    return [Notice(Destination.member(m.key), told, f"action:{action.number}:feedback:{m.key}",
+                   about=(action.target.ref,))
             for m in members if m.id not in already]

@@ -226,6 +226,7 @@ class _Publisher:
     def itineraries(self, previous: dict[str, set[str]]) -> None:
         tz = self.plan.timezone
         names = {s.cohort: s.name for s in self.plan.sections}
+        planned = {s.cohort: s for s in self.plan.sections}
         everyone = set(self.plan.itineraries) | {m for m, cohorts in previous.items() if cohorts}
         for key in sorted(everyone):
             stops = self.plan.itineraries.get(key, ())
@@ -245,9 +246,12 @@ class _Publisher:
             ics = calendar(day=self.day, partnership_key=self.p.key, partnership_name=self.p.name, timezone=tz,
                            visits=visits, cancelled=cancelled, sequence=sequence, stamp=self.now)
             message = Reply(title=title, lines=(summary_line(visits, tz),) if visits else ())
+            # What it is about: the targets of the member's sections (so delivery checks each of them again).
+            about = tuple(dict.fromkeys(ref for s in stops for ref in planned[s.cohort].targets))
             attachment = Attachment(f"oneday-{self.day.isoformat()}.ics", ics, f"{self.p.name} {self.day.isoformat()}")
             self.queue(prefix, content or "none",
-                       lambda k, m=message, a=attachment, who=key: Notice(Destination.member(who), m, k, attachment=a))
+                       lambda k, m=message, a=attachment, who=key, refs=about: Notice(Destination.member(who), m, k,
+                                                                                      attachment=a, about=refs))
 
     def _old_visit(self, cohort_key: str) -> Visit:
         cohort = self.cohorts[cohort_key]
