@@ -38,6 +38,7 @@ from models.relevance import (
     cohort_info,
     directory_of,
     is_entitled,
+    narrowed,
     privileged_members,
     runs_the_day,
     section_relevance,
@@ -490,16 +491,37 @@ def plan_day(session: Session, partnership: Partnership, day: date) -> DayPlan:
 def entitled_to(session: Session, partnership: Partnership, member_key: str, target_ref: str, *,
                 now: datetime | None = None) -> bool:
     """Whether a member is entitled to a target now: the one rule, read from the partnership as it is at this
-    moment (`now`, the job's clock, brings in the overrides of meetings still to come). What the outbox asks
-    again at delivery, for every message about a target."""
+    moment (`now`, the job's clock, brings in the overrides of meetings still to come)."""
+    return not not_entitled(session, partnership, member_key, (target_ref,), now=now)
+
+
+def not_entitled(session: Session, partnership: Partnership, member_key: str, refs: Sequence[str], *,
+                 now: datetime | None = None) -> list[str]:
+    """The references among `refs` the member is not entitled to now (unknown ones included): what the outbox
+    asks again at delivery, for every message about targets. Each cohort's section is computed once."""
     member = session.scalar(select(Member).where(Member.partnership_id == partnership.id, Member.key == member_key))
-    target = session.scalar(select(Target).where(Target.partnership_id == partnership.id, Target.ref == target_ref))
-    if member is None or target is None or not member.active:
-        return False
+    if member is None or not member.active:
+        return list(refs)
     if runs_the_day(member):
-        return True
-    if target.status != TargetStatus.ACTIVE:
-        return target.lead_id == member.id
+        known = set(session.scalars(select(Target.ref).where(Target.partnership_id == partnership.id,
+                                                             Target.ref.in_(list(refs)))))
+        return [r for r in refs if r not in known]
+    targets = {t.ref: t for t in session.scalars(select(Target).where(Target.partnership_id == partnership.id,
+                                                                      Target.ref.in_(list(refs))))}
     today = now.astimezone(ZoneInfo(partnership.timezone or "Europe/London")).date() if now else None
-    section = cohort_relevance(session, partnership, target.cohort_id, today=today)
-    return is_entitled(member_key, target_ref, SectionsNow((section,)))
+    sections: dict[int, SectionRelevance] = {}
+    refused = []
+    for ref in refs:
+        target = targets.get(ref)
+        if target is None:
+            refused.append(ref)
+            continue
+        if target.status != TargetStatus.ACTIVE:
+            if not (target.lead_id == member.id and not narrowed(member)):
+                refused.append(ref)
+            continue
+        if target.cohort_id not in sections:
+            sections[target.cohort_id] = cohort_relevance(session, partnership, target.cohort_id, today=today)
+        if not is_entitled(member_key, ref, SectionsNow((sections[target.cohort_id],))):
+            refused.append(ref)
+    return refused

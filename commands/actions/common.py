@@ -135,8 +135,9 @@ def summary(caller: Caller, action: Action) -> tuple[tuple[str, str], ...]:
             ("Owner", action.owner.name), ("Due", due_label(action.due, today(caller))))
 
 
-def dm(member: Member, message: Reply, key: str) -> Notice:
-    return Notice(Destination.member(member.key), message, key)
+def dm(member: Member, message: Reply, key: str, *, about: str) -> Notice:
+    """A DM about one target (its reference): the outbox checks the member is still entitled to it when sending."""
+    return Notice(Destination.member(member.key), message, key, about=(about,))
 
 
 def section_notice(caller: Caller, target: Target, message: Reply, key: str) -> Notice | None:

@@ -49,5 +49,6 @@ def feedback_notices(caller: Caller, action: Action, message: Reply, *, already:
             continue
         told = Reply(title=f"What your information led to: {action.target.ref}",
                      lines=(f"You are told because {why}. An outcome has been recorded.",), fields=message.fields)
-        notices.append(Notice(Destination.member(member.key), told, f"action:{action.number}:feedback:{member.key}"))
+        notices.append(Notice(Destination.member(member.key), told, f"action:{action.number}:feedback:{member.key}",
+                              about=(action.target.ref,)))
     return notices

@@ -113,7 +113,8 @@ def close(caller: Caller, action: Action, what: str, category: str, *, kept: tup
     for member in (action.created_by, action.owner):
         if member is not None and member.id not in told and member.active:
             told.add(member.id)
-            notices.append(dm(member, message, f"action:{action.number}:outcome:{member.key}"))
+            notices.append(dm(member, message, f"action:{action.number}:outcome:{member.key}",
+                              about=action.target.ref))
     notices += feedback_notices(caller, action, message, already=told)
     channel = section_notice(caller, action.target, message, f"action:{action.number}:outcome:section")
     return Result(Reply(title=f"Action #{action.number} closed", fields=fields),

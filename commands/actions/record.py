@@ -180,7 +180,7 @@ def created_notices(caller: Caller, action: Action) -> tuple[Notice, ...]:
     notices = [dm(action.owner, Reply(title=f"New action #{action.number} on {action.target.ref}",
                                       fields=(*fields, ("Recorded by", caller.member.name)),
                                       buttons=owner_buttons(action)),
-                  f"action:{action.number}:created")]
+                  f"action:{action.number}:created", about=action.target.ref)]
     channel = section_notice(caller, action.target, Reply(
         title=f"Action #{action.number} recorded on {action.target.ref}", fields=fields),
         f"action:{action.number}:created:section")

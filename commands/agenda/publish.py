@@ -266,9 +266,12 @@ class _Publisher:
             ics = calendar(day=self.day, partnership_key=self.p.key, partnership_name=self.p.name, timezone=tz,
                            visits=visits, cancelled=cancelled, sequence=sequence, stamp=self.now)
             message = Reply(title=title, lines=self._slot_lines(key, stops))
+            # What it is about: exactly the member's slots (so delivery checks each of them again).
+            about = tuple(dict.fromkeys(slot.target for s in stops for slot in s.slots))
             attachment = Attachment(f"oneday-{self.day.isoformat()}.ics", ics, f"{self.p.name} {self.day.isoformat()}")
             self.queue(prefix, content or "none",
-                       lambda k, m=message, a=attachment, who=key: Notice(Destination.member(who), m, k, attachment=a))
+                       lambda k, m=message, a=attachment, who=key, refs=about: Notice(Destination.member(who), m, k,
+                                                                                      attachment=a, about=refs))
 
     def _slot_lines(self, key: str, stops: tuple[Stop, ...]) -> tuple[str, ...]:
         """Each of the member's slots: time, reference, why they are there, what their agency can bring."""

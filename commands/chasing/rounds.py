@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -42,6 +42,11 @@ def action_buttons(number: int) -> tuple[Button, ...]:
 
 def _digest(parts: list[str]) -> str:
     return hashlib.sha256("|".join(sorted(parts)).encode()).hexdigest()[:12]
+
+
+def about(actions: Iterable[Action]) -> tuple[str, ...]:
+    """The targets (references) a message listing these actions is about, each once, in order of mention."""
+    return tuple(dict.fromkeys(a.target.ref for a in actions))
 
 
 @dataclass
@@ -102,7 +107,8 @@ def run_round(session: Session, p: Partnership, now: datetime, *,
     for owner_key, items in per_owner.items():
         key = f"remind:{owner_key}:{today}:{_digest([f'{a.number}:{k}:{a.due}' for a, k in items])}"
         report.reminded[owner_key] = [a.number for a, _ in items]
-        report.notices.append(Notice(Destination.member(owner_key), reminder_message(items, today, names), key))
+        report.notices.append(Notice(Destination.member(owner_key), reminder_message(items, today, names), key,
+                                     about=about(a for a, _ in items)))
     if escalations:
         report.escalated = [a.number for a in escalations]
         report.notices.extend(escalation_notices(escalations, members, chairs, today))
@@ -139,7 +145,8 @@ def escalation_notices(actions: list[Action], members: dict[int, Member], chairs
         digest = _digest([f"{a.number}:{a.due}" for a in acts])
         notices.append(Notice(Destination.member(key), Reply(
             title=f"Escalation: {len(acts)} action{'s' if len(acts) != 1 else ''} overdue after repeated reminders",
-            lines=lines, footer="Sent to the chair and the target's lead officer."), f"escalate:{key}:{today}:{digest}"))
+            lines=lines, footer="Sent to the chair and the target's lead officer."), f"escalate:{key}:{today}:{digest}",
+            about=about(acts)))
     return notices
 
 
@@ -158,4 +165,5 @@ def cover_notices(owner: Member, actions: list[Action], members: dict[int, Membe
              *(describe(a, today) for a in actions))
     digest = _digest([str(a.number) for a in actions])
     return [Notice(Destination.member(c.key), Reply(title="Out of office: reminders paused", lines=lines),
-                   f"ooo:{c.key}:{owner.key}:{owner.out_of_office_until}:{digest}") for c in chairs]
+                   f"ooo:{c.key}:{owner.key}:{owner.out_of_office_until}:{digest}", about=about(actions))
+            for c in chairs]
