@@ -65,12 +65,6 @@ def pack_closes(meeting_day: date, working_days: int, closed: Container[date] = 
     return working_days_after(meeting_day, working_days, closed)
 
 
-def pack_is_open(meeting_day: date, working_days: int, today: date,
-                 closed: Container[date] = ENGLAND_AND_WALES) -> bool:
-    """Whether a meeting's pack is open on `today` (local): from publication until the end of `pack_closes`."""
-    return today <= pack_closes(meeting_day, working_days, closed)
-
-
 def publish_date(meeting_day: date, working_days: int, closed: Container[date] = ENGLAND_AND_WALES) -> date:
     """When a meeting's agenda is published: `working_days` working days before the meeting."""
     return working_days_before(meeting_day, working_days, closed)

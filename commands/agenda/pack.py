@@ -2,7 +2,9 @@
 
 Three ways in: the pointer's "View pack" button (`pack.view`), the statement's "I accept" button
 (`pack.accept`) and `/agenda show` typed in a section channel. Each one checks entitlement now, through
-`access.require_section`: a button can outlive the right to press it. Each showing is a consultation in the
+`access.require_section`: a button can outlive the right to press it, and then that the meeting's pack is still
+open: from publication until `meeting.pack_open_working_days` working days after the meeting (partnership
+file, default 5; local time), for everyone, coordinators and chairs too. Each showing is a consultation in the
 processing log, one event per target shown, justified by the meeting date and section (DPA 2018 s.62).
 """
 
@@ -17,11 +19,14 @@ from commands.agenda.publish import RUNS_THE_DAY
 from commands.core import access
 from commands.core.context import Caller
 from commands.core.dates import day_label
+from commands.core.errors import Refused
 from commands.core.replies import Button, Emphasis, Reply, Result
 from models import Action, ActionStatus, Invitation, Meeting, Outcome, Section, Target
 from models.audit import record
+from models.calendar import pack_closes
 
 ACCEPT = "pack.accept"
+DEFAULT_OPEN_WORKING_DAYS = 5  # meeting.pack_open_working_days when the partnership file leaves it out
 # With no earlier meeting to count from, outcomes of the last six weeks are shown (the usual cycle).
 DEFAULT_LOOKBACK = timedelta(weeks=6)
 
@@ -32,7 +37,7 @@ def _section_id(value: str) -> int | None:
 
 def view(caller: Caller, value: str) -> Result:
     """The pointer's button: the pack, or first the confidentiality statement."""
-    section = access.require_section(caller, _section_id(value), purpose="section pack")
+    section = _require_open(caller, access.require_section(caller, _section_id(value), purpose="section pack"))
     return _pack_or_statement(caller, section)
 
 
@@ -43,12 +48,12 @@ def show_here(caller: Caller) -> Result:
         section = caller.session.scalar(select(Section).where(Section.partnership_id == caller.partnership.id,
                                                               Section.space_ref == caller.channel))
     section = access.require_section(caller, section.id if section else None, purpose="section pack")
-    return _pack_or_statement(caller, section)
+    return _pack_or_statement(caller, _require_open(caller, section))
 
 
 def accept(caller: Caller, value: str) -> Result:
     """'I accept': record the acceptance for this section of this meeting, then show the pack."""
-    section = access.require_section(caller, _section_id(value), purpose="section pack")
+    section = _require_open(caller, access.require_section(caller, _section_id(value), purpose="section pack"))
     invitation = _invitation(caller, section)
     if invitation is None:  # entitled without an invitation row (a coordinator or chair, or since publication)
         invitation = Invitation(partnership_id=caller.partnership.id, section_id=section.id,
@@ -57,6 +62,26 @@ def accept(caller: Caller, value: str) -> Result:
     if invitation.confidentiality_accepted_at is None:
         invitation.confidentiality_accepted_at = caller.now
     return _pack(caller, section)
+
+
+def open_working_days(caller: Caller) -> int:
+    return int((caller.partnership.meeting or {}).get("pack_open_working_days", DEFAULT_OPEN_WORKING_DAYS))
+
+
+def _require_open(caller: Caller, section: Section) -> Section:
+    """The section, if its meeting's pack is still open today in the partnership's time zone; otherwise Refused
+    (and the refusal logged). Nothing of the pack is shown once it has closed, whoever asks."""
+    day, n = section.meeting.date, open_working_days(caller)
+    closes = pack_closes(day, n)
+    if caller.local_now.date() <= closes:
+        return section
+    access.log_refusal(caller, what=f"section pack: section {section.id} ({day.isoformat()} {section.cohort.key}, "
+                                    f"closed {closes.isoformat()})", justification="pack window closed")
+    stays = (f"Packs stay open {n} working day{'' if n == 1 else 's'} after the meeting" if n
+             else "Packs close at the end of the meeting day")
+    raise Refused(f"The {section.cohort.name} pack for {day_label(day, long=True, year=True)} closed on "
+                  f"{day_label(closes, long=True, year=True)}. {stays}; ask your coordinator if you need something "
+                  "from it.")
 
 
 def _invitation(caller: Caller, section: Section) -> Invitation | None:

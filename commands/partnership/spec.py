@@ -256,6 +256,7 @@ MEETING: Fields = {
     "publish_working_days_before": (_int(0, 30), False, 3),
     "reorder_sections": (_bool, False, False),
     "dates": (_list(_iso_date), False, []),  # meeting days; the worker publishes each one's agenda in time
+    "pack_open_working_days": (_int(0, 60), False, 5),  # packs close this many working days after the meeting
 }
 HOURS: Fields = {"start": (_time, True, None), "end": (_time, True, None)}
 REMINDERS: Fields = {
