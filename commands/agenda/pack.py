@@ -21,11 +21,19 @@ from commands.core.context import Caller
 from commands.core.dates import day_label
 from commands.core.errors import Refused
 from commands.core.replies import Button, Emphasis, Reply, Result
-from models import Action, ActionStatus, Invitation, Meeting, Outcome, Section, Target
+from models import Action, ActionStatus, Invitation, Meeting, Outcome, PartnerView, Section, Target
 from models.audit import record
 from models.calendar import pack_closes
 
 ACCEPT = "pack.accept"
+# What each consultation record says was shown, by the view the viewer got (commands/core/access.partner_view_for).
+SHOWN = {
+    PartnerView.FULL: "section pack shown (full details): details, lead officer, open actions, outcomes since the "
+                      "last meeting",
+    PartnerView.SUMMARY: "section pack shown (partner summary): the lead's partner summary, lead officer, open "
+                         "actions, outcomes since the last meeting",
+    PartnerView.ASK: "section pack shown (reference and ask): reference, what is asked of partners, lead officer",
+}
 DEFAULT_OPEN_WORKING_DAYS = 5  # meeting.pack_open_working_days when the partnership file leaves it out
 # With no earlier meeting to count from, outcomes of the last six weeks are shown (the usual cycle).
 DEFAULT_LOOKBACK = timedelta(weeks=6)
@@ -134,11 +142,20 @@ def _pack(caller: Caller, section: Section) -> Result:
                                      Outcome.recorded_at >= _since(caller, section))
                               .order_by(Outcome.recorded_at)))
     tz = ZoneInfo(caller.partnership.timezone)
+    views = {t.id: access.partner_view_for(caller.member, t) for t in targets}
     lines = [f"{cohort.name}, {day_label(day, long=True, year=True)} - {cohort.handling}", ""]
     for t in targets:
-        lead = t.lead
+        lead, view = t.lead, views[t.id]
+        if view == PartnerView.ASK:  # the reference, what is asked and whom to ask: nothing else about the target
+            asked = t.details.ask if t.details and t.details.ask else "(nothing asked yet)"
+            lines += [t.ref, f"    Asked of partners: {asked}", f"    Lead officer: {lead.name} ({lead.agency.name})"]
+            continue
         lines.append(f"{t.ref} ({t.kind}, priority {t.priority}; flags: {', '.join(t.flags or []) or 'none'})")
-        lines.append(f"    {t.details.summary if t.details and t.details.summary else '(no details recorded)'}")
+        if view == PartnerView.SUMMARY:
+            written = t.details.partner_summary if t.details and t.details.partner_summary else ""
+            lines.append(f"    Partner summary: {written or '(no summary written yet)'}")
+        else:
+            lines.append(f"    {t.details.summary if t.details and t.details.summary else '(no details recorded)'}")
         lines.append(f"    Lead officer: {lead.name} ({lead.agency.name})")
         for a in (a for a in actions if a.target_id == t.id):
             due = f", due {day_label(a.due, day, weekday=False)}" if a.due else ""
@@ -153,8 +170,7 @@ def _pack(caller: Caller, section: Section) -> Result:
     for t in targets:
         record(s, at=caller.now, partnership_id=pid, kind="consultation", actor=caller.actor,
                actor_member_id=caller.member.id, target_id=t.id, target_ref=t.ref, recipients=[caller.member.key],
-               justification=justification,
-               what="section pack shown: details, lead officer, open actions, outcomes since the last meeting")
+               justification=justification, what=SHOWN[views[t.id]])
     modal = Reply(title="Section pack", lines=tuple(lines),
                   footer=f"{cohort.handling}. Shown to you alone and recorded in the processing log; "
                          "do not copy it into chat.")

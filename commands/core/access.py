@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from commands.core.context import Caller
 from commands.core.errors import Refused
-from models import Action, Cohort, Member, Section, Target, TargetStatus
+from models import Action, Cohort, Member, PartnerView, Section, Target, TargetStatus
 from models.audit import record
 from models.planning import cohort_relevance
 from models.relevance import SectionRelevance, SectionsNow, entitled_sections, is_entitled, runs_the_day
@@ -66,6 +66,19 @@ def member_may_see(caller: Caller, member: Member, target: Target) -> bool:
     if target.status != TargetStatus.ACTIVE:
         return False
     return is_entitled(member.key, target.ref, _now(member, section_now(caller, target.cohort_id)))
+
+
+def partner_view_for(member: Member, target: Target) -> PartnerView:
+    """What a member entitled to the target is shown of it in a pack: its lead officer, those who run the day and
+    members of core agencies see the full details; any other partner sees what the lead set (Target.partner_view)."""
+    if member.id == target.lead_id or runs_the_day(member) or member.agency.core:
+        return PartnerView.FULL
+    return target.partner_view
+
+
+def may_set_partner_view(member: Member, target: Target) -> bool:
+    """Who decides what partners see of a target: its lead officer, a coordinator or a chair."""
+    return member.active and (member.id == target.lead_id or runs_the_day(member))
 
 
 def refuse(caller: Caller, *, what: str, ref: str | None, target: Target | None = None) -> Refused:

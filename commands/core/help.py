@@ -16,6 +16,9 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("{agenda} plan 2026-12-08", "coordinator: preview the day with the reason each agency is invited"),
         ("{agenda} publish 2026-12-08", "coordinator: publish, create section channels, send itineraries"),
         ("{agenda} show", "in a section channel: view the section pack (after the confidentiality statement)"),
+        ("{agenda} share OCG-07 summary <text>", "lead officer, coordinator or chair: what partners outside the core "
+                                                 "agencies see of a target in the pack: full, summary <text> (a "
+                                                 "partner summary you write) or ask <text> (reference and ask only)"),
     ]),
     "action": ("Record and manage actions on targets.", [
         ("{action} OCG-07 @sam check benefits claim by Friday", "record an action for an owner"),
