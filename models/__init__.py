@@ -13,7 +13,7 @@ from models.meeting import Invitation, Meeting, MeetingStatus, Section
 from models.outbox import OutboxMessage
 from models.partnership import Agency, ChatIdentity, Cohort, Member, Partnership
 from models.reminder_mark import ReminderMark
-from models.target import Target, TargetDetails, TargetStatus
+from models.target import PartnerView, Target, TargetDetails, TargetStatus
 from models.workspace import Workspace
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "Outcome",
     "OutboxMessage",
     "OverrideKind",
+    "PartnerView",
     "Partnership",
     "ReminderMark",
     "SeenEvent",

@@ -34,7 +34,7 @@ def contributors(caller: Caller, action: Action) -> dict[int, tuple[Member, str]
         AuditEvent.partnership_id == pid, AuditEvent.kind == "consultation", AuditEvent.target_id == target.id))
     agencies = {m.agency_id for m in openers if not runs_the_day(m)}
     if agencies:
-        names = dict(s.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agencies))).tuples().all())
+        names = dict(s.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agencies))).all())
         for member in s.scalars(select(Member).where(Member.partnership_id == pid, Member.agency_id.in_(agencies),
                                                      Member.active.is_(True)).order_by(Member.key)):
             add(member, f"{names[member.agency_id]} opened the pack for {target.ref}")

@@ -5,13 +5,15 @@
   pointers and everyone's itinerary (commands/agenda/publish.py). Publishing again sends only what changed.
 - `show`: in a section channel, the section pack (commands/agenda/pack.py).
 - `add|drop|skip|overrides|clear`: the coordinator's overrides of the rule (commands/agenda/overrides.py).
+- `share <REF> full | summary <text> | ask <text>`: the lead officer (or a coordinator or chair) sets what partners
+  outside the core agencies see of a target in the pack (commands/agenda/share.py).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from commands.agenda import overrides, pack
+from commands.agenda import overrides, pack, share
 from commands.agenda import plan_json as agenda_plan
 from commands.agenda.publish import PACK_VIEW, publish
 from commands.core import access
@@ -43,6 +45,8 @@ def run(caller: Caller, text: str) -> Result:
             raise UsageError(f"'{command(names, 'agenda', 'show')}' takes no arguments; run it in a section channel",
                              example=command(names, "agenda", "show"))
         return pack.show_here(caller)
+    if verb == "share":
+        return share.run(caller, text.strip()[len(words[0]):])
     what = f"unknown subcommand '{verb}'" if verb else "say what to do"
     raise UsageError(what, example=example("agenda", names))
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from commands.core.context import Caller
 from commands.core.errors import Refused
-from models import Action, Cohort, Member, Section, Target, TargetStatus
+from models import Action, Cohort, Member, PartnerView, Section, Target, TargetStatus
 from models.audit import record
 from models.planning import cohort_relevance
 from models.relevance import (
@@ -95,6 +95,19 @@ def _checked(caller: Caller, ref: str, target: Target | None) -> bool:
     cohort_id = cohorts[int(hashlib.sha256(ref.encode()).hexdigest(), 16) % len(cohorts)]
     is_entitled(caller.member.key, ref, _now(caller.member, section_now(caller, cohort_id)))
     return False
+
+
+def partner_view_for(member: Member, target: Target) -> PartnerView:
+    """What a member entitled to the target is shown of it in a pack: its lead officer, those who run the day and
+    members of core agencies see the full details; any other partner sees what the lead set (Target.partner_view)."""
+    if member.id == target.lead_id or runs_the_day(member) or member.agency.core:
+        return PartnerView.FULL
+    return target.partner_view
+
+
+def may_set_partner_view(member: Member, target: Target) -> bool:
+    """Who decides what partners see of a target: its lead officer, a coordinator or a chair."""
+    return member.active and (member.id == target.lead_id or runs_the_day(member))
 
 
 def refuse(caller: Caller, *, what: str, ref: str | None, target: Target | None = None) -> Refused:
