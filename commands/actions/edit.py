@@ -99,8 +99,14 @@ def _note(caller: Caller, action: Action, kind: str, text: str) -> ActionNote:
 
 
 def _tell(member: Member, caller: Caller, message: Reply, key: str, *, about: str) -> list[Notice]:
-    """A DM to `member` about a target (its reference) unless they made the change themselves."""
-    return [] if member.id == caller.member.id else [dm(member, message, key, about=about)]
+    """A DM to `member` about a target (its reference) unless they made the change themselves or are not entitled
+    to the target now (checked here at queueing, and again by the outbox at delivery)."""
+    if member.id == caller.member.id:
+        return []
+    target = access.find_target(caller, about)
+    if target is None or not access.member_may_see(caller, member, target):
+        return []
+    return [dm(member, message, key, about=about)]
 
 
 def _open(caller: Caller, change: Change) -> Action:
