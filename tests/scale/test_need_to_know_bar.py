@@ -95,7 +95,7 @@ def generate_partnership(seed: int = SEED) -> dict[str, Any]:
                  "powers": [f"{k}-power-{i}" for i in range(1, rng.randint(2, 3))],
                  "isp_signed": "2026-Z" if k == EXCLUDED_AGENCY else ISP}
                 for k, n, cat, core, flags in AGENCIES]
-    names = [f"{f} {l}" for f, l in zip(rng.sample(FIRST, 26), rng.sample(LAST * 2, 26), strict=True)]
+    names = [f"{first} {last}" for first, last in zip(rng.sample(FIRST, 26), rng.sample(LAST * 2, 26), strict=True)]
 
     members: list[dict[str, Any]] = []
 
@@ -164,6 +164,15 @@ def partnership_yaml(spec: dict[str, Any]) -> str:
     return yaml.safe_dump({k: v for k, v in spec.items() if not k.startswith("_")}, sort_keys=False)
 
 
+def test_the_scan_reports_a_sighting_by_someone_not_entitled() -> None:
+    tokens = {"SON-310": [token_pattern("SON-310"), token_pattern(canary("SON-310"))]}
+    entitled = [{"a": {"SON-310"}}]
+    seen = [Seen("UA", "dm", 0, f"x {canary('SON-310')} y"), Seen("UB", "channel", 0, "SON-310 and SON-3100"),
+            Seen("UB", "answer", 0, "You can't see 'SON-310'", typed="SON-310"), Seen("UB", "dm", 0, "SON-3101")]
+    [leak] = scan(seen, tokens, entitled, {"UA": "a", "UB": "b"})
+    assert leak.startswith("b (UB) saw SON-310 [SON-310] in channel")
+
+
 def test_the_generator_is_pure_and_not_the_sample() -> None:
     a, b = generate_partnership(), generate_partnership()
     assert partnership_yaml(a) == partnership_yaml(b)
@@ -215,6 +224,7 @@ class Seen:
     where: str
     phase: int
     text: str
+    typed: str = ""  # what the user typed themselves (a reference they typed is not a disclosure to them)
 
 
 @dataclass
@@ -229,6 +239,7 @@ class Driver:
     acks: list[Seen] = field(default_factory=list)  # command answers (ephemeral, to the caller)
     call_phase: list[int] = field(default_factory=list)  # phase of each fake call, by index
     pressed: set[tuple[str, str, str, str]] = field(default_factory=set)
+    trigger_text: dict[str, str] = field(default_factory=dict)  # trigger_id of a command -> the text typed
 
     def mark(self) -> None:
         """Tag the fake's calls recorded so far with the current phase."""
@@ -245,13 +256,28 @@ class Driver:
         self.response_urls[urlsplit(url).path] = user
         return url
 
-    def command(self, user: str, command: str, text: str) -> str:
-        status, body, _ = send_command(self.env.url, SECRET, command, text, user_id=user, channel_id=MEETING_CHANNEL,
-                                       trigger_id=self._trigger(user), response_url=self._response_url(user))
+    def command(self, user: str, command: str, text: str, channel: str = MEETING_CHANNEL) -> str:
+        trigger = self._trigger(user)
+        self.trigger_text[trigger] = text
+        status, body, _ = send_command(self.env.url, SECRET, command, text, user_id=user, channel_id=channel,
+                                       trigger_id=trigger, response_url=self._response_url(user))
         assert status == 200, body
         answer = json.dumps(json.loads(body)) if body else ""
-        self.acks.append(Seen(user, f"answer to {command} {text}", self.phase, answer))
+        self.acks.append(Seen(user, f"answer to {command} {text}", self.phase, answer, typed=text))
         return answer
+
+    def look_around(self, everyone: set[str], searches: list[str]) -> None:
+        """Everyone opens their Home, lists their actions, searches (by owner, by reference) and asks for the
+        pack in every section channel they are in."""
+        members = self.channel_members(everyone)
+        sections = sorted(c for c, who in members.items() if c.startswith("C") and c != MEETING_CHANNEL)
+        for user in sorted(everyone):
+            self.open_home(user)
+            for text in ["", *searches]:
+                self.command(user, "/actions", text)
+            for channel in sections:
+                if user in members[channel]:
+                    self.command(user, "/agenda", "show", channel=channel)
 
     def open_home(self, user: str) -> None:
         event = {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home",
@@ -314,12 +340,13 @@ class Driver:
                   "conversations.info", "conversations.list", "conversations.history", "users.info",
                   "users.lookupByEmail", "auth.test", "files.getUploadURLExternal", "team.info"}
         for index, call in enumerate(fake.calls):
-            phase, text = self.call_phase[index], json.dumps(call.args)
+            phase, text, typed = self.call_phase[index], json.dumps(call.args), ""
             if call.method in silent or (call.response is not None and call.response.get("ok") is False):
                 continue
             audience: set[str] = set()
             if call.method in ("views.open", "views.push"):
                 audience = {self.triggers[t]} if (t := str(call.args.get("trigger_id"))) in self.triggers else set()
+                typed = self.trigger_text.get(str(call.args.get("trigger_id")), "")
             elif call.method == "views.update":
                 view_id = str(call.args.get("view_id") or (call.response or {}).get("view", {}).get("id"))
                 audience = {owners[view_id]} if view_id in owners else set()
@@ -349,7 +376,7 @@ class Driver:
             if not audience:
                 unknown.append(f"{call.method}: {text[:300]}")
             for user in audience:
-                seen.append(Seen(user, f"{call.method} {call.args.get('channel', '')}".strip(), phase, text))
+                seen.append(Seen(user, f"{call.method} {call.args.get('channel', '')}".strip(), phase, text, typed))
         return seen, unknown
 
     # -------------------------------------------------------------------------------- pressing
@@ -374,10 +401,10 @@ class Driver:
         with fake._lock:
             views = {vid: dict(v) for vid, v in fake._views.items()}
         for view_id, view in views.items():
-            user = owners.get(view_id)
-            if user:
+            owner = owners.get(view_id)
+            if owner:
                 for button in buttons(view.get("blocks") or []):
-                    add(user, view_id, button, "view", view)
+                    add(owner, view_id, button, "view", view)
         for ack in self.acks:
             answer = json.loads(ack.text) if ack.text else {}
             for button in buttons(answer.get("blocks") or []):
@@ -449,8 +476,35 @@ def merged(*maps: dict[str, set[str]]) -> dict[str, set[str]]:
     return out
 
 
-def token_pattern(token: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![A-Za-z0-9])" + re.escape(token) + r"(?![0-9])")
+def token_pattern(token: str) -> tuple[str, re.Pattern[str]]:
+    return token, re.compile(r"(?<![A-Za-z0-9])" + re.escape(token) + r"(?![0-9])")
+
+
+Tokens = dict[str, list[tuple[str, re.Pattern[str]]]]  # target ref -> (token, pattern) for each token about it
+
+
+def scan(seen: list[Seen], tokens: Tokens, entitled_by_phase: list[dict[str, set[str]]],
+         member_of: dict[str, str]) -> list[str]:
+    """One line per (member, target, surface, phase) where a target's token reached someone not entitled to it."""
+    leaks: dict[tuple[str, str, str, int], str] = {}
+    for s in seen:
+        key = member_of[s.user]
+        allowed = entitled_by_phase[s.phase].get(key, set())
+        for r, patterns in tokens.items():
+            if r in allowed:
+                continue
+            hits = [(t, p) for t, p in patterns if p.search(s.text) and not (t == r and p.search(s.typed))]
+            if hits:
+                at = hits[0][1].search(s.text)
+                assert at is not None
+                excerpt = s.text[max(0, at.start() - 120):at.end() + 120]
+                leaks.setdefault((key, r, s.where, s.phase),
+                                 f"{key} ({s.user}) saw {r} [{', '.join(t for t, _ in hits)}] in "
+                                 f"{s.where} (phase {s.phase}): ...{excerpt}...")
+    return sorted(leaks.values())
+
+
+DIAGNOSTICS: dict[str, Any] = {}
 
 
 # ------------------------------------------------------------------------------------------ the test
@@ -494,6 +548,9 @@ def test_per_target_rule_holds_for_everyone_pressing_everything(env, spec) -> No
     assert "Action #" in answer, answer
     number = int(answer.split("Action #")[1].split()[0].rstrip(":,."))
     env.drain()
+    searches = [f"<@{slack_of[owner]}|{owner}>", ref]
+    drive.look_around(everyone, searches)
+    env.drain()
     entitled_by_phase.append(merged(entitled_by_phase[0], entitlement(env.factory)))
     drive.mark()
 
@@ -502,8 +559,7 @@ def test_per_target_rule_holds_for_everyone_pressing_everything(env, spec) -> No
     answer = drive.command(slack_of[owner], "/outcome", f"{number} reviewed the file {canary(ref, 2)} nfa")
     assert "closed" in answer.lower() or f"#{number}" in answer, answer
     env.drain()
-    for user in sorted(everyone):
-        drive.open_home(user)
+    drive.look_around(everyone, searches)
     drive.press_everything(everyone)
     entitled_by_phase.append(merged(entitled_by_phase[1], entitlement(env.factory)))
 
@@ -512,18 +568,15 @@ def test_per_target_rule_holds_for_everyone_pressing_everything(env, spec) -> No
     assert not unattributed, "calls whose audience the test cannot tell:\n" + "\n".join(unattributed)
     tokens = {r: [token_pattern(r), token_pattern(canary(r))] for r in refs}
     tokens[ref] += [token_pattern(canary(ref, 1)), token_pattern(canary(ref, 2))]
-    leaks: list[str] = []
-    for s in seen:
-        key = member_of[s.user]
-        allowed = entitled_by_phase[s.phase].get(key, set())
-        for r, patterns in tokens.items():
-            if r in allowed:
-                continue
-            hits = sorted({p.pattern for p in patterns if p.search(s.text)})
-            if hits:
-                excerpt = s.text[max(0, s.text.find(r) - 150):s.text.find(r) + 150]
-                leaks.append(f"{key} ({s.user}) saw {r} in {s.where} (phase {s.phase}): …{excerpt}…")
-    assert not leaks, f"{len(leaks)} leak(s):\n" + "\n".join(sorted(set(leaks)))
+    leaks = scan(seen, tokens, entitled_by_phase, member_of)
+    # the scan is not blind: the entitled do see their references (itineraries, packs), the action and outcome
+    # reach their owner, and every section channel has members
+    for key, mine in entitled_by_phase[0].items():
+        if key in slack_of and mine:
+            assert any(token_pattern(r)[1].search(s.text) for s in seen if s.user == slack_of[key] for r in mine), key
+    owner_saw = " ".join(s.text for s in seen if s.user == slack_of[owner])
+    assert canary(ref, 1) in owner_saw and canary(ref, 2) in owner_saw
+    assert all(len(m) > 1 for c, m in drive.channel_members(everyone).items() if c.startswith("C0000"))
 
     # --- positive: every entitled partner saw the pack of each of their targets, and only theirs
     with env.factory() as session:
@@ -538,8 +591,12 @@ def test_per_target_rule_holds_for_everyone_pressing_everything(env, spec) -> No
         user = slack_of.get(key)
         if user is None or key in privileged or not mine:
             continue
+        assert packs[user], f"{key} ({user}) is entitled to {sorted(mine)} but never saw a pack"
         for r in sorted(mine):
             if cohort_of[r] in section_of and canary(r) not in packs[user]:
                 missing.append(f"{key} ({user}): {r}")
-    assert not missing, "entitled partners who never saw their target in a pack:\n" + "\n".join(missing)
+    DIAGNOSTICS.update(pressed=pressed, seen=len(seen), packs=len(packs), action=(ref, lead, owner, number))
+    assert not leaks and not missing, (
+        f"{len(leaks)} leak(s):\n" + "\n".join(leaks)
+        + f"\n{len(missing)} entitled partner/target pair(s) never shown in a pack:\n" + "\n".join(missing))
     env.fake.assert_no_rejections()
