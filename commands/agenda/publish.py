@@ -34,7 +34,19 @@ from commands.core.dates import day_label
 from commands.core.errors import UsageError
 from commands.core.names import DEFAULT_NAMES, command
 from commands.core.replies import Attachment, Button, Destination, Emphasis, Notice, Reply, SpaceSync
-from models import Agency, Cohort, Invitation, Meeting, MeetingStatus, Member, OutboxMessage, Partnership, Section
+from models import (
+    Agency,
+    Cohort,
+    Invitation,
+    Meeting,
+    MeetingStatus,
+    Member,
+    OutboxMessage,
+    Partnership,
+    Section,
+    Target,
+    TargetDetails,
+)
 from models.audit import record
 from models.planning import DayPlan, PlannedSection, Stop, plan_day
 from models.relevance import runs_the_day
@@ -109,6 +121,10 @@ class _Publisher:
         self.cohorts = {c.key: c for c in session.scalars(select(Cohort).where(Cohort.partnership_id == p.id))}
         self.agencies = {a.key: a for a in session.scalars(select(Agency).where(Agency.partnership_id == p.id))}
         self.members = {m.key: m for m in session.scalars(select(Member).where(Member.partnership_id == p.id))}
+        refs = [slot.target for s in day_plan.sections for slot in s.slots]
+        self.asks = dict(session.execute(select(Target.ref, TargetDetails.ask).join(
+            TargetDetails, TargetDetails.target_id == Target.id).where(
+            Target.partnership_id == p.id, Target.ref.in_(refs), TargetDetails.ask != "")).all())
         self.sections: list[Section] = []
         self.notices: list[Notice] = []
         self.notes: list[str] = []
@@ -285,6 +301,8 @@ class _Publisher:
                 why = "; ".join(dict.fromkeys(reason_words(r, key, slot.relevance.lead)
                                               for r in slot.relevance.why.get(key, ())))
                 lines.append(f"  {_hhmm(slot.start)}-{_hhmm(slot.end)}  {slot.target}: {why}")
+                if self.asks.get(slot.target):
+                    lines.append(f"    Asked of partners: {self.asks[slot.target]}")
         if powers and lines:
             lines.append(f"What {agency.name if agency else 'your agency'} can bring: {powers}")
         return tuple(lines)
