@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
 from bot.outbox import enqueue
-from commands.agenda.schedule import publish_due
+from commands.agenda.schedule import follow, publish_due
 from commands.core.replies import Notice
 from models import Partnership
 
@@ -66,3 +66,15 @@ def publish_agenda_job(factory: sessionmaker[Session], now: datetime) -> int:
         return result.notices
 
     return for_each_partnership(factory, now, "publish-agenda", plan)
+
+
+def follow_partnership_job(factory: sessionmaker[Session], now: datetime) -> int:
+    """Keep every published meeting still to come in step with its partnership. Returns messages queued."""
+
+    def plan(session: Session, p: Partnership, at: datetime) -> Sequence[Notice]:
+        result = follow(session, p, at)
+        for line in result.reply.lines:
+            log.info("%s: %s", p.key, line)
+        return result.notices
+
+    return for_each_partnership(factory, now, "follow-partnership", plan)

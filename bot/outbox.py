@@ -15,6 +15,11 @@
   recording it leaves that mark, and the next attempt (after the lease) asks the platform whether the message
   arrived (`already_sent`) and records it instead of posting it again. A platform that cannot look up is never
   asked: such a row is posted again, with a warning that it may arrive twice (at least once, not exactly once).
+- Need-to-know again at delivery: a row about targets (`Notice.about`; only ever to one member) is delivered only
+  if its recipient is still entitled to each of them now (`models.planning.not_entitled`, the one rule). If not,
+  it is `withheld` (final; a `withheld` audit event per target) and the partnership's coordinators are told by a
+  DM queued in the same transaction. A row about targets that is sent writes one `disclosure` audit event per
+  target, in the transaction that records it sent.
 """
 
 from __future__ import annotations
@@ -38,9 +43,12 @@ from bot.clock import system_clock
 from bot.pacing import Pacer
 from bot.platform import LOOKS_UP_SENT
 from bot.port import ChatPort, DeliveryError, SentLookup
+from commands.core.access import active_with_role
 from commands.core.replies import Attachment, Destination, Notice, Reply
-from models import ChatIdentity, Member, OutboxMessage, Section, Workspace
+from models import ChatIdentity, Member, OutboxMessage, Partnership, Section, Target, Workspace
+from models.audit import record
 from models.base import UTCDateTime
+from models.planning import not_entitled
 
 log = logging.getLogger("oneday.outbox")
 
@@ -73,7 +81,11 @@ def destination_platform(session: Session, partnership_id: int, to: Destination)
 
 def enqueue(session: Session, partnership_id: int, notice: Notice, *, now: datetime) -> bool:
     """Add a notice to the outbox, for the platform of its destination. Returns False when one with the same
-    key was already queued."""
+    key was already queued. A notice about targets goes to one member only: a channel carries nothing about a
+    target (ValueError)."""
+    if notice.about and notice.to.kind != "member":
+        raise ValueError(f"notice {notice.key} is about {', '.join(notice.about)}: it may go to a member only, "
+                         f"not to a {notice.to.kind}")
     exists = session.scalar(select(OutboxMessage.id).where(
         OutboxMessage.partnership_id == partnership_id, OutboxMessage.idempotency_key == notice.key))
     if exists is not None:
@@ -86,13 +98,30 @@ def enqueue(session: Session, partnership_id: int, notice: Notice, *, now: datet
     row = OutboxMessage(partnership_id=partnership_id, idempotency_key=notice.key,
                         platform=destination_platform(session, partnership_id, notice.to),
                         destination_kind=notice.to.kind, destination_ref=notice.to.ref,
-                        payload=payload, status="pending", next_attempt_at=now, created_at=now)
+                        payload=payload, about=list(notice.about), status="pending", next_attempt_at=now,
+                        created_at=now)
     try:
         with session.begin_nested():
             session.add(row)
     except IntegrityError:  # a concurrent enqueue of the same key won
         return False
     return True
+
+
+WITHHELD_PREFIX = "withheld:"
+
+
+def withheld_notice(coordinator: str, row: OutboxMessage, name: str, refs: list[str]) -> Notice:
+    """What a coordinator is told of a message withheld at delivery (coordinators are entitled to every target;
+    the notice names its targets, so it is checked again when it is delivered too)."""
+    about = ", ".join(refs)
+    message = Reply(title=f"A message about {about} to {name} was not sent",
+                    lines=(f"{name} is no longer entitled to {about}, so the message queued for them was withheld "
+                           "when it was due to be sent.",
+                           "If they should still be told, check their membership, their agency's information "
+                           "sharing agreement and the target's cohort."))
+    return Notice(Destination.member(coordinator), message, f"{WITHHELD_PREFIX}{row.id}:{coordinator}",
+                  about=tuple(refs))
 
 
 def backoff(attempt: int) -> float:
@@ -233,6 +262,10 @@ class Sender:
             if row is None or row.status != "sending" or row.claimed_by != self.worker_id:
                 return "skipped"
             out = self.outlets[row.platform]  # claimed by this sender: one of its platforms
+            if row.about:
+                refused = self._not_entitled(session, row)
+                if refused:
+                    return self._withhold(session, out, row, refused)
             try:
                 if "space" in row.payload:
                     ref = self._sync_space(session, out.port, row)
@@ -277,9 +310,67 @@ class Sender:
                 # timeout, 5xx); an answer (429, an error code) means the platform did not take it.
                 return self._failed(row, exc, may_have_landed=exc.uncertain if posting else True)
             out.pacer.sent(channel)
-            row.status, row.sent_ref, row.sent_at, row.lease_until = "sent", ref, self.clock(), None
-            row.last_error, row.check_before_send = None, False
-            return "sent"
+            return self._sent(session, row, ref)
+
+    def _sent(self, session: Session, row: OutboxMessage, ref: str | None) -> str:
+        """Record a row as sent; a row about targets is a disclosure of each, logged in the same transaction."""
+        now = self.clock()
+        row.status, row.sent_ref, row.sent_at, row.lease_until = "sent", ref, now, None
+        row.last_error, row.check_before_send = None, False
+        what = f"message: {Reply.from_dict(row.payload['message']).fallback or row.idempotency_key}"[:500]
+        for target_ref in row.about:
+            record(session, at=now, partnership_id=row.partnership_id, kind="disclosure", actor="worker",
+                   target_id=self._target_id(session, row.partnership_id, target_ref), target_ref=target_ref,
+                   what=what, recipients=[row.destination_ref],
+                   justification=f"entitled at delivery; notice {row.idempotency_key}")
+        return "sent"
+
+    # -- need-to-know at delivery --------------------------------------------------------------------
+    @staticmethod
+    def _target_id(session: Session, partnership_id: int, ref: str) -> int | None:
+        return session.scalar(select(Target.id).where(Target.partnership_id == partnership_id, Target.ref == ref))
+
+    def _not_entitled(self, session: Session, row: OutboxMessage) -> list[str]:
+        """The targets of a row's `about` its recipient is not entitled to now (all of them for a row that is
+        not to one member: such a row is never queued)."""
+        partnership = session.get(Partnership, row.partnership_id)
+        if row.destination_kind != "member" or partnership is None:
+            return list(row.about)
+        return not_entitled(session, partnership, row.destination_ref, list(row.about), now=self.clock())
+
+    def _withhold(self, session: Session, out: Outlet, row: OutboxMessage, refs: list[str]) -> str:
+        """Do not send a row whose recipient is no longer entitled to `refs`; log it and tell the coordinators.
+
+        An earlier attempt may have posted it already (`check_before_send`): then it is looked up first, and one
+        that did arrive is recorded sent (and disclosed), since withholding it now would undo nothing. A platform
+        that cannot look up is not asked: the row is withheld, noting that it may have arrived."""
+        if row.check_before_send and row.channel and out.lookup is not None:
+            try:
+                ref = self._look(out, row, row.channel, None if "attachment" not in row.payload
+                                 else Attachment(**row.payload["attachment"]))
+            except DeliveryError as exc:  # cannot tell yet: try again later
+                return self._failed(row, exc, may_have_landed=True)
+            if ref is not None:
+                log.info("outbox row %s had reached %s before its last attempt ended; its recipient is no longer "
+                         "entitled, but it cannot be unsent", row.id, row.platform)
+                return self._sent(session, row, ref)
+        now = self.clock()
+        key = row.destination_ref
+        member = session.scalar(select(Member).where(Member.partnership_id == row.partnership_id, Member.key == key))
+        name = member.name if member is not None else key
+        row.status, row.lease_until = "withheld", None
+        row.last_error = (f"withheld: {key} is no longer entitled to {', '.join(refs)}"
+                          + (" (an earlier attempt may have reached them)" if row.check_before_send else ""))[:500]
+        log.warning("outbox row %s withheld: its recipient is no longer entitled to a target it is about", row.id)
+        for target_ref in refs:
+            record(session, at=now, partnership_id=row.partnership_id, kind="withheld", actor="worker",
+                   target_id=self._target_id(session, row.partnership_id, target_ref), target_ref=target_ref,
+                   what=f"queued message {row.idempotency_key} not sent", recipients=[key],
+                   justification="recipient no longer entitled to the target at delivery")
+        if not row.idempotency_key.startswith(WITHHELD_PREFIX):  # a withheld "withheld" notice tells nobody
+            for coordinator in active_with_role(session, row.partnership_id, "coordinator"):
+                enqueue(session, row.partnership_id, withheld_notice(coordinator.key, row, name, refs), now=now)
+        return "withheld"
 
     def _look(self, out: Outlet, row: OutboxMessage, channel: str, attachment: Attachment | None) -> str | None:
         """Did an earlier attempt reach the platform? A platform that cannot look up is not asked, and a

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import system_clock
 from bot.config import DEFAULT_COMMANDS
-from bot.jobs import for_each_partnership, publish_agenda_job
+from bot.jobs import follow_partnership_job, for_each_partnership, publish_agenda_job
 from commands.chasing import digest
 from commands.chasing import rounds as chasing
 
@@ -40,6 +40,11 @@ def publish_agenda(factory: sessionmaker[Session], now: datetime, names: Mapping
     return f"{publish_agenda_job(factory, now)} agendas published"
 
 
+def follow_partnership(factory: sessionmaker[Session], now: datetime,
+                       names: Mapping[str, str] = DEFAULT_COMMANDS) -> str:
+    return f"{follow_partnership_job(factory, now)} messages queued to keep published meetings in step"
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -52,6 +57,8 @@ JOBS: dict[str, Job] = {j.name: j for j in (
         reminders),
     Job("digest", "weekly digest of overdue and completed actions by agency, to each chair", weekly_digest),
     Job("publish-agenda", "publish the next meeting's agenda N working days before it", publish_agenda),
+    Job("follow-partnership", "keep published meetings' section spaces, invitations, itineraries and statements "
+        "in step with the partnership (members, ISPs, roles, flags, actions)", follow_partnership),
     Job("outbox", "deliver queued messages (paced per channel, retried, exactly once per key)",
         lambda f, now, names: "the outbox is delivered by the sender"),
 )}

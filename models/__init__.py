@@ -5,6 +5,7 @@ Importing this package registers every table on `Base.metadata` (Alembic and the
 
 from models.action import Action, ActionStatus, Outcome
 from models.action_note import ActionNote
+from models.agenda_override import AgendaOverride, OverrideKind
 from models.audit import AuditEvent
 from models.base import Base
 from models.chat_state import HomeView, SeenEvent
@@ -12,13 +13,14 @@ from models.meeting import Invitation, Meeting, MeetingStatus, Section
 from models.outbox import OutboxMessage
 from models.partnership import Agency, ChatIdentity, Cohort, Member, Partnership
 from models.reminder_mark import ReminderMark
-from models.target import Target, TargetDetails, TargetStatus
+from models.target import PartnerView, Target, TargetDetails, TargetStatus
 from models.workspace import Workspace
 
 __all__ = [
     "Action",
     "ActionNote",
     "ActionStatus",
+    "AgendaOverride",
     "Agency",
     "AuditEvent",
     "Base",
@@ -31,6 +33,8 @@ __all__ = [
     "Member",
     "Outcome",
     "OutboxMessage",
+    "OverrideKind",
+    "PartnerView",
     "Partnership",
     "ReminderMark",
     "SeenEvent",

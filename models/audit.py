@@ -3,6 +3,10 @@
 `record()` is the one function every feature calls. It adds to the caller's session and does not commit,
 so the log entry and the change it describes land in the same transaction or not at all.
 Erasure records carry metadata only: never pass the erased content in `what`.
+
+Kinds: the s.62 operations (collection, alteration, consultation, disclosure, combination, erasure), and two
+for what was not done: `refusal` (a person asked to see or do something they may not) and `withheld` (a queued
+message about a target was not sent, because at delivery its recipient was no longer entitled to the target).
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, TenantMixin, UTCDateTime
 
-KINDS = ("collection", "alteration", "consultation", "disclosure", "combination", "erasure", "refusal")
+KINDS = ("collection", "alteration", "consultation", "disclosure", "combination", "erasure", "refusal",
+         "withheld")
 
 
 class AuditEvent(TenantMixin, Base):

@@ -47,6 +47,24 @@ def working_days_before(day: date, n: int, closed: Container[date] = ENGLAND_AND
     return current
 
 
+def working_days_after(day: date, n: int, closed: Container[date] = ENGLAND_AND_WALES) -> date:
+    """The working day that is `n` working days after `day` (`day` itself when n is 0)."""
+    current, left = day, n
+    while left:
+        current += timedelta(days=1)
+        if is_working_day(current, closed):
+            left -= 1
+    return current
+
+
+def pack_closes(meeting_day: date, working_days: int, closed: Container[date] = ENGLAND_AND_WALES) -> date:
+    """The last day a meeting's pack is open: `working_days` working days after the meeting (the meeting day
+    itself when 0). Tuesday 8 December 2026 with 5 gives Tuesday 15 December (Wed, Thu, Fri, Mon, Tue)."""
+    if working_days < 0:
+        raise ValueError("working_days must be 0 or more")
+    return working_days_after(meeting_day, working_days, closed)
+
+
 def publish_date(meeting_day: date, working_days: int, closed: Container[date] = ENGLAND_AND_WALES) -> date:
     """When a meeting's agenda is published: `working_days` working days before the meeting."""
     return working_days_before(meeting_day, working_days, closed)

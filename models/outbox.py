@@ -16,7 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantMixin, UTCDateTime
 
-STATUSES = ("pending", "sending", "sent", "failed")
+# withheld: not sent because at delivery its recipient was no longer entitled to a target it is about (final).
+STATUSES = ("pending", "sending", "sent", "failed", "withheld")
 
 
 class OutboxMessage(TenantMixin, Base):
@@ -30,10 +31,13 @@ class OutboxMessage(TenantMixin, Base):
     idempotency_key: Mapped[str] = mapped_column(String(200))
     # The chat platform that delivers it (its name, e.g. "slack"), chosen from the destination when queued.
     platform: Mapped[str] = mapped_column(String(16))
-    destination_kind: Mapped[str] = mapped_column(String(16))  # member | space
+    destination_kind: Mapped[str] = mapped_column(String(16))  # member | space | section
     destination_ref: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str | None] = mapped_column(String(64))  # resolved platform channel, once known
     payload: Mapped[dict[str, Any]] = mapped_column()
+    # The target references the message carries anything about (Notice.about): need-to-know is asked again for
+    # each of them, for the recipient, when the row is delivered.
+    about: Mapped[list[str]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.action import Action, ActionStatus
+from models.agenda_override import AgendaOverride, OverrideKind
 from models.meeting import Meeting, Section
 from models.partnership import Agency, Cohort, Member, Partnership
 from models.relevance import (
@@ -37,6 +38,7 @@ from models.relevance import (
     cohort_info,
     directory_of,
     is_entitled,
+    narrowed,
     privileged_members,
     runs_the_day,
     section_relevance,
@@ -391,16 +393,41 @@ def last_discussed(session: Session, partnership_id: int, day: date) -> dict[str
 
 @dataclass(frozen=True)
 class RuleInput:
-    """What the need-to-know rule reads, as plain data: the partnership's people, and cohorts with their
-    targets and open actions (all of them, or one cohort's)."""
+    """What the need-to-know rule reads, as plain data: the partnership's people, cohorts with their targets and
+    open actions (all of them, or one cohort's), and the coordinator's overrides that apply."""
 
     directory: Directory
     cohorts: tuple[CohortInfo, ...]
     targets: tuple[TargetInfo, ...]
     actions: tuple[ActionInfo, ...]
+    overrides: tuple[Override, ...] = ()
+    skipped: frozenset[str] = frozenset()  # target refs that do not come up at the meeting planned
 
 
-def read_rule_input(session: Session, partnership: Partnership, *, cohort_id: int | None = None) -> RuleInput:
+def read_overrides(session: Session, partnership: Partnership, *, day: date | None = None,
+                   today: date | None = None) -> tuple[tuple[Override, ...], frozenset[str]]:
+    """The coordinator's overrides that apply, and the targets skipped. A target's own add/drop applies always;
+    a meeting's applies when planning that `day`, or, asked `today` (a showing or sending now), while that
+    meeting is still to come or is today. Skips count only for the `day` planned."""
+    rows = list(session.scalars(select(AgendaOverride).where(AgendaOverride.partnership_id == partnership.id)
+                                .order_by(AgendaOverride.id)))
+    overrides: list[Override] = []
+    skipped: set[str] = set()
+    for o in rows:
+        ref = o.target.ref if o.target is not None else None
+        if o.kind == OverrideKind.SKIP:
+            if day is not None and o.day == day and ref:
+                skipped.add(ref)
+            continue
+        applies = o.day is None or (day is not None and o.day == day) or (
+            day is None and today is not None and o.day >= today)
+        if applies and o.agency is not None:
+            overrides.append(Override(o.agency.key, o.kind == OverrideKind.ADD, o.reason, ref))
+    return tuple(overrides), frozenset(skipped)
+
+
+def read_rule_input(session: Session, partnership: Partnership, *, cohort_id: int | None = None,
+                    day: date | None = None, today: date | None = None) -> RuleInput:
     """One reading of the database for the rule, shared by the day's plan and every showing and sending."""
     pid = partnership.id
     agencies = list(session.scalars(select(Agency).where(Agency.partnership_id == pid)))
@@ -418,34 +445,41 @@ def read_rule_input(session: Session, partnership: Partnership, *, cohort_id: in
     member_keys = {m.id: m.key for m in members}
     cohort_keys = {c.id: c.key for c in cohorts}
     target_refs = {t.id: t.ref for t in targets}
+    overrides, skipped = read_overrides(session, partnership, day=day, today=today)
     return RuleInput(
         directory=directory_of(partnership, agencies, members),
         cohorts=tuple(cohort_info(c) for c in cohorts),
         targets=tuple(target_info(t, cohort_keys, member_keys) for t in targets),
         actions=tuple(action_info(a, target_refs, member_keys) for a in actions),
+        overrides=overrides,
+        skipped=skipped,
     )
 
 
-def cohort_relevance(session: Session, partnership: Partnership, cohort_id: int) -> SectionRelevance:
+def cohort_relevance(session: Session, partnership: Partnership, cohort_id: int, *,
+                     today: date | None = None) -> SectionRelevance:
     """The rule applied now to one cohort's section: its active targets and their open actions, as the day's
-    plan would apply it (same reading, same rule; the plan only adds order and times)."""
-    inp = read_rule_input(session, partnership, cohort_id=cohort_id)
+    plan would apply it (same reading, same rule; the plan only adds order and times). `today` brings in the
+    overrides of meetings still to come."""
+    inp = read_rule_input(session, partnership, cohort_id=cohort_id, today=today)
     (cohort,) = inp.cohorts
-    return section_relevance(inp.directory, cohort, [t for t in inp.targets if t.active], inp.actions)
+    return section_relevance(inp.directory, cohort, [t for t in inp.targets if t.active], inp.actions,
+                             inp.overrides)
 
 
 def plan_input(session: Session, partnership: Partnership, day: date) -> PlanInput:
     """Read everything the planner needs, once, into plain data."""
-    inp = read_rule_input(session, partnership)
+    inp = read_rule_input(session, partnership, day=day)
     return PlanInput(
         day=day,
         settings=MeetingSettings.from_partnership(partnership.meeting, partnership.timezone),
         directory=inp.directory,
         cohorts=inp.cohorts,
-        targets=inp.targets,
+        targets=tuple(t for t in inp.targets if t.ref not in inp.skipped),
         actions=inp.actions,
         last_discussed=last_discussed(session, partnership.id, day),
         privileged=privileged_members(inp.directory.members.values()),
+        overrides=inp.overrides,
     )
 
 
@@ -454,15 +488,40 @@ def plan_day(session: Session, partnership: Partnership, day: date) -> DayPlan:
     return plan(plan_input(session, partnership, day))
 
 
-def entitled_to(session: Session, partnership: Partnership, member_key: str, target_ref: str) -> bool:
+def entitled_to(session: Session, partnership: Partnership, member_key: str, target_ref: str, *,
+                now: datetime | None = None) -> bool:
     """Whether a member is entitled to a target now: the one rule, read from the partnership as it is at this
-    moment. What the outbox asks again at delivery, for every message about a target."""
+    moment (`now`, the job's clock, brings in the overrides of meetings still to come)."""
+    return not not_entitled(session, partnership, member_key, (target_ref,), now=now)
+
+
+def not_entitled(session: Session, partnership: Partnership, member_key: str, refs: Sequence[str], *,
+                 now: datetime | None = None) -> list[str]:
+    """The references among `refs` the member is not entitled to now (unknown ones included): what the outbox
+    asks again at delivery, for every message about targets. Each cohort's section is computed once."""
     member = session.scalar(select(Member).where(Member.partnership_id == partnership.id, Member.key == member_key))
-    target = session.scalar(select(Target).where(Target.partnership_id == partnership.id, Target.ref == target_ref))
-    if member is None or target is None or not member.active:
-        return False
+    if member is None or not member.active:
+        return list(refs)
     if runs_the_day(member):
-        return True
-    if target.status != TargetStatus.ACTIVE:
-        return target.lead_id == member.id
-    return is_entitled(member_key, target_ref, SectionsNow((cohort_relevance(session, partnership, target.cohort_id),)))
+        known = set(session.scalars(select(Target.ref).where(Target.partnership_id == partnership.id,
+                                                             Target.ref.in_(list(refs)))))
+        return [r for r in refs if r not in known]
+    targets = {t.ref: t for t in session.scalars(select(Target).where(Target.partnership_id == partnership.id,
+                                                                      Target.ref.in_(list(refs))))}
+    today = now.astimezone(ZoneInfo(partnership.timezone or "Europe/London")).date() if now else None
+    sections: dict[int, SectionRelevance] = {}
+    refused = []
+    for ref in refs:
+        target = targets.get(ref)
+        if target is None:
+            refused.append(ref)
+            continue
+        if target.status != TargetStatus.ACTIVE:
+            if not (target.lead_id == member.id and not narrowed(member)):
+                refused.append(ref)
+            continue
+        if target.cohort_id not in sections:
+            sections[target.cohort_id] = cohort_relevance(session, partnership, target.cohort_id, today=today)
+        if not is_entitled(member_key, ref, SectionsNow((sections[target.cohort_id],))):
+            refused.append(ref)
+    return refused

@@ -1,18 +1,23 @@
-"""Need-to-know: which agencies and members are invited to a section of the day, and every reason why.
+"""Need-to-know, per target: which agencies and members are entitled to each target, and every reason why.
 
-This is the rule that shapes everything (PRODUCT.md): target intelligence may only reach people the rule
-puts in a section. It is written as pure functions over small frozen dataclasses, not over ORM entities,
-so the rule can be tested from tables of cases and can never trigger a lazy load or a write. The adapter
-functions at the bottom are the only place that touches entities.
+This is the rule that shapes everything (PRODUCT.md): nothing about a target may reach anyone the rule does not
+entitle to that target. `target_relevance` is the rule for one target (one slot of the day); a section is the
+union of its slots (`section_relevance`), which is who its channel holds, and so a channel carries nothing about any
+one target. It is written as pure functions over small frozen dataclasses, not over ORM entities, so the rule can
+be tested from tables of cases and can never trigger a lazy load or a write. The adapter functions at the bottom
+are the only place that touches entities.
 
 Decisions on the rule's edge cases (each is also written as a note the coordinator can read):
-- Reasons are listed in the rule's order (cohort, flag, action, lead), then in the section's target order.
+- Reasons are listed in the rule's order (cohort, flag, action, lead, added), then in the section's target order.
 - Only open actions count; the agency of an action is the agency of its owner.
-- An agency that would be invited but has not signed the partnership's current ISP is excluded (reason
-  ``isp``) from sections whose cohort carries personal data; the reasons it would have had are kept.
-- A lead officer is always invited to their target's section (roles table), even when their agency is
-  excluded for ISP, because the plan owner already holds that intelligence; the coordinator is told.
-- An action owner whose agency is excluded for ISP is not invited (unless invited on another ground).
+- An agency that has not signed the partnership's current ISP is excluded (reason ``isp``), whatever the cohort's
+  settings; the reasons it would have had are kept.
+- A lead officer is entitled to their own target even when their agency is excluded for ISP (they are the plan
+  owner and already hold that intelligence), and to nothing else on that ground; the coordinator is told.
+- An action owner whose agency is excluded for ISP is not entitled (unless on another ground).
+- An analyst (without a coordinator or chair role) is never entitled to a target: figures only.
+- The coordinator may add or drop an agency for one target or one meeting (`Override`, reasons ``added:`` and
+  ``dropped:``); a drop never removes the lead officer or an action owner, who are entitled in person.
 - Inactive agencies and members are never invited; out-of-office does not affect invitation.
 """
 

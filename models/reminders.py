@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from models.calendar import ENGLAND_AND_WALES, is_working_day, working_days_before
+from models.calendar import working_days_after as working_days_after  # where it lived first
 
 
 @dataclass(frozen=True)
@@ -53,15 +54,6 @@ class Round:
     def chase(self) -> int:
         """0 for before/due; n for overdue-n."""
         return int(self.key.split("-")[1]) if self.key.startswith("overdue-") else 0
-
-
-def working_days_after(day: date, n: int, closed: Container[date] = ENGLAND_AND_WALES) -> date:
-    current, left = day, n
-    while left:
-        current += timedelta(days=1)
-        if is_working_day(current, closed):
-            left -= 1
-    return current
 
 
 def last_working_day_on_or_before(day: date, closed: Container[date] = ENGLAND_AND_WALES) -> date:

@@ -19,6 +19,16 @@ class TargetStatus(StrEnum):
     CLOSED = "closed"  # off the agenda (e.g. removed from the partnership file); its history stays
 
 
+class PartnerView(StrEnum):
+    """What partners outside the core agencies see of a target in the pack, as its lead officer sets it.
+
+    The lead officer, those who run the day and members of core agencies always see the full details."""
+
+    FULL = "full"  # the details
+    SUMMARY = "summary"  # the partner summary the lead wrote instead of the details
+    ASK = "ask"  # the reference, what is asked of partners and the lead officer: no details at all
+
+
 class Target(TenantMixin, Base):
     """What may travel in chat: the reference, cohort, lead, flags and priority. Never the details."""
 
@@ -34,6 +44,7 @@ class Target(TenantMixin, Base):
     priority: Mapped[int] = mapped_column(default=2)
     status: Mapped[TargetStatus] = mapped_column(StoredEnum(TargetStatus), default=TargetStatus.ACTIVE)
     review: Mapped[date | None]
+    partner_view: Mapped[PartnerView] = mapped_column(StoredEnum(PartnerView), default=PartnerView.FULL)
 
     cohort: Mapped[Cohort] = relationship()
     lead: Mapped[Member] = relationship()
@@ -53,5 +64,7 @@ class TargetDetails(TenantMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("target.id", ondelete="CASCADE"), unique=True)
     summary: Mapped[str] = mapped_column(Text, default="")
+    partner_summary: Mapped[str] = mapped_column(Text, default="")  # shown instead of `summary` (PartnerView.SUMMARY)
+    ask: Mapped[str] = mapped_column(Text, default="")  # what is asked of partners (PartnerView.ASK)
 
     target: Mapped[Target] = relationship(back_populates="details")

@@ -1,5 +1,5 @@
 """What /action, /outcome and /actions share: limits, cleaning text, reading numbers and dates, the notices
-sent when an action changes, and where a section's confirmation goes.
+sent when an action changes (to the people entitled to its target: never to a channel).
 
 Messages about actions carry the reference, the action number, its wording, the owner's name and the due
 date: never target details.
@@ -21,7 +21,7 @@ from commands.core.errors import UsageError
 from commands.core.help import example
 from commands.core.names import command
 from commands.core.replies import Button, Destination, Emphasis, Notice, Reply
-from models import Action, ActionStatus, Meeting, MeetingStatus, Member, Partnership, Section, Target
+from models import Action, ActionStatus, Member, Partnership
 from models.audit import record
 from models.reminders import overdue_working_days
 
@@ -135,19 +135,6 @@ def summary(caller: Caller, action: Action) -> tuple[tuple[str, str], ...]:
             ("Owner", action.owner.name), ("Due", due_label(action.due, today(caller))))
 
 
-def dm(member: Member, message: Reply, key: str) -> Notice:
-    return Notice(Destination.member(member.key), message, key)
-
-
-def section_notice(caller: Caller, target: Target, message: Reply, key: str) -> Notice | None:
-    """A notice for the target's section channel: the next published meeting on or after today, else the
-    latest past one, if it has a section for the target's cohort with a space. None otherwise."""
-    s, pid = caller.session, caller.partnership.id
-    base = (select(Section).join(Meeting, Meeting.id == Section.meeting_id)
-            .where(Section.partnership_id == pid, Meeting.status == MeetingStatus.PUBLISHED,
-                   Section.cohort_id == target.cohort_id, Section.space_ref.is_not(None)))
-    section = (s.scalar(base.where(Meeting.date >= today(caller)).order_by(Meeting.date).limit(1))
-               or s.scalar(base.where(Meeting.date < today(caller)).order_by(Meeting.date.desc()).limit(1)))
-    if section is None:
-        return None
-    return Notice(Destination.section(section.id), message, key)
+def dm(member: Member, message: Reply, key: str, *, about: str) -> Notice:
+    """A DM about one target (its reference): the outbox checks the member is still entitled to it when sending."""
+    return Notice(Destination.member(member.key), message, key, about=(about,))

@@ -98,9 +98,15 @@ def _note(caller: Caller, action: Action, kind: str, text: str) -> ActionNote:
     return note
 
 
-def _tell(member: Member, caller: Caller, message: Reply, key: str) -> list[Notice]:
-    """A DM to `member` unless they made the change themselves."""
-    return [] if member.id == caller.member.id else [dm(member, message, key)]
+def _tell(member: Member, caller: Caller, message: Reply, key: str, *, about: str) -> list[Notice]:
+    """A DM to `member` about a target (its reference) unless they made the change themselves or are not entitled
+    to the target now (checked here at queueing, and again by the outbox at delivery)."""
+    if member.id == caller.member.id:
+        return []
+    target = access.find_target(caller, about)
+    if target is None or not access.member_may_see(caller, member, target):
+        return []
+    return [dm(member, message, key, about=about)]
 
 
 def _open(caller: Caller, change: Change) -> Action:
@@ -134,7 +140,8 @@ def update(caller: Caller, number: int, note_text: str, ex: str, *, kept: str = 
     message = Reply(title=f"Update on action #{number} ({action.target.ref})", lines=(text,),
                     fields=(("From", caller.member.name),), buttons=owner_buttons(action))
     return Result(Reply(title=f"Note added to action #{number}", lines=(text,), fields=summary(caller, action)),
-                  notices=tuple(_tell(action.owner, caller, message, f"action:{number}:note:{note.id}")))
+                  notices=tuple(_tell(action.owner, caller, message, f"action:{number}:note:{note.id}",
+                                      about=action.target.ref)))
 
 
 def reassign(caller: Caller, number: int, rest: str, ex: str) -> Result:
@@ -158,9 +165,10 @@ def reassign(caller: Caller, number: int, rest: str, ex: str) -> Result:
     notices = _tell(new, caller, Reply(title=f"Action #{number} on {action.target.ref} is now yours",
                                        fields=(*fields, ("Handed over by", caller.member.name)),
                                        buttons=owner_buttons(action)),
-                    f"action:{number}:owner:{note.id}")
+                    f"action:{number}:owner:{note.id}", about=action.target.ref)
     notices += _tell(old, caller, Reply(title=f"Action #{number} on {action.target.ref} was handed to {new.name}",
-                                        fields=fields), f"action:{number}:released:{note.id}")
+                                        fields=fields), f"action:{number}:released:{note.id}",
+                     about=action.target.ref)
     return Result(Reply(title=f"Action #{number} now belongs to {new.name}", fields=fields), notices=tuple(notices))
 
 
@@ -177,7 +185,8 @@ def cancel(caller: Caller, number: int, reason: str, ex: str, *, kept: str = "")
     message = Reply(title=f"Action #{number} on {action.target.ref} was cancelled", lines=(f"Reason: {text}",),
                     fields=(("Cancelled by", caller.member.name),))
     return Result(Reply(title=f"Action #{number} cancelled", lines=(f"Reason: {text}",)),
-                  notices=tuple(_tell(action.owner, caller, message, f"action:{number}:cancelled:{note.id}")))
+                  notices=tuple(_tell(action.owner, caller, message, f"action:{number}:cancelled:{note.id}",
+                                      about=action.target.ref)))
 
 
 def _split_when(caller: Caller, words: list[str], ex: str) -> tuple[str, str]:
@@ -236,9 +245,11 @@ def _apply_due(caller: Caller, action: Action, day: date, reason: str, *, kept: 
                             ("Moved by", caller.member.name)))
     chairs = access.active_with_role(caller.session, caller.partnership.id, "chair")
     notices = [n for chair in chairs
-               for n in _tell(chair, caller, message, f"action:{action.number}:due:{note.id}:{chair.key}")]
+               for n in _tell(chair, caller, message, f"action:{action.number}:due:{note.id}:{chair.key}",
+                              about=action.target.ref)]
     if all(chair.id != action.owner_id for chair in chairs):
-        notices += _tell(action.owner, caller, message, f"action:{action.number}:due:{note.id}:{action.owner.key}")
+        notices += _tell(action.owner, caller, message, f"action:{action.number}:due:{note.id}:{action.owner.key}",
+                         about=action.target.ref)
     return Result(Reply(title=f"Action #{action.number} now due {due_label(day, shown)}",
                         lines=(f"Reason: {reason}", "The chair has been told.")), notices=tuple(notices))
 

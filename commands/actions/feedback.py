@@ -34,7 +34,7 @@ def contributors(caller: Caller, action: Action) -> dict[int, tuple[Member, str]
         AuditEvent.partnership_id == pid, AuditEvent.kind == "consultation", AuditEvent.target_id == target.id))
     agencies = {m.agency_id for m in openers if not runs_the_day(m)}
     if agencies:
-        names = dict(s.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agencies))).tuples().all())
+        names = dict(s.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agencies))).all())
         for member in s.scalars(select(Member).where(Member.partnership_id == pid, Member.agency_id.in_(agencies),
                                                      Member.active.is_(True)).order_by(Member.key)):
             add(member, f"{names[member.agency_id]} opened the pack for {target.ref}")
@@ -49,5 +49,6 @@ def feedback_notices(caller: Caller, action: Action, message: Reply, *, already:
             continue
         told = Reply(title=f"What your information led to: {action.target.ref}",
                      lines=(f"You are told because {why}. An outcome has been recorded.",), fields=message.fields)
-        notices.append(Notice(Destination.member(member.key), told, f"action:{action.number}:feedback:{member.key}"))
+        notices.append(Notice(Destination.member(member.key), told, f"action:{action.number}:feedback:{member.key}",
+                              about=(action.target.ref,)))
     return notices

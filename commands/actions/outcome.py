@@ -16,7 +16,7 @@ import re
 from sqlalchemy import select
 
 from commands.actions import personal
-from commands.actions.common import NOTE_MAX, audit, checked, dm, number_of, open_action, section_notice, summary
+from commands.actions.common import NOTE_MAX, audit, checked, dm, number_of, open_action, summary
 from commands.actions.feedback import feedback_notices
 from commands.core import access
 from commands.core.context import Caller
@@ -111,13 +111,12 @@ def close(caller: Caller, action: Action, what: str, category: str, *, kept: tup
     told = {caller.member.id}
     notices: list[Notice] = []
     for member in (action.created_by, action.owner):
-        if member is not None and member.id not in told and member.active:
+        if member is not None and member.id not in told and access.member_may_see(caller, member, action.target):
             told.add(member.id)
-            notices.append(dm(member, message, f"action:{action.number}:outcome:{member.key}"))
+            notices.append(dm(member, message, f"action:{action.number}:outcome:{member.key}",
+                              about=action.target.ref))
     notices += feedback_notices(caller, action, message, already=told)
-    channel = section_notice(caller, action.target, message, f"action:{action.number}:outcome:section")
-    return Result(Reply(title=f"Action #{action.number} closed", fields=fields),
-                  notices=tuple(notices + ([channel] if channel else [])))
+    return Result(Reply(title=f"Action #{action.number} closed", fields=fields), notices=tuple(notices))
 
 
 # ------------------------------------------------------------------------------------ buttons and form

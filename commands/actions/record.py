@@ -29,7 +29,6 @@ from commands.actions.common import (
     due_of,
     next_number,
     owner_buttons,
-    section_notice,
     summary,
     today,
 )
@@ -180,11 +179,13 @@ def created_notices(caller: Caller, action: Action) -> tuple[Notice, ...]:
     notices = [dm(action.owner, Reply(title=f"New action #{action.number} on {action.target.ref}",
                                       fields=(*fields, ("Recorded by", caller.member.name)),
                                       buttons=owner_buttons(action)),
-                  f"action:{action.number}:created")]
-    channel = section_notice(caller, action.target, Reply(
-        title=f"Action #{action.number} recorded on {action.target.ref}", fields=fields),
-        f"action:{action.number}:created:section")
-    return tuple(notices + ([channel] if channel else []))
+                  f"action:{action.number}:created", about=action.target.ref)]
+    lead = action.target.lead
+    if lead.id not in (caller.member.id, action.owner_id) and access.member_may_see(caller, lead, action.target):
+        notices.append(dm(lead, Reply(title=f"Action #{action.number} recorded on {action.target.ref}",
+                                      fields=(*fields, ("Recorded by", caller.member.name))),
+                          f"action:{action.number}:created:lead", about=action.target.ref))
+    return tuple(notices)
 
 
 # ------------------------------------------------------------------------------------ buttons and form

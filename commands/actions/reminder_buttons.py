@@ -60,7 +60,8 @@ def not_mine(caller: Caller, value: str) -> Result:
                     lines=(f"{caller.member.name} ({caller.member.agency.name}) says it is not theirs.",
                            f"Reassign it: {command(caller.names, 'action', 'reassign', str(number), '@member')}"),
                     fields=summary(caller, action))
-    notices = tuple(dm(c, message, f"action:{number}:not-mine:{note.id}:{c.key}") for c in coordinators)
+    notices = tuple(dm(c, message, f"action:{number}:not-mine:{note.id}:{c.key}", about=action.target.ref)
+                    for c in coordinators)
     who = ", ".join(c.name for c in coordinators) or "nobody (no coordinator is listed)"
     return Result(Reply(title=f"Action #{number}: coordinators told",
                         lines=(f"Told {who}. You stay the owner until it is reassigned.",)), notices=notices)

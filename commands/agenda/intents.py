@@ -4,13 +4,16 @@
 - `publish <date>`: coordinator only; saves the meeting and queues the overview, the section spaces and
   pointers and everyone's itinerary (commands/agenda/publish.py). Publishing again sends only what changed.
 - `show`: in a section channel, the section pack (commands/agenda/pack.py).
+- `add|drop|skip|overrides|clear`: the coordinator's overrides of the rule (commands/agenda/overrides.py).
+- `share <REF> full | summary <text> | ask <text>`: the lead officer (or a coordinator or chair) sets what partners
+  outside the core agencies see of a target in the pack (commands/agenda/share.py).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from commands.agenda import pack
+from commands.agenda import overrides, pack, share
 from commands.agenda import plan_json as agenda_plan
 from commands.agenda.publish import PACK_VIEW, publish
 from commands.core import access
@@ -35,11 +38,15 @@ def run(caller: Caller, text: str) -> Result:
         access.require_coordinator(caller, what=f"agenda {verb} {words[1][:10]}")
         day = read_date(words[1], command(names, "agenda", verb, "2026-12-08"))
         return preview(caller, day) if verb == "plan" else publish_now(caller, day)
+    if verb in overrides.VERBS:
+        return overrides.run(caller, verb, text.split(None, 1)[1] if len(words) > 1 else "")
     if verb == "show":
         if len(words) > 1:
             raise UsageError(f"'{command(names, 'agenda', 'show')}' takes no arguments; run it in a section channel",
                              example=command(names, "agenda", "show"))
         return pack.show_here(caller)
+    if verb == "share":
+        return share.run(caller, text.strip()[len(words[0]):])
     what = f"unknown subcommand '{verb}'" if verb else "say what to do"
     raise UsageError(what, example=example("agenda", names))
 

@@ -2,7 +2,9 @@
 
 Three ways in: the pointer's "View pack" button (`pack.view`), the statement's "I accept" button
 (`pack.accept`) and `/agenda show` typed in a section channel. Each one checks entitlement now, through
-`access.require_section`: a button can outlive the right to press it. Each showing is a consultation in the
+`access.require_section`: a button can outlive the right to press it, and then that the meeting's pack is still
+open: from publication until `meeting.pack_open_working_days` working days after the meeting (partnership
+file, default 5; local time), for everyone, coordinators and chairs too. Each showing is a consultation in the
 processing log, one event per target shown, justified by the meeting date and section (DPA 2018 s.62).
 """
 
@@ -17,11 +19,22 @@ from commands.agenda.publish import RUNS_THE_DAY
 from commands.core import access
 from commands.core.context import Caller
 from commands.core.dates import day_label
+from commands.core.errors import Refused
 from commands.core.replies import Button, Emphasis, Reply, Result
-from models import Action, ActionStatus, Invitation, Meeting, Outcome, Section, Target
+from models import Action, ActionStatus, Invitation, Meeting, Outcome, PartnerView, Section, Target
 from models.audit import record
+from models.calendar import pack_closes
 
 ACCEPT = "pack.accept"
+# What each consultation record says was shown, by the view the viewer got (commands/core/access.partner_view_for).
+SHOWN = {
+    PartnerView.FULL: "section pack shown (full details): details, lead officer, open actions, outcomes since the "
+                      "last meeting",
+    PartnerView.SUMMARY: "section pack shown (partner summary): the lead's partner summary, lead officer, open "
+                         "actions, outcomes since the last meeting",
+    PartnerView.ASK: "section pack shown (reference and ask): reference, what is asked of partners, lead officer",
+}
+DEFAULT_OPEN_WORKING_DAYS = 5  # meeting.pack_open_working_days when the partnership file leaves it out
 # With no earlier meeting to count from, outcomes of the last six weeks are shown (the usual cycle).
 DEFAULT_LOOKBACK = timedelta(weeks=6)
 
@@ -32,7 +45,7 @@ def _section_id(value: str) -> int | None:
 
 def view(caller: Caller, value: str) -> Result:
     """The pointer's button: the pack, or first the confidentiality statement."""
-    section = access.require_section(caller, _section_id(value), purpose="section pack")
+    section = _require_open(caller, access.require_section(caller, _section_id(value), purpose="section pack"))
     return _pack_or_statement(caller, section)
 
 
@@ -43,12 +56,12 @@ def show_here(caller: Caller) -> Result:
         section = caller.session.scalar(select(Section).where(Section.partnership_id == caller.partnership.id,
                                                               Section.space_ref == caller.channel))
     section = access.require_section(caller, section.id if section else None, purpose="section pack")
-    return _pack_or_statement(caller, section)
+    return _pack_or_statement(caller, _require_open(caller, section))
 
 
 def accept(caller: Caller, value: str) -> Result:
     """'I accept': record the acceptance for this section of this meeting, then show the pack."""
-    section = access.require_section(caller, _section_id(value), purpose="section pack")
+    section = _require_open(caller, access.require_section(caller, _section_id(value), purpose="section pack"))
     invitation = _invitation(caller, section)
     if invitation is None:  # entitled without an invitation row (a coordinator or chair, or since publication)
         invitation = Invitation(partnership_id=caller.partnership.id, section_id=section.id,
@@ -57,6 +70,26 @@ def accept(caller: Caller, value: str) -> Result:
     if invitation.confidentiality_accepted_at is None:
         invitation.confidentiality_accepted_at = caller.now
     return _pack(caller, section)
+
+
+def open_working_days(caller: Caller) -> int:
+    return int((caller.partnership.meeting or {}).get("pack_open_working_days", DEFAULT_OPEN_WORKING_DAYS))
+
+
+def _require_open(caller: Caller, section: Section) -> Section:
+    """The section, if its meeting's pack is still open today in the partnership's time zone; otherwise Refused
+    (and the refusal logged). Nothing of the pack is shown once it has closed, whoever asks."""
+    day, n = section.meeting.date, open_working_days(caller)
+    closes = pack_closes(day, n)
+    if caller.local_now.date() <= closes:
+        return section
+    access.log_refusal(caller, what=f"section pack: section {section.id} ({day.isoformat()} {section.cohort.key}, "
+                                    f"closed {closes.isoformat()})", justification="pack window closed")
+    stays = (f"Packs stay open {n} working day{'' if n == 1 else 's'} after the meeting" if n
+             else "Packs close at the end of the meeting day")
+    raise Refused(f"The {section.cohort.name} pack for {day_label(day, long=True, year=True)} closed on "
+                  f"{day_label(closes, long=True, year=True)}. {stays}; ask your coordinator if you need something "
+                  "from it.")
 
 
 def _invitation(caller: Caller, section: Section) -> Invitation | None:
@@ -109,11 +142,20 @@ def _pack(caller: Caller, section: Section) -> Result:
                                      Outcome.recorded_at >= _since(caller, section))
                               .order_by(Outcome.recorded_at)))
     tz = ZoneInfo(caller.partnership.timezone)
+    views = {t.id: access.partner_view_for(caller.member, t) for t in targets}
     lines = [f"{cohort.name}, {day_label(day, long=True, year=True)} - {cohort.handling}", ""]
     for t in targets:
-        lead = t.lead
+        lead, view = t.lead, views[t.id]
+        if view == PartnerView.ASK:  # the reference, what is asked and whom to ask: nothing else about the target
+            asked = t.details.ask if t.details and t.details.ask else "(nothing asked yet)"
+            lines += [t.ref, f"    Asked of partners: {asked}", f"    Lead officer: {lead.name} ({lead.agency.name})"]
+            continue
         lines.append(f"{t.ref} ({t.kind}, priority {t.priority}; flags: {', '.join(t.flags or []) or 'none'})")
-        lines.append(f"    {t.details.summary if t.details and t.details.summary else '(no details recorded)'}")
+        if view == PartnerView.SUMMARY:
+            written = t.details.partner_summary if t.details and t.details.partner_summary else ""
+            lines.append(f"    Partner summary: {written or '(no summary written yet)'}")
+        else:
+            lines.append(f"    {t.details.summary if t.details and t.details.summary else '(no details recorded)'}")
         lines.append(f"    Lead officer: {lead.name} ({lead.agency.name})")
         for a in (a for a in actions if a.target_id == t.id):
             due = f", due {day_label(a.due, day, weekday=False)}" if a.due else ""
@@ -128,8 +170,7 @@ def _pack(caller: Caller, section: Section) -> Result:
     for t in targets:
         record(s, at=caller.now, partnership_id=pid, kind="consultation", actor=caller.actor,
                actor_member_id=caller.member.id, target_id=t.id, target_ref=t.ref, recipients=[caller.member.key],
-               justification=justification,
-               what="section pack shown: details, lead officer, open actions, outcomes since the last meeting")
+               justification=justification, what=SHOWN[views[t.id]])
     modal = Reply(title="Section pack", lines=tuple(lines),
                   footer=f"{cohort.handling}. Shown to you alone and recorded in the processing log; "
                          "do not copy it into chat.")

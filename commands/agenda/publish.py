@@ -34,7 +34,19 @@ from commands.core.dates import day_label
 from commands.core.errors import UsageError
 from commands.core.names import DEFAULT_NAMES, command
 from commands.core.replies import Attachment, Button, Destination, Emphasis, Notice, Reply, SpaceSync
-from models import Agency, Cohort, Invitation, Meeting, MeetingStatus, Member, OutboxMessage, Partnership, Section
+from models import (
+    Agency,
+    Cohort,
+    Invitation,
+    Meeting,
+    MeetingStatus,
+    Member,
+    OutboxMessage,
+    Partnership,
+    Section,
+    Target,
+    TargetDetails,
+)
 from models.audit import record
 from models.planning import DayPlan, PlannedSection, Stop, plan_day
 from models.relevance import runs_the_day
@@ -109,6 +121,10 @@ class _Publisher:
         self.cohorts = {c.key: c for c in session.scalars(select(Cohort).where(Cohort.partnership_id == p.id))}
         self.agencies = {a.key: a for a in session.scalars(select(Agency).where(Agency.partnership_id == p.id))}
         self.members = {m.key: m for m in session.scalars(select(Member).where(Member.partnership_id == p.id))}
+        refs = [slot.target for s in day_plan.sections for slot in s.slots]
+        self.asks = dict(session.execute(select(Target.ref, TargetDetails.ask).join(
+            TargetDetails, TargetDetails.target_id == Target.id).where(
+            Target.partnership_id == p.id, Target.ref.in_(refs), TargetDetails.ask != "")).all())
         self.sections: list[Section] = []
         self.notices: list[Notice] = []
         self.notes: list[str] = []
@@ -266,9 +282,12 @@ class _Publisher:
             ics = calendar(day=self.day, partnership_key=self.p.key, partnership_name=self.p.name, timezone=tz,
                            visits=visits, cancelled=cancelled, sequence=sequence, stamp=self.now)
             message = Reply(title=title, lines=self._slot_lines(key, stops))
+            # What it is about: exactly the member's slots (so delivery checks each of them again).
+            about = tuple(dict.fromkeys(slot.target for s in stops for slot in s.slots))
             attachment = Attachment(f"oneday-{self.day.isoformat()}.ics", ics, f"{self.p.name} {self.day.isoformat()}")
             self.queue(prefix, content or "none",
-                       lambda k, m=message, a=attachment, who=key: Notice(Destination.member(who), m, k, attachment=a))
+                       lambda k, m=message, a=attachment, who=key, refs=about: Notice(Destination.member(who), m, k,
+                                                                                      attachment=a, about=refs))
 
     def _slot_lines(self, key: str, stops: tuple[Stop, ...]) -> tuple[str, ...]:
         """Each of the member's slots: time, reference, why they are there, what their agency can bring."""
@@ -282,6 +301,8 @@ class _Publisher:
                 why = "; ".join(dict.fromkeys(reason_words(r, key, slot.relevance.lead)
                                               for r in slot.relevance.why.get(key, ())))
                 lines.append(f"  {_hhmm(slot.start)}-{_hhmm(slot.end)}  {slot.target}: {why}")
+                if self.asks.get(slot.target):
+                    lines.append(f"    Asked of partners: {self.asks[slot.target]}")
         if powers and lines:
             lines.append(f"What {agency.name if agency else 'your agency'} can bring: {powers}")
         return tuple(lines)
@@ -305,7 +326,7 @@ def publish(session: Session, partnership: Partnership, day: date, *, actor: str
         raise UsageError(f"nothing to publish for {day.isoformat()}: no cohort has an active target",
                          example=command(names, "agenda", "plan", "2026-12-08"))
     pub = _Publisher(session, partnership, day_plan, now=now)
-    meeting, _ = pub.meeting()
+    meeting, was_published = pub.meeting()
     by_id = {m.id: m.key for m in pub.members.values()}
     previous: dict[str, set[str]] = {}
     for s in meeting.sections:
@@ -327,6 +348,8 @@ def publish(session: Session, partnership: Partnership, day: date, *, actor: str
     pub.notes.extend(day_plan.notes)
     session.flush()
     members = len(day_plan.itineraries)
+    if was_published and not pub.notices:  # nothing changed since the last publication: nothing to record
+        return Published(meeting.id, len(day_plan.sections), members, [], pub.notes)
     record(session, at=now, partnership_id=partnership.id, kind="alteration", actor=actor, actor_member_id=actor_member_id,
            what=f"agenda {day.isoformat()} published: {len(day_plan.sections)} sections, {members} members invited, "
                 f"{len(pub.notices)} messages queued",

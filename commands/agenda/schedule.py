@@ -2,8 +2,12 @@
 
 The meeting days are the partnership file's `meeting.dates`; N is `meeting.publish_working_days_before`.
 A meeting is published by the worker once, when its publish date has arrived and it is not yet published;
-publishing is idempotent anyway, so a job that runs twice (or two workers) sends nothing twice. After that,
-changes are re-published by the coordinator (`/agenda publish <date>`), who sees what changed.
+publishing is idempotent anyway, so a job that runs twice (or two workers) sends nothing twice.
+
+After that, the published meetings still to come follow the partnership (`follow`): every worker cycle applies
+the rule again, so a member removed, an ISP lapsing, a role changing, a flag or an action added re-syncs the
+section spaces, invitations, itineraries and confidentiality statements within one cycle, without anyone
+re-publishing. Only what changed is sent; a cycle with nothing changed sends and records nothing.
 """
 
 from __future__ import annotations
@@ -50,3 +54,24 @@ def publish_due(session: Session, partnership: Partnership, now: datetime) -> Re
         notices.extend(result.notices)
         lines.append(f"{day.isoformat()}: published ({result.sections} sections, {len(result.notices)} messages)")
     return Result(Reply(title=f"{partnership.name}: agenda publication", lines=tuple(lines)), notices=tuple(notices))
+
+
+def follow(session: Session, partnership: Partnership, now: datetime) -> Result:
+    """Re-apply the rule to every published meeting from today on (in the caller's transaction)."""
+    today = now.astimezone(ZoneInfo(partnership.timezone or "Europe/London")).date()
+    days = list(session.scalars(select(Meeting.date).where(
+        Meeting.partnership_id == partnership.id, Meeting.status == MeetingStatus.PUBLISHED,
+        Meeting.date >= today).order_by(Meeting.date)))
+    lines: list[str] = []
+    notices = []
+    for day in days:
+        try:
+            result = publish(session, partnership, day, actor=ACTOR, now=now)
+        except UsageError as exc:  # e.g. every target closed: say so; the spaces stay as they were
+            lines.append(f"{day.isoformat()}: not re-synced: {exc.message}")
+            continue
+        if result.notices:
+            notices.extend(result.notices)
+            lines.append(f"{day.isoformat()}: re-synced with the partnership ({len(result.notices)} messages)")
+    return Result(Reply(title=f"{partnership.name}: published meetings re-synced", lines=tuple(lines)),
+                  notices=tuple(notices))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ from commands.core.dates import day_label
 from commands.core.names import DEFAULT_NAMES, command
 from commands.core.replies import Button, Destination, Emphasis, Item, Notice, Reply
 from models import Action, ActionStatus, Member, Partnership
+from models.planning import not_entitled
 from models.reminder_mark import ReminderMark
 from models.reminders import (
     ReminderPolicy,
@@ -44,6 +45,11 @@ def _digest(parts: list[str]) -> str:
     return hashlib.sha256("|".join(sorted(parts)).encode()).hexdigest()[:12]
 
 
+def about(actions: Iterable[Action]) -> tuple[str, ...]:
+    """The targets (references) a message listing these actions is about, each once, in order of mention."""
+    return tuple(dict.fromkeys(a.target.ref for a in actions))
+
+
 @dataclass
 class RoundReport:
     """What one run did, for operators and tests."""
@@ -52,6 +58,7 @@ class RoundReport:
     escalated: list[int] = field(default_factory=list)
     out_of_office: dict[str, list[int]] = field(default_factory=dict)
     notices: list[Notice] = field(default_factory=list)
+    not_entitled: list[int] = field(default_factory=list)  # actions whose owner the rule no longer entitles
 
 
 def run_round(session: Session, p: Partnership, now: datetime, *,
@@ -80,12 +87,22 @@ def run_round(session: Session, p: Partnership, now: datetime, *,
     per_owner: dict[str, list[tuple[Action, str]]] = defaultdict(list)
     escalations: list[Action] = []
     away: dict[int, list[Action]] = defaultdict(list)
-    for a in actions:
+    due_now = [(a, r) for a in actions if a.due is not None
+               and (r := latest_round(a.due, policy, p.timezone, now)) is not None]
+    refs_by_owner: dict[str, list[str]] = defaultdict(list)
+    for a, _ in due_now:
+        refs_by_owner[a.owner.key].append(a.target.ref)
+    barred = {(key, ref) for key, refs in refs_by_owner.items()
+              for ref in not_entitled(session, p, key, list(dict.fromkeys(refs)), now=now)}
+    for a, r in due_now:
         assert a.due is not None
-        r = latest_round(a.due, policy, p.timezone, now)
-        if r is None:
-            continue
         owner = a.owner
+        if (owner.key, a.target.ref) in barred:  # the rule no longer entitles the owner: not chased, nor told
+            if (a.id, "not-entitled", a.due) not in marks:
+                report.not_entitled.append(a.number)
+                report.notices.extend(unentitled_notices(session, p, a, today))
+                session.add(ReminderMark(partnership_id=p.id, action_id=a.id, round="not-entitled", due=a.due, at=now))
+            continue
         if owner.out_of_office_until and owner.out_of_office_until >= today:
             if (a.id, f"ooo:{owner.out_of_office_until}", a.due) not in marks:
                 away[owner.id].append(a)
@@ -102,7 +119,8 @@ def run_round(session: Session, p: Partnership, now: datetime, *,
     for owner_key, items in per_owner.items():
         key = f"remind:{owner_key}:{today}:{_digest([f'{a.number}:{k}:{a.due}' for a, k in items])}"
         report.reminded[owner_key] = [a.number for a, _ in items]
-        report.notices.append(Notice(Destination.member(owner_key), reminder_message(items, today, names), key))
+        report.notices.append(Notice(Destination.member(owner_key), reminder_message(items, today, names), key,
+                                     about=about(a for a, _ in items)))
     if escalations:
         report.escalated = [a.number for a in escalations]
         report.notices.extend(escalation_notices(escalations, members, chairs, today))
@@ -111,6 +129,18 @@ def run_round(session: Session, p: Partnership, now: datetime, *,
         report.out_of_office[owner.key] = [a.number for a in acts]
         report.notices.extend(cover_notices(owner, acts, members, chairs, today))
     return report
+
+
+def unentitled_notices(session: Session, p: Partnership, action: Action, today: date) -> list[Notice]:
+    """Tell the coordinators, once, that an action's owner is no longer entitled to its target (a member removed,
+    an ISP lapsed, a role changed): nobody chases it until it is reassigned or cancelled."""
+    owner = action.owner
+    message = Reply(title=f"Action #{action.number} on {action.target.ref}: its owner is no longer entitled",
+                    lines=(f"{owner.name} ({owner.agency.name}) is no longer entitled to {action.target.ref}, so they "
+                           "are not reminded and are sent nothing about it. Reassign or cancel the action.",
+                           describe(action, today)))
+    return [Notice(Destination.member(c.key), message, f"unentitled:{action.number}:{action.due}:{c.key}",
+                   about=(action.target.ref,)) for c in active_with_role(session, p.id, "coordinator")]
 
 
 def reminder_message(items: list[tuple[Action, str]], today: date, names: Mapping[str, str]) -> Reply:
@@ -139,7 +169,8 @@ def escalation_notices(actions: list[Action], members: dict[int, Member], chairs
         digest = _digest([f"{a.number}:{a.due}" for a in acts])
         notices.append(Notice(Destination.member(key), Reply(
             title=f"Escalation: {len(acts)} action{'s' if len(acts) != 1 else ''} overdue after repeated reminders",
-            lines=lines, footer="Sent to the chair and the target's lead officer."), f"escalate:{key}:{today}:{digest}"))
+            lines=lines, footer="Sent to the chair and the target's lead officer."), f"escalate:{key}:{today}:{digest}",
+            about=about(acts)))
     return notices
 
 
@@ -158,4 +189,5 @@ def cover_notices(owner: Member, actions: list[Action], members: dict[int, Membe
              *(describe(a, today) for a in actions))
     digest = _digest([str(a.number) for a in actions])
     return [Notice(Destination.member(c.key), Reply(title="Out of office: reminders paused", lines=lines),
-                   f"ooo:{c.key}:{owner.key}:{owner.out_of_office_until}:{digest}") for c in chairs]
+                   f"ooo:{c.key}:{owner.key}:{owner.out_of_office_until}:{digest}", about=about(actions))
+            for c in chairs]

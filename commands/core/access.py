@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from commands.core.context import Caller
 from commands.core.errors import Refused
-from models import Action, Cohort, Member, Section, Target, TargetStatus
+from models import Action, Cohort, Member, PartnerView, Section, Target, TargetStatus
 from models.audit import record
 from models.planning import cohort_relevance
 from models.relevance import (
@@ -47,7 +47,8 @@ def section_now(caller: Caller, cohort_id: int) -> SectionRelevance:
     if cohort_id not in cache:
         cohort = caller.session.get(Cohort, cohort_id)
         assert cohort is not None and cohort.partnership_id == caller.partnership.id
-        cache[cohort_id] = cohort_relevance(caller.session, caller.partnership, cohort_id)
+        cache[cohort_id] = cohort_relevance(caller.session, caller.partnership, cohort_id,
+                                            today=caller.local_now.date())
     return cache[cohort_id]
 
 
@@ -75,21 +76,38 @@ def member_may_see(caller: Caller, member: Member, target: Target) -> bool:
         return False
     if runs_the_day(member):
         return True
+    section = section_now(caller, target.cohort_id)  # read whatever the answer: the same work every time
     if target.status != TargetStatus.ACTIVE:
         return target.lead_id == member.id and not narrowed(member)
-    return is_entitled(member.key, target.ref, _now(member, section_now(caller, target.cohort_id)))
+    return is_entitled(member.key, target.ref, _now(member, section))
 
 
-def _decoy_check(caller: Caller, ref: str) -> bool:
-    """For a reference that does not exist: the same work as checking one that does (the rule applied to a
-    section), so a refusal takes the same path and time whether or not the reference exists."""
+def _checked(caller: Caller, ref: str, target: Target | None) -> bool:
+    """`member_may_see` for a target that may not exist. For a reference that does not exist the same work is
+    done on a section chosen from the reference (the same queries, the rule applied), so a refusal takes the
+    same path, and so about the same time, whether or not the reference exists: no timing oracle."""
     cohorts = list(caller.session.scalars(select(Cohort.id).where(Cohort.partnership_id == caller.partnership.id)
                                           .order_by(Cohort.id)))
-    if not cohorts:
+    if target is not None:
+        return member_may_see(caller, caller.member, target)
+    if not cohorts or not caller.member.active or runs_the_day(caller.member):
         return False
     cohort_id = cohorts[int(hashlib.sha256(ref.encode()).hexdigest(), 16) % len(cohorts)]
-    member = caller.member
-    return is_entitled(member.key, "\0" + ref, _now(member, section_now(caller, cohort_id))) and False
+    is_entitled(caller.member.key, ref, _now(caller.member, section_now(caller, cohort_id)))
+    return False
+
+
+def partner_view_for(member: Member, target: Target) -> PartnerView:
+    """What a member entitled to the target is shown of it in a pack: its lead officer, those who run the day and
+    members of core agencies see the full details; any other partner sees what the lead set (Target.partner_view)."""
+    if member.id == target.lead_id or runs_the_day(member) or member.agency.core:
+        return PartnerView.FULL
+    return target.partner_view
+
+
+def may_set_partner_view(member: Member, target: Target) -> bool:
+    """Who decides what partners see of a target: its lead officer, a coordinator or a chair."""
+    return member.active and (member.id == target.lead_id or runs_the_day(member))
 
 
 def refuse(caller: Caller, *, what: str, ref: str | None, target: Target | None = None) -> Refused:
@@ -109,8 +127,7 @@ def find_target(caller: Caller, ref: str) -> Target | None:
 def require_target(caller: Caller, ref: str, *, purpose: str) -> Target:
     """The target the caller named, if they are entitled to it; otherwise Refused (and audited)."""
     target = find_target(caller, ref)
-    allowed = member_may_see(caller, caller.member, target) if target is not None else _decoy_check(caller, ref)
-    if target is None or not allowed:
+    if not _checked(caller, ref, target) or target is None:
         raise refuse(caller, what=f"{purpose}: {ref.strip().upper()[:32]}", ref=ref.strip().upper()[:32],
                      target=target)
     return target
@@ -139,10 +156,9 @@ def refuse_action(caller: Caller, *, number: int, purpose: str, action: Action |
 def require_action(caller: Caller, number: int, *, purpose: str) -> Action:
     """The action numbered `number`, if the caller may see its target; otherwise Refused (and audited)."""
     action = caller.session.scalar(select(Action).where(Action.partnership_id == caller.partnership.id,
-                                                        Action.number == number))
-    allowed = (member_may_see(caller, caller.member, action.target) if action is not None
-               else _decoy_check(caller, f"#{number}"))
-    if action is None or not allowed:
+                                                        Action.number == number)
+                                   .options(joinedload(Action.target)))  # one statement, found or not
+    if not _checked(caller, f"#{number}", action.target if action is not None else None) or action is None:
         raise refuse_action(caller, number=number, purpose=purpose, action=action)
     return action
 

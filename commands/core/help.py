@@ -16,6 +16,15 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("{agenda} plan 2026-12-08", "coordinator: preview the day with the reason each agency is invited"),
         ("{agenda} publish 2026-12-08", "coordinator: publish, create section channels, send itineraries"),
         ("{agenda} show", "in a section channel: view the section pack (after the confidentiality statement)"),
+        ("{agenda} add probation OCG-07 licence conditions", "coordinator: bring an agency to a target's slot "
+                                                             "(or to a meeting: a date), with the reason"),
+        ("{agenda} drop fire 2026-12-08 no premises this time", "coordinator: keep an agency away (lead officers "
+                                                                "and action owners stay)"),
+        ("{agenda} skip N-0412 2026-12-08 in custody", "coordinator: a target does not come up at that meeting"),
+        ("{agenda} overrides", "coordinator: the overrides in force; clear one with {agenda} clear 3"),
+        ("{agenda} share OCG-07 summary <text>", "lead officer, coordinator or chair: what partners outside the core "
+                                                 "agencies see of a target in the pack: full, summary <text> (a "
+                                                 "partner summary you write) or ask <text> (reference and ask only)"),
     ]),
     "action": ("Record and manage actions on targets.", [
         ("{action} OCG-07 @sam check benefits claim by Friday", "record an action for an owner"),

@@ -129,6 +129,12 @@ class Notice:
 
     A plain notice posts `message` to `to`; with `attachment` the message goes with a file; with `space` (and
     `to` a section) the section's private space is created or its membership set instead.
+
+    `about` names the targets (their references) the message carries anything about: a reference, action
+    wording, a note, an outcome. Such a notice goes to one member only (a channel carries nothing about a
+    target), and the outbox asks need-to-know again for each of them when it delivers: a recipient no longer
+    entitled to one of them does not get the message. Every notice that says anything about a target must name
+    it here.
     """
 
     to: Destination
@@ -136,6 +142,7 @@ class Notice:
     key: str
     attachment: Attachment | None = None
     space: SpaceSync | None = None
+    about: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

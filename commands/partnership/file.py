@@ -19,7 +19,7 @@ from commands.core.errors import FileErrors, NotFound, UsageError
 from commands.core.platforms import PLATFORMS
 from commands.partnership import spec as partnership_spec
 from commands.partnership import yamlfile
-from models import Agency, ChatIdentity, Cohort, Member, Partnership, Target, TargetDetails, TargetStatus
+from models import Agency, ChatIdentity, Cohort, Member, Partnership, PartnerView, Target, TargetDetails, TargetStatus
 from models.audit import record
 
 PLATFORM_FIELDS = tuple(PLATFORMS)  # a member's chat ids: slack, teams
@@ -211,6 +211,8 @@ def upsert_target(session: Session, p: Partnership, s: dict[str, Any], cohorts: 
     """Create or update one target from a checked spec and record it in the processing log."""
     wanted = {"kind": s["kind"], "cohort_id": cohorts[s["cohort"]].id, "lead_id": members[s["lead"]].id,
               "flags": s["flags"], "priority": s["priority"], "status": TargetStatus(s["status"]), "review": s["review"]}
+    if s.get("partner_view") is not None:  # left out: what the lead set stands (commands/agenda/share.py)
+        wanted["partner_view"] = PartnerView(s["partner_view"])
     t = existing.get(s["ref"])
     before = len(changes)
     if t is None:
@@ -224,15 +226,22 @@ def upsert_target(session: Session, p: Partnership, s: dict[str, Any], cohorts: 
         _sync(t, wanted, f"target {s['ref']}", changes)
         kind = "alteration"
     summary = (s.get("details") or {}).get("summary")
+    # the texts for partners, where the file gives them (left out, they stay as they are)
+    for_partners = {k: v for k, v in (s.get("details") or {}).items() if k in ("partner_summary", "ask") and v}
     if s.get("details") is not None or t.details is not None:
         summary = summary or ""
         if t.details is None:
-            if summary:
-                t.details = TargetDetails(partnership_id=p.id, summary=summary)
+            if summary or for_partners:
+                t.details = TargetDetails(partnership_id=p.id, summary=summary, **for_partners)
                 changes.append(f"target {s['ref']}: details added")
-        elif t.details.summary != summary:
-            t.details.summary = summary
-            changes.append(f"target {s['ref']}: details changed")
+        else:
+            if t.details.summary != summary:
+                t.details.summary = summary
+                changes.append(f"target {s['ref']}: details changed")
+            for field, text in for_partners.items():
+                if getattr(t.details, field) != text:
+                    setattr(t.details, field, text)
+                    changes.append(f"target {s['ref']}: {field} changed")
     if len(changes) > before:
         fields = sorted({c.split(": ", 1)[1].split(" ", 1)[0] for c in changes[before:]})
         record(session, at=now, partnership_id=p.id, kind=kind, actor=actor, target_id=t.id, target_ref=t.ref,
@@ -296,8 +305,13 @@ def export(session: Session, p: Partnership) -> str:
             continue
         entry = {"ref": t.ref, "kind": t.kind, "cohort": cohorts[t.cohort_id].key, "lead": by_id[t.lead_id].key,
                  "flags": t.flags, "priority": t.priority, "status": t.status.value, "review": t.review}
-        if t.details is not None:
-            entry["details"] = {"summary": t.details.summary}
+        if t.partner_view != PartnerView.FULL:
+            entry["partner_view"] = t.partner_view.value
+        # empty texts are written as no field: load refuses empty text
+        details = {k: v for k, v in (("summary", t.details.summary), ("partner_summary", t.details.partner_summary),
+                                     ("ask", t.details.ask)) if v} if t.details is not None else {}
+        if details:
+            entry["details"] = details
         doc["targets"].append(entry)
     return yamlfile.dump(neutralise_all(doc))
 

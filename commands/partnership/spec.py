@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from commands.core.platforms import PLATFORMS, Platform, canonical
 from models.partnership import CATEGORIES, HANDLING, ROLES
-from models.target import KINDS, TargetStatus
+from models.target import KINDS, PartnerView, TargetStatus
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 REF_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
@@ -196,6 +196,8 @@ def _list(item: Check) -> Check:
 KEY = _str(64, KEY_RE, "key (lowercase letters, digits, '.', '-', '_')")
 REF = _str(32, REF_RE, "reference (capital letters, digits and '-', e.g. OCG-07)")
 SUMMARY = _str(4000)
+# A target's texts for partners (TargetDetails.partner_summary and .ask); left out, they stay as they are.
+PARTNER_DETAILS: Fields = {"partner_summary": (SUMMARY, False, None), "ask": (_str(1000), False, None)}
 
 # name -> (check, required, default)
 Fields = dict[str, tuple[Check | None, bool, Any]]  # None: checked by its own function
@@ -240,6 +242,9 @@ TARGET: Fields = {
     "priority": (_int(1, 9), False, 2),
     "status": (_enum(TargetStatus), False, TargetStatus.ACTIVE.value),
     "review": (_date, False, None),
+    # What partners outside the core agencies see in the pack (also set by the lead with /agenda share). Left out,
+    # the view stays as it is: a file written before the lead chose never widens what partners see.
+    "partner_view": (_enum(PartnerView), False, None),
     "details": (None, False, None),  # checked by _details
 }
 PARTNERSHIP: Fields = {
@@ -257,6 +262,7 @@ MEETING: Fields = {
     "reorder_sections": (_bool, False, False),
     "changeover_minutes": (_int(0, 30), False, 5),  # between one section and the next, while the room changes over
     "dates": (_list(_iso_date), False, []),  # meeting days; the worker publishes each one's agenda in time
+    "pack_open_working_days": (_int(0, 60), False, 5),  # packs close this many working days after the meeting
 }
 HOURS: Fields = {"start": (_time, True, None), "end": (_time, True, None)}
 REMINDERS: Fields = {
@@ -331,7 +337,7 @@ def _details(c: Collector, target: dict[str, Any]) -> None:
     if raw is None:
         target["details"] = None
         return
-    fields: Fields = {"summary": (SUMMARY, False, "")}
+    fields: Fields = {"summary": (SUMMARY, False, ""), **PARTNER_DETAILS}
     target["details"] = check_fields(c, f"{target['_path']}.details", raw, fields, target["_line"])
 
 

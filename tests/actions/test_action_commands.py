@@ -163,7 +163,7 @@ GOOD = [
     ("tom", "action", "OCG-07 @sam.patel visit the address by Friday", "Action #2 recorded",
      {"action": 1, "audit_event": 1, "outbox_message": 1}, ["action:2:created"]),
     ("sam", "action", "OCG-07 @{slack:U0MARK} check the tenancy at the address", "Action #2 recorded",
-     {"action": 1, "audit_event": 1, "outbox_message": 1}, ["action:2:created"]),
+     {"action": 1, "audit_event": 1, "outbox_message": 2}, ["action:2:created", "action:2:created:lead"]),
     ("ed", "action", "update 1 spoke to DWP, awaiting reply", "Note added to action #1",
      {"action_note": 1, "audit_event": 1, "outbox_message": 1}, ["action:1:note:1"]),
     ("tom", "action", "reassign 1 @mark.dunn", "Action #1 now belongs to Mark Dunn",
@@ -356,7 +356,8 @@ def test_a_listed_action_reads_as_in_a_reminder(seeded) -> None:  # type: ignore
         "#2 OCG-07: no date on this one - Sam Patel, no due date")
 
 
-def test_section_confirmation_goes_to_a_published_section_space(seeded) -> None:  # type: ignore[no-untyped-def]
+def test_a_confirmation_goes_to_the_people_entitled_never_to_the_section_space(seeded) -> None:  # type: ignore[no-untyped-def]
+    """A section's space holds every slot's people: an action's wording goes by DM to its owner and lead only."""
     from datetime import timedelta
 
     from models import Cohort, Meeting, Section
@@ -368,11 +369,12 @@ def test_section_confirmation_goes_to_a_published_section_space(seeded) -> None:
         meeting.sections.append(Section(partnership_id=p.id, cohort_id=ocg.id, position=0, starts_at=NOW,
                                         ends_at=NOW + timedelta(hours=1), target_refs=["OCG-07"], space_ref="C0OCG"))
         session.add(meeting)
-        session.flush()
-        section_id = meeting.sections[0].id
-    result = run(make_runner(seeded), "tom", "action", "OCG-07 @sam.patel visit the address")
-    assert [(n.to.kind, n.to.ref, n.key) for n in result.notices] == [
-        ("member", "sam.patel", "action:2:created"), ("section", str(section_id), "action:2:created:section")]
+    result = run(make_runner(seeded), "sam", "action", "OCG-07 @mark.dunn visit the address")
+    assert [(n.to.kind, n.to.ref, n.key, n.about) for n in result.notices] == [
+        ("member", "mark.dunn", "action:2:created", ("OCG-07",)),
+        ("member", "tom.ashby", "action:2:created:lead", ("OCG-07",))]
+    closed = run(make_runner(seeded), "mark", "outcome", "2 visited, tenancy warning given tenancy-warning")
+    assert closed.reply.title == "Action #2 closed"
+    assert {n.to.kind for n in closed.notices} == {"member"} and all(n.about == ("OCG-07",) for n in closed.notices)
     with seeded() as session:
-        assert session.scalar(select(OutboxMessage.destination_kind).where(
-            OutboxMessage.idempotency_key == "action:2:created:section")) == "section"
+        assert not session.scalars(select(OutboxMessage).where(OutboxMessage.destination_kind != "member")).all()

@@ -19,7 +19,7 @@ NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 def _slack(factory) -> dict[str, str]:  # type: ignore[no-untyped-def]
     with factory() as session:
         return dict(session.execute(select(Member.key, ChatIdentity.user_id).join(
-            ChatIdentity, ChatIdentity.member_id == Member.id)).tuples().all())
+            ChatIdentity, ChatIdentity.member_id == Member.id)).all())
 
 
 def _told(env) -> dict[str, str]:  # type: ignore[no-untyped-def]

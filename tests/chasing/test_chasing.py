@@ -164,3 +164,25 @@ def test_weekly_digest_goes_to_the_chair_once_a_week(slack_env) -> None:  # type
     assert digest.startswith("Weekly digest, week 50 of 2026")
     assert "Department for Work and Pensions: 1 overdue, 0 completed" in digest
     assert env.dms_to("U0SAM") == []
+
+
+def test_an_owner_no_longer_entitled_is_not_chased_and_the_coordinator_is_told_once(slack_env) -> None:  # type: ignore[no-untyped-def]
+    env = slack_env
+    add_action(env.factory, ref="OCG-07", owner="sam.patel", text="check benefits claim", due=date(2026, 12, 2),
+               number=1)
+    with db.unit_of_work(env.factory) as session:  # DWP's ISP lapses
+        from models import Agency
+
+        dwp = session.scalar(select(Agency).where(Agency.key == "dwp"))
+        dwp.isp_signed = "2025-1"
+    run_at(env, datetime(2026, 12, 2, 9, 30, tzinfo=LONDON))
+    assert env.dms_to("U0SAM") == []  # nothing about OCG-07 reaches him, not even a reminder
+    [told] = dm_texts(env, "U0JO")
+    assert told.startswith("Action #1 on OCG-07: its owner is no longer entitled")
+    assert "Sam Patel (Department for Work and Pensions) is no longer entitled to OCG-07" in told
+    run_at(env, datetime(2026, 12, 3, 9, 30, tzinfo=LONDON))
+    assert len(env.dms_to("U0JO")) == 1  # told once
+    assert env.dms_to("U0SAM") == []
+    with env.factory() as session:
+        assert session.scalar(select(func.count()).select_from(ReminderMark).where(
+            ReminderMark.round == "not-entitled")) == 1

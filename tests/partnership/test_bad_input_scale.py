@@ -259,7 +259,7 @@ def test_wrong_types_everywhere_are_all_reported_with_line_and_path() -> None:
         "line 14: targets[1].status: a list is not one of active, closed (did you mean 'active'?)",
         "line 14: targets[1].review: '2027-02-30' is not a date; write YYYY-MM-DD, e.g. 2027-03-31",
         "line 13: targets[0].lead: member 'sam' does not hold the 'lead' role",
-        "line 13: targets[0].details: expected a mapping like {summary: ...}, got 'some text'",
+        "line 13: targets[0].details: expected a mapping like {summary: ..., partner_summary: ...}, got 'some text'",
         "line 14: targets[1].lead: member 'sam' does not hold the 'lead' role",
         "line 15: meeting: expected a mapping like {channel: ..., day_start: ...}, got a list",
         "line 17: reminders.escalate_after_chases: expected a whole number from 1 to 20, got 'many'",

@@ -28,7 +28,7 @@ def test_jobs_list_names_every_job(tmp_path: Path) -> None:
     out = subprocess.run([str(ONEDAY), "jobs", "list"], env=env_for(f"sqlite:///{tmp_path / 'x.db'}"),
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0
-    for name in ("reminders", "digest", "publish-agenda", "outbox"):
+    for name in ("reminders", "digest", "publish-agenda", "follow-partnership", "outbox"):
         assert name in out.stdout
 
 
