@@ -1,7 +1,8 @@
 """What partners see of a target, as its lead officer sets it: `/agenda share <REF> full | summary | ask`.
 
 Driven through the runner on the Northtown sample, published for Tuesday 8 December 2026. On OCG-07: tom.ashby
-leads it; sam.patel (DWP, not a core agency) and mark.dunn (housing, a core agency) are in its section; jo.bloggs
+leads it; sam.patel (DWP, not a core agency) and mark.dunn (housing, a core agency) are in its section; ed.quinn
+(regional organised crime unit, not a core agency) is in every slot of the organised crime section; jo.bloggs
 coordinates and rose.gill chairs; bea.morris is not in its section.
 """
 
@@ -27,7 +28,7 @@ from models import AuditEvent, Member, Partnership, PartnerView, Section, Target
 DAY = "2026-12-08"
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 USERS = {"tom": "U0TOM", "sam": "U0SAM", "mark": "U0MARK", "ruth": "U0RUTH", "jo": "U0JO", "rose": "U0ROSE",
-         "bea": "U0BEA"}
+         "bea": "U0BEA", "ed": "U0ED"}
 SUMMARY = "Grows cannabis in rented houses; ask about benefit claims at Riverside addresses"
 ASK = "Tell the lead of any benefit claim or tenancy at 14 Mill Lane"
 
@@ -111,8 +112,12 @@ def test_a_summary_by_the_lead_changes_what_a_partner_sees_but_not_a_core_agency
     [mark_saw] = [e for e in events(runner.factory, "consultation", "mark.dunn") if e.target_ref == "OCG-07"]
     assert "(partner summary)" in sam_saw.what and "(full details)" in mark_saw.what
 
-    # other targets are untouched: the partner still sees their details (OCG-02 matches DWP's fraud flag)
-    assert details_of(runner.factory, "OCG-02") in target_block(pack_of(runner, "sam"), "OCG-02")
+    # other targets are untouched: a partner outside the core agencies in both slots (the regional organised crime
+    # unit: the cohort names it) sees the summary for OCG-07 and still sees OCG-02's details
+    regional = pack_of(runner, "ed")
+    assert f"Partner summary: {SUMMARY}" in target_block(regional, "OCG-07")
+    assert details not in target_block(regional, "OCG-07")
+    assert details_of(runner.factory, "OCG-02") in target_block(regional, "OCG-02")
 
 
 def test_summary_view_without_a_summary_says_so(runner: Runner) -> None:
