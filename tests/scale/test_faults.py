@@ -240,14 +240,16 @@ def test_slack_failing_a_worker_killed_and_the_database_restarting_lose_and_repe
     channels = {ch["name"]: ch["id"] for ch in fake._channels.values() if ch["name"] in created_spaces}
     assert sorted(sections.values()) == sorted(channels.values())
     for section_id, space in sections.items():  # each holds exactly the section's members, plus the bot
-        row = next(r for r in rows if r.destination_ref == str(section_id) and "space" in r.payload)
+        # (the latest membership: the worker's follow-partnership job re-syncs it as actions add owners)
+        row = max((r for r in rows if r.destination_ref == str(section_id) and "space" in r.payload),
+                  key=lambda r: r.id)
         wanted = {world.slack[k] for k in row.payload["space"]["members"] if k in world.slack}
         assert set(fake.members(space)) - {"UBOT"} == wanted
-    # each action and outcome was also posted, once, in its target's section channel (all created by then)
-    section_keys = {r.idempotency_key for r in rows if r.destination_kind == "section" and "space" not in r.payload}
-    assert {f"action:{numbers[t]}:created:section" for t in created} <= section_keys
-    assert {f"action:{c.text.split()[0]}:outcome:section" for c in closed} <= section_keys
-    assert all(keys[k] == 1 for k in section_keys if k.startswith("action:"))
+    # nothing about an action reaches a section channel (its members are not all entitled to the target); each
+    # action reached its owner by DM, once
+    assert not [r.idempotency_key for r in rows if r.destination_kind == "section" and "space" not in r.payload
+                and r.idempotency_key.startswith("action:")]
+    assert all(keys[f"action:{numbers[t]}:created"] == 1 for t in created)
     fake.assert_no_rejections()
 
 
