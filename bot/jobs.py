@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import db
 from bot.outbox import enqueue
 from commands.agenda.schedule import follow, publish_due
-from commands.core.replies import Notice
+from commands.core.replies import Notice, Result
 from models import Partnership
 
 log = logging.getLogger("oneday.jobs")
@@ -56,25 +56,23 @@ def for_each_partnership(factory: sessionmaker[Session], now: datetime, name: st
     return queued
 
 
-def publish_agenda_job(factory: sessionmaker[Session], now: datetime) -> int:
-    """Publish every due agenda in every partnership. Returns how many messages were queued."""
+def logged(step: Callable[[Session, Partnership, datetime], Result]) -> Plan:
+    """A command-level step as a job's plan: its reply's lines are logged, its notices queued."""
 
     def plan(session: Session, p: Partnership, at: datetime) -> Sequence[Notice]:
-        result = publish_due(session, p, at)
+        result = step(session, p, at)
         for line in result.reply.lines:
             log.info("%s: %s", p.key, line)
         return result.notices
 
-    return for_each_partnership(factory, now, "publish-agenda", plan)
+    return plan
+
+
+def publish_agenda_job(factory: sessionmaker[Session], now: datetime) -> int:
+    """Publish every due agenda in every partnership. Returns how many messages were queued."""
+    return for_each_partnership(factory, now, "publish-agenda", logged(publish_due))
 
 
 def follow_partnership_job(factory: sessionmaker[Session], now: datetime) -> int:
     """Keep every published meeting still to come in step with its partnership. Returns messages queued."""
-
-    def plan(session: Session, p: Partnership, at: datetime) -> Sequence[Notice]:
-        result = follow(session, p, at)
-        for line in result.reply.lines:
-            log.info("%s: %s", p.key, line)
-        return result.notices
-
-    return for_each_partnership(factory, now, "follow-partnership", plan)
+    return for_each_partnership(factory, now, "follow-partnership", logged(follow))
