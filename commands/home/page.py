@@ -26,7 +26,8 @@ from commands.core.dates import day_label
 from commands.core.names import command
 from commands.core.replies import Button, Item, Reply
 from commands.partnership.summary import summarise
-from models import Action, ActionStatus, Meeting, MeetingStatus
+from models import Action, ActionStatus, Meeting, MeetingStatus, Section, Target
+from models.relevance import runs_the_day
 
 
 def build(caller: Caller) -> Reply:
@@ -74,11 +75,23 @@ def _sections(caller: Caller) -> list[Item]:
     tz = caller.local_now.tzinfo
     items = [Item(f"Your sections on {day_label(meeting.date, long=True, year=True)}", heading=True)]
     for s in mine:
-        refs = len(s.target_refs or [])
         when = f"{s.starts_at.astimezone(tz):%H:%M}-{s.ends_at.astimezone(tz):%H:%M}"
-        items.append(Item(f"{when} {s.cohort.name} ({refs} target{'s' if refs != 1 else ''}, "
-                          f"{s.cohort.handling})", (Button("View pack", PACK_VIEW, str(s.id)),)))
+        yours = _your_targets(caller, s)
+        items.append(Item(f"{when} {s.cohort.name}: {yours} ({s.cohort.handling})",
+                          (Button("View pack", PACK_VIEW, str(s.id)),)))
     return items
+
+
+def _your_targets(caller: Caller, section: Section) -> str:
+    """The references of the section's targets the caller is entitled to, asked of the rule now (the Home is
+    theirs alone): 'your targets OCG-07, OCG-03', or 'all 12 targets' for those who run the day."""
+    refs = list(section.target_refs or [])
+    if runs_the_day(caller.member):
+        return f"all {len(refs)} target{'s' if len(refs) != 1 else ''}"
+    targets = {t.ref: t for t in caller.session.scalars(select(Target).where(
+        Target.partnership_id == caller.partnership.id, Target.ref.in_(refs)))}
+    mine = [r for r in refs if r in targets and access.member_may_see(caller, caller.member, targets[r])]
+    return f"your target{'s' if len(mine) != 1 else ''} {', '.join(mine)}" if mine else "no target of yours now"
 
 
 def _health(caller: Caller) -> list[Item]:

@@ -5,6 +5,7 @@ at the wire (the fake Slack's recorded views.publish calls).
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -116,6 +117,16 @@ def test_two_members_of_different_agencies_each_see_only_their_own_content(env) 
             if sid not in (sam_sections & lucy_sections):
                 assert section.cohort.name not in hidden_from
             assert start.tzinfo is not None
+
+    # Each section line names exactly the member's own targets in it, as the rule gives them now.
+    with env.factory() as session:
+        p = session.scalar(select(Partnership))
+        plan = plan_day(session, p, date.fromisoformat(DAY))
+    for key, text in (("sam.patel", sam_text), ("lucy.hart", lucy_text)):
+        theirs = {sl.target for sec in plan.sections for sl in sec.slots if key in sl.members}
+        others = {sl.target for sec in plan.sections for sl in sec.slots} - theirs
+        assert theirs and all(ref in text for ref in theirs), key
+        assert not [ref for ref in others if re.search(rf"\b{re.escape(ref)}\b", text)], key
 
     # No target details, no partnership health for partners.
     for text in (sam_text, lucy_text):
