@@ -114,10 +114,31 @@ def _factory():  # type: ignore[no-untyped-def]
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
-    """Create the database or bring it up to date."""
-    db.upgrade(State.settings.database_url, revision)
-    out.print(f"database at revision {db.current_revision(State.settings.database_url)}")
+def db_upgrade(
+    revision: str = "head",
+    sql: Annotated[bool, typer.Option("--sql", help="Print the SQL for a DBA instead of running it; no database is "
+                                      "opened.")] = False,
+    from_: Annotated[str | None, typer.Option("--from", help="With --sql: the revision the database is at (default: "
+                                              "an empty database).")] = None,
+    dialect: Annotated[str | None, typer.Option("--dialect", help="With --sql: the SQL dialect (default: "
+                                                "DATABASE_URL's when it is set, else postgresql).")] = None,
+) -> None:
+    """Create the database or bring it up to date (or, with --sql, print the SQL that would)."""
+    if not sql:
+        if from_ or dialect:
+            fail(OnedayError("--from and --dialect only go with --sql", example="oneday db upgrade --sql --from 0011"))
+        db.upgrade(State.settings.database_url, revision)
+        out.print(f"database at revision {db.current_revision(State.settings.database_url)}")
+        return
+    url = State.settings.database_url
+    explicit = url != config.from_env({}).database_url  # DATABASE_URL or --database-url named a database
+    try:
+        text = db.upgrade_sql(dialect or (db.dialect_of(url) if explicit else "postgresql"), revision, from_)
+    except db.MigrationSqlError as exc:
+        fail(OnedayError(f"cannot write the upgrade's SQL: {exc}",
+                         example="oneday db upgrade --sql --from 0011 --dialect postgresql"))
+        return
+    sys.stdout.write(text)
 
 
 @db_app.command("downgrade")
