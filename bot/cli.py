@@ -293,15 +293,23 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[in
 
 
 @app.command()
-def worker() -> None:
-    """Deliver the outbox and run the scheduled jobs until stopped."""
+def worker(
+    health_file: Annotated[Path | None, typer.Option(
+        "--health-file", help="Refresh this file (its time and contents) every 15 s while the worker's threads run "
+        "and the database answers; a check calls the worker unhealthy when it is older than a minute.")] = None,
+) -> None:
+    """Deliver the outbox and run the scheduled jobs until stopped. Waits for the database if it is not up yet."""
     from bot import logs
+    from bot.serve import stop_on_sigterm, wait_for_database
     from bot.serve import worker as run_worker
 
     logs.configure()
     _check_platforms(serving=False)
+    stop = stop_on_sigterm()
+    if not wait_for_database(State.settings.database_url, stop):
+        return
     _require_schema()
-    run_worker(State.settings)
+    run_worker(State.settings, stop=stop, health_file=health_file)
 
 
 @jobs_app.command("list")

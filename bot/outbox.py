@@ -451,6 +451,11 @@ class Sender:
         self._thread = threading.Thread(target=self._loop, name="oneday-outbox", daemon=True)
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        """The background thread is started and alive (the worker's heartbeat asks)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()

@@ -1,10 +1,16 @@
-"""Operating Oneday in production: the upgrade's SQL for a DBA (`oneday db upgrade --sql`)."""
+"""Operating Oneday in production: the upgrade's SQL for a DBA (`oneday db upgrade --sql`), a worker that waits for
+its database and reports a heartbeat, and the container files (Dockerfile, compose.yaml)."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
@@ -68,3 +74,72 @@ def test_upgrade_sql_options_need_sql_and_a_known_revision(tmp_path: Path) -> No
     unknown = _oneday("db", "upgrade", "--sql", "--from", "nope", cwd=tmp_path)
     assert unknown.returncode == 2 and "nope" in unknown.stderr and "Traceback" not in unknown.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+# -- the worker: waits for its database, then proves it is alive ---------------------------------------------------
+
+WORKER_ENV = {"SLACK_BOT_TOKEN": "xoxb-ops-test", "SLACK_API_URL": "http://127.0.0.1:9/api/",
+              "ONEDAY_JOB_INTERVAL_SECONDS": "1"}
+GENEROUS = 60.0  # seconds: a safety net for a loaded machine, not a speed claim
+
+
+def _start_worker(tmp_path: Path, url: str, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("ONEDAY_", "SLACK_", "DATABASE_URL"))}
+    log = tmp_path / "worker.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen([str(ONEDAY), "worker", *args], cwd=tmp_path, stdout=sink, stderr=subprocess.STDOUT,
+                                env={**base, **WORKER_ENV, "DATABASE_URL": url})
+    return proc, log
+
+
+def _poll(what: Callable[[], bool], proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + GENEROUS
+    while not what():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"worker (exit {proc.poll()}) never got there:\n{log.read_text()}")
+        time.sleep(0.05)
+
+
+def _records(log: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> int:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=GENEROUS)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_the_worker_waits_for_a_database_that_is_not_there_yet_then_works(tmp_path: Path) -> None:
+    later = tmp_path / "later"  # SQLite cannot open a file in a folder that does not exist yet: the database is "down"
+    proc, log = _start_worker(tmp_path, f"sqlite:///{later / 'oneday.db'}", "--health-file", "worker.health")
+    try:
+        _poll(lambda: any(r.get("attempt") for r in _records(log)), proc, log)
+        assert not (tmp_path / "worker.health").exists()
+        later.mkdir()  # the database comes up
+        _poll(lambda: (tmp_path / "worker.health").exists(), proc, log)
+    finally:
+        code = _stop(proc)
+    assert code == 0, log.read_text()
+    records = _records(log)
+    waits = [r for r in records if r.get("attempt") and r["level"] == "WARNING"]
+    assert waits and all(r["reason"] == "OperationalError: unable to open database file" for r in waits)
+    assert [r["retry_in"] for r in waits] == sorted(r["retry_in"] for r in waits)  # backing off, never faster
+    assert any(r["msg"] == "worker started: outbox, reminders, digest, publish-agenda" for r in records)
+    assert db.current_revision(f"sqlite:///{later / 'oneday.db'}") == HEAD
+    datetime.fromisoformat((tmp_path / "worker.health").read_text().strip())  # the heartbeat's time
+
+
+def test_sigterm_stops_a_worker_still_waiting_for_its_database(tmp_path: Path) -> None:
+    proc, log = _start_worker(tmp_path, f"sqlite:///{tmp_path / 'never' / 'oneday.db'}")
+    try:
+        _poll(lambda: any(r.get("attempt") for r in _records(log)), proc, log)
+    finally:
+        code = _stop(proc)
+    assert code == 0, log.read_text()
+    assert _records(log)[-1]["msg"] == "stopped while waiting for the database"
+    assert not (tmp_path / "never").exists()
