@@ -12,12 +12,16 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import yaml
 from alembic.script import ScriptDirectory
+from paths import REPO
 
 from bot import db
 
 ONEDAY = Path(sys.executable).parent / "oneday"
+DOCKERFILE = (REPO / "Dockerfile").read_text()
 HEAD = ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_current_head()
 STAMP_HEAD = f"version_num='{HEAD}' WHERE"  # the last UPDATE of the version table: to head
 
@@ -143,3 +147,48 @@ def test_sigterm_stops_a_worker_still_waiting_for_its_database(tmp_path: Path) -
     assert code == 0, log.read_text()
     assert _records(log)[-1]["msg"] == "stopped while waiting for the database"
     assert not (tmp_path / "never").exists()
+
+
+# -- the container files: read, not built (no Docker here) ----------------------------------------------------------
+
+def _compose() -> dict[str, Any]:
+    return yaml.safe_load((REPO / "compose.yaml").read_text())  # type: ignore[no-any-return]
+
+
+def test_compose_runs_migrate_once_before_serve_and_worker() -> None:
+    services = _compose()["services"]
+    assert set(services) == {"db", "migrate", "serve", "worker"}
+    assert services["db"]["image"] == "postgres:15" and "healthcheck" in services["db"]
+    assert services["migrate"]["command"] == ["oneday", "db", "upgrade"]
+    assert services["migrate"]["restart"] == "no"
+    assert services["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
+    for name in ("serve", "worker"):
+        assert services[name]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+        assert services[name]["healthcheck"]["test"][0] == "CMD"
+        assert services[name]["environment"]["DATABASE_URL"].startswith("postgresql+psycopg://oneday:")
+    assert services["serve"]["command"][:2] == ["oneday", "serve"] and "/healthz" in str(services["serve"]["healthcheck"])
+    worker = services["worker"]["command"]
+    assert worker[:2] == ["oneday", "worker"] and worker[worker.index("--health-file") + 1] in str(
+        services["worker"]["healthcheck"]["test"])
+
+
+def test_no_service_runs_as_root() -> None:
+    for name, service in _compose()["services"].items():
+        user = str(service.get("user", "")).split(":")[0]
+        assert user not in {"root", "0"}, name
+        assert user or service.get("build") == ".", f"{name}: neither its own user nor the Dockerfile's"
+    users = [line.split()[1] for line in DOCKERFILE.splitlines() if line.startswith("USER ")]
+    assert users and users[-1].split(":")[0] not in {"root", "0"}
+
+
+def test_the_dockerfile_installs_the_hash_checked_lock_then_the_package_alone() -> None:
+    lines = [line for line in DOCKERFILE.splitlines() if line and not line.startswith("#")]
+    assert lines[0] == "FROM python:3.11-slim"
+    runs = [line for line in lines if line.startswith("RUN pip install")]
+    assert "--require-hashes" in runs[0] and "-r requirements-lock.txt" in runs[0]
+    assert "--no-deps" in runs[1] and "requirements" not in runs[1]
+    assert lines.index(runs[1]) < max(i for i, line in enumerate(lines) if line.startswith("USER "))
+    assert lines[-1] == 'CMD ["oneday", "serve", "--host", "0.0.0.0", "--port", "3000"]'
+    # Everything the package needs at run time is copied in (its packages, as pyproject.toml finds them).
+    for package in ("bot", "commands", "models", "migrations"):
+        assert f"COPY {package} ./{package}" in lines
