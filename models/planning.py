@@ -34,7 +34,6 @@ from models.relevance import (
     SectionsNow,
     TargetInfo,
     TargetRelevance,
-    action_info,
     cohort_info,
     directory_of,
     is_entitled,
@@ -426,42 +425,61 @@ def read_overrides(session: Session, partnership: Partnership, *, day: date | No
     return tuple(overrides), frozenset(skipped)
 
 
+@dataclass(frozen=True)
+class People:
+    """The part of the rule's input that every section shares: who exists, and the overrides that apply.
+    Read once per request and reused for each section it asks about."""
+
+    directory: Directory
+    overrides: tuple[Override, ...] = ()
+    skipped: frozenset[str] = frozenset()
+
+
+def read_people(session: Session, partnership: Partnership, *, day: date | None = None,
+                today: date | None = None) -> People:
+    agencies = list(session.scalars(select(Agency).where(Agency.partnership_id == partnership.id)))
+    members = list(session.scalars(select(Member).where(Member.partnership_id == partnership.id)))
+    overrides, skipped = read_overrides(session, partnership, day=day, today=today)
+    return People(directory_of(partnership, agencies, members), overrides, skipped)
+
+
 def read_rule_input(session: Session, partnership: Partnership, *, cohort_id: int | None = None,
-                    day: date | None = None, today: date | None = None) -> RuleInput:
-    """One reading of the database for the rule, shared by the day's plan and every showing and sending."""
+                    day: date | None = None, today: date | None = None, people: People | None = None) -> RuleInput:
+    """One reading of the database for the rule, shared by the day's plan and every showing and sending.
+    `people`, when the caller has already read them, are not read again."""
     pid = partnership.id
-    agencies = list(session.scalars(select(Agency).where(Agency.partnership_id == pid)))
-    members = list(session.scalars(select(Member).where(Member.partnership_id == pid)))
+    people = people or read_people(session, partnership, day=day, today=today)
     cohort_q = select(Cohort).where(Cohort.partnership_id == pid)
     target_q = select(Target).where(Target.partnership_id == pid)
     if cohort_id is not None:
         cohort_q, target_q = cohort_q.where(Cohort.id == cohort_id), target_q.where(Target.cohort_id == cohort_id)
     cohorts = list(session.scalars(cohort_q))
     targets = list(session.scalars(target_q))
-    action_q = select(Action).where(Action.partnership_id == pid, Action.status == ActionStatus.OPEN)
+    action_q = select(Action.number, Action.target_id, Action.owner_id, Action.status, Action.due).where(
+        Action.partnership_id == pid, Action.status == ActionStatus.OPEN)
     if cohort_id is not None:
         action_q = action_q.where(Action.target_id.in_([t.id for t in targets]))
-    actions = list(session.scalars(action_q))
-    member_keys = {m.id: m.key for m in members}
+    member_keys = dict(session.execute(select(Member.id, Member.key).where(Member.partnership_id == pid)).all())
     cohort_keys = {c.id: c.key for c in cohorts}
     target_refs = {t.id: t.ref for t in targets}
-    overrides, skipped = read_overrides(session, partnership, day=day, today=today)
+    actions = tuple(ActionInfo(n, target_refs.get(t, ""), member_keys.get(o, ""), st, due)
+                    for n, t, o, st, due in session.execute(action_q).all())
     return RuleInput(
-        directory=directory_of(partnership, agencies, members),
+        directory=people.directory,
         cohorts=tuple(cohort_info(c) for c in cohorts),
         targets=tuple(target_info(t, cohort_keys, member_keys) for t in targets),
-        actions=tuple(action_info(a, target_refs, member_keys) for a in actions),
-        overrides=overrides,
-        skipped=skipped,
+        actions=actions,
+        overrides=people.overrides,
+        skipped=people.skipped,
     )
 
 
 def cohort_relevance(session: Session, partnership: Partnership, cohort_id: int, *,
-                     today: date | None = None) -> SectionRelevance:
+                     today: date | None = None, people: People | None = None) -> SectionRelevance:
     """The rule applied now to one cohort's section: its active targets and their open actions, as the day's
     plan would apply it (same reading, same rule; the plan only adds order and times). `today` brings in the
     overrides of meetings still to come."""
-    inp = read_rule_input(session, partnership, cohort_id=cohort_id, today=today)
+    inp = read_rule_input(session, partnership, cohort_id=cohort_id, today=today, people=people)
     (cohort,) = inp.cohorts
     return section_relevance(inp.directory, cohort, [t for t in inp.targets if t.active], inp.actions,
                              inp.overrides)

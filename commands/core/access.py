@@ -21,7 +21,7 @@ from commands.core.context import Caller
 from commands.core.errors import Refused
 from models import Action, Cohort, Member, PartnerView, Section, Target, TargetStatus
 from models.audit import record
-from models.planning import cohort_relevance
+from models.planning import cohort_relevance, read_people
 from models.relevance import (
     SectionRelevance,
     SectionsNow,
@@ -47,8 +47,12 @@ def section_now(caller: Caller, cohort_id: int) -> SectionRelevance:
     if cohort_id not in cache:
         cohort = caller.session.get(Cohort, cohort_id)
         assert cohort is not None and cohort.partnership_id == caller.partnership.id
+        people = caller.__dict__.get("_people")
+        if people is None:
+            people = caller.__dict__["_people"] = read_people(caller.session, caller.partnership,
+                                                              today=caller.local_now.date())
         cache[cohort_id] = cohort_relevance(caller.session, caller.partnership, cohort_id,
-                                            today=caller.local_now.date())
+                                            today=caller.local_now.date(), people=people)
     return cache[cohort_id]
 
 
