@@ -99,6 +99,18 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     With workers > 1 each worker process builds its own app from `create_app`, so each has its own outbox
     sender (rows are claimed with leases, so several senders share the outbox safely, as several
     `oneday worker`s do) and, with Socket Mode, its own connection (Slack spreads events over them)."""
+    if workers > 1:
+        os.environ["DATABASE_URL"] = settings.database_url  # --database-url and --partnership reach the workers
+        if settings.partnership:
+            os.environ["ONEDAY_PARTNERSHIP"] = settings.partnership
+        run_app("bot.serve:create_app", host, port, workers=workers)
+    else:
+        run_app(build_app(settings), host, port)
+
+
+def run_app(app: EdgeApp | str, host: str, port: int, *, workers: int = 1) -> None:
+    """Serve `app` (or, for workers > 1, the import string of an app factory) on uvicorn with the edge's limits
+    until SIGTERM or Ctrl-C; returns after a graceful stop. The benchmark's bare bolt app runs here too."""
     import uvicorn
 
     options: dict[str, Any] = dict(
@@ -109,16 +121,13 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     # uvicorn re-raises the SIGTERM it handled once it has shut down: a handler of ours makes that a no-op, so
     # the process exits 0 after a graceful stop instead of dying of the signal.
     signal.signal(signal.SIGTERM, lambda *_: None)
-    if workers > 1:
-        os.environ["DATABASE_URL"] = settings.database_url  # --database-url and --partnership reach the workers
-        if settings.partnership:
-            os.environ["ONEDAY_PARTNERSHIP"] = settings.partnership
-        uvicorn.run("bot.serve:create_app", factory=True, workers=workers, **options)
-    else:
-        server = uvicorn.Server(uvicorn.Config(build_app(settings), **options))
-        server.run()
-        if not server.started:
-            raise SystemExit(3)
+    if isinstance(app, str):
+        uvicorn.run(app, factory=True, workers=workers, **options)
+        return
+    server = uvicorn.Server(uvicorn.Config(app, **options))
+    server.run()
+    if not server.started:
+        raise SystemExit(3)
 
 
 def _wait(stop: threading.Event) -> None:
