@@ -1,8 +1,8 @@
 """Slash-command ack latency through the full HTTP stack.
 
-Signed HTTP POST over loopback -> bot.http.make_server -> bolt signature check -> listener -> ack -> HTTP reply.
+Signed HTTP POST over loopback -> bot/asgi.py on uvicorn -> bolt signature check -> listener -> ack -> HTTP reply.
 
-Subjects, all served in this process by the same `make_server`, each on its own free port:
+Subjects, all served in this process by the same uvicorn edge, each on its own free port:
 
 * ``oneday``: `build_app` with a real `Runner` on a SQLite file (migrated, bot/sample/northtown.yaml loaded)
   answering ``/oneday whoami`` for U0TOM: identity lookup, reply rendered to blocks, sent in the ack.
@@ -280,19 +280,33 @@ class LoadClient:
 # --------------------------------------------------------------------------------------------- server side
 @contextmanager
 def serve(app: Any) -> Iterator[str]:
-    """Serve `app` with bot.http.make_server (the production server) on a free port; yields the events URL."""
-    from bot.http import make_server
+    """Serve `app` on the production edge (bot/asgi.py on uvicorn, as `oneday serve` runs it) on a free port, in
+    a thread of this process; yields the events URL."""
+    import socket
+
+    import uvicorn
+
+    from bot.asgi import EdgeApp, EdgeH11Protocol
+    from bot.serve import KEEP_ALIVE_SECONDS
     from bot.slack.http import bolt_routes
 
-    server = make_server(bolt_routes(app), "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name=f"bench-server-{server.server_port}", daemon=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(EdgeApp(bolt_routes(app)), host="127.0.0.1", port=port, log_config=None,
+                                           access_log=False, http=EdgeH11Protocol, lifespan="on",
+                                           timeout_keep_alive=KEEP_ALIVE_SECONDS))
+    thread = threading.Thread(target=server.run, name=f"bench-server-{port}", daemon=True)
     thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the benchmark server did not start")
+        time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{server.server_port}/slack/events"
+        yield f"http://127.0.0.1:{port}/slack/events"
     finally:
-        server.shutdown()
-        server.server_close()
+        server.should_exit = True
         thread.join(5)
 
 

@@ -7,7 +7,7 @@ Subjects, each a separate process started by the benchmark, on its own free port
   (migrated, bot/sample/northtown.yaml loaded), ``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET`` and
   ``SLACK_API_URL`` = the fake: the production process, outbox thread included.
 * ``bare``: ``python -m benchmarks.memory --bare-app PORT``: a ``slack_bolt.App(process_before_response=True)``
-  whose ``/oneday`` listener only calls ``ack()``, served by the same ``bot.http.make_server``.
+  whose ``/oneday`` listener only calls ``ack()``, served by the same uvicorn edge (``bot.serve.run_app``).
 
 RSS is ``VmRSS`` from ``/proc/<pid>/status``: once the process answers ``/healthz`` and has been idle 1 s, then
 after every 2,000 of 10,000 signed ``/oneday whoami`` commands (U0TOM), sent by the separate load-generator
@@ -125,7 +125,7 @@ def run_benchmark(workdir: Path, *, commands: int = 10_000, step: int = 2_000, c
         env = {**base_env, "DATABASE_URL": url, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
                "SLACK_API_URL": fake.base_url}
         subjects = {
-            "oneday": ([str(ONEDAY), "serve", "--port"], ONEDAY_EXPECT),
+            "oneday": ([str(ONEDAY), "serve", "--workers", "1", "--port"], ONEDAY_EXPECT),
             "bare": ([sys.executable, "-m", "benchmarks.memory", "--bare-app"], None),
         }
         for name, (cmd, expect) in subjects.items():
@@ -147,15 +147,12 @@ def run_benchmark(workdir: Path, *, commands: int = 10_000, step: int = 2_000, c
 def bare_app_main(port: int) -> None:
     """`python -m benchmarks.memory --bare-app PORT`: serve the bare bolt app until terminated."""
     from benchmarks.ack import bare_app
-    from bot.http import make_server
+    from bot.asgi import EdgeApp
+    from bot.serve import run_app
     from bot.slack.http import bolt_routes
 
     app = bare_app(os.environ["SLACK_API_URL"], process_before_response=True)
-    server = make_server(bolt_routes(app), "127.0.0.1", port)
-    try:
-        server.serve_forever(poll_interval=0.5)
-    finally:
-        server.server_close()
+    run_app(EdgeApp(bolt_routes(app)), "127.0.0.1", port)  # the server `oneday serve` runs on
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--bare-app"]:

@@ -281,15 +281,19 @@ def _check_platforms(*, serving: bool) -> None:
 
 
 @app.command()
-def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[int, typer.Option()] = 3000) -> None:
+def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[int, typer.Option()] = 3000,
+          workers: Annotated[int | None, typer.Option(min=1, envvar="ONEDAY_WORKERS",
+                                               help="Worker processes (default: the machine's cores).")] = None) -> None:
     """Run the chat apps: Slack's on HTTP /slack/events, or Socket Mode when SLACK_APP_TOKEN is set."""
+    import os
+
     from bot import logs
     from bot.serve import serve as run_serve
 
     logs.configure()
     _check_platforms(serving=True)
     _require_schema()
-    run_serve(State.settings, host, port)
+    run_serve(State.settings, host, port, workers or len(os.sched_getaffinity(0)))
 
 
 @app.command()

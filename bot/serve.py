@@ -4,26 +4,35 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db, platforms
+from bot.asgi import EdgeApp, EdgeH11Protocol, Readiness
 from bot.clock import Clock, system_clock
 from bot.config import Settings
-from bot.http import Route, make_server
+from bot.http import Route
 from bot.outbox import Sender
 from bot.platform import Inbound, Platform
 from bot.redact import safe_url
 from bot.runner import Runner
 
 log = logging.getLogger("oneday.serve")
+
+KEEP_ALIVE_SECONDS = 5  # an idle kept-alive connection is closed after this
+GRACEFUL_SECONDS = 30  # on SIGTERM, in-flight requests get this long to finish
+MAX_HEADER_BYTES = 16 * 1024  # request line and headers
+MAX_CONNECTIONS = 256  # per worker; beyond it uvicorn answers 503
 
 
 def sender_for(settings: Settings, chosen: list[Platform], engine: Engine, factory: sessionmaker[Session], *,
@@ -43,7 +52,10 @@ def merged_routes(inbounds: list[Inbound]) -> dict[str, Route]:
     return routes
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
+def build_app(settings: Settings) -> EdgeApp:
+    """The ASGI app of one serving process: every configured platform's routes, /healthz and /readyz. Its startup
+    starts the outbox sender and the platforms' own connections (e.g. Slack's Socket Mode); its shutdown, after
+    in-flight requests have finished, stops them."""
     engine = db.make_engine(settings.database_url)
     factory = db.session_factory(engine)
     chosen = platforms.configured(settings)
@@ -52,25 +64,75 @@ def serve(settings: Settings, host: str, port: int) -> None:
                     on_queued=sender.wake)
     inbounds = [p.inbound(settings, engine=engine, runner=runner) for p in chosen]
     routes = merged_routes(inbounds)
-    sender.start()
+    head = db.head_revision()
 
-    def healthy() -> bool:
+    def ready() -> Readiness:
         with engine.connect() as conn:
-            return conn.execute(text("select 1")).scalar() == 1
+            current = MigrationContext.configure(conn).get_current_revision()
+        ok = current == head
+        return Readiness(ok, {"database": "reachable", "schema": "head" if ok else "behind",
+                              "revision": current, "head": head})
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    for inbound in inbounds:  # e.g. Slack's Socket Mode: connected before /healthz answers
-        inbound.start()
-    server = make_server(routes, host, port, healthy=healthy)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    log.info("listening on http://%s:%s: %s", host, server.server_port, ", ".join([*routes, "/healthz"]))
-    _wait(stop)
-    for inbound in inbounds:
-        inbound.stop()
-    server.shutdown()
-    sender.stop()
-    engine.dispose()
+    def start() -> None:
+        sender.start()
+        for inbound in inbounds:  # e.g. Slack's Socket Mode: connected before the server accepts
+            inbound.start()
+        log.info("serving %s", ", ".join([*routes, "/healthz", "/readyz"]))
+
+    def stop() -> None:
+        for inbound in inbounds:
+            inbound.stop()
+        sender.stop()
+        engine.dispose()
+
+    return EdgeApp(routes, ready=ready, on_start=start, on_stop=stop)
+
+
+def create_app() -> EdgeApp:
+    """The app factory each uvicorn worker process imports (`oneday serve --workers N`, N > 1): settings from
+    the environment, which `serve` has made match its own."""
+    from bot import config, logs
+
+    logs.configure()
+    return build_app(config.from_env())
+
+
+def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    """Serve on uvicorn until SIGTERM (or Ctrl-C): stop accepting, finish in-flight requests (up to
+    GRACEFUL_SECONDS), stop the sender and connections, return (exit status 0).
+
+    With workers > 1 each worker process builds its own app from `create_app`, so each has its own outbox
+    sender (rows are claimed with leases, so several senders share the outbox safely, as several
+    `oneday worker`s do) and, with Socket Mode, its own connection (Slack spreads events over them)."""
+    if workers > 1:
+        os.environ["DATABASE_URL"] = settings.database_url  # --database-url and --partnership reach the workers
+        if settings.partnership:
+            os.environ["ONEDAY_PARTNERSHIP"] = settings.partnership
+        run_app("bot.serve:create_app", host, port, workers=workers)
+    else:
+        run_app(build_app(settings), host, port)
+
+
+def run_app(app: EdgeApp | str, host: str, port: int, *, workers: int = 1) -> None:
+    """Serve `app` (or, for workers > 1, the import string of an app factory) on uvicorn with the edge's limits
+    until SIGTERM or Ctrl-C; returns after a graceful stop. The benchmark's bare bolt app runs here too."""
+    import uvicorn
+
+    options: dict[str, Any] = dict(
+        host=host, port=port, log_config=None, access_log=False, server_header=False, http=EdgeH11Protocol,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS, timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES, limit_concurrency=MAX_CONNECTIONS, lifespan="on",
+    )
+    # uvicorn re-raises the SIGTERM it handled once it has shut down: a handler of ours makes that a no-op, so
+    # the process exits 0 after a graceful stop instead of dying of the signal.
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    if isinstance(app, str):
+        uvicorn.run(app, factory=True, workers=workers, **options)
+        return
+    server = uvicorn.Server(uvicorn.Config(app, **options))
+    server.run()
+    if not server.started:
+        raise SystemExit(3)
 
 
 def _wait(stop: threading.Event) -> None:

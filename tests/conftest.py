@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import uuid
@@ -10,6 +11,10 @@ from collections.abc import Iterator
 import pytest
 from moments import FILE_LOADED
 from pgserver import ThrowawayPostgres
+
+# Every `oneday serve` the suite starts runs one worker process (the default is the machine's cores), so a test's
+# fake Slack sees one bolt app's start-up and one Socket Mode connection; tests/runtime/test_edge.py runs several.
+os.environ.setdefault("ONEDAY_WORKERS", "1")
 
 # ----------------------------------------------------------------------------------------
 # PostgreSQL: a real, throwaway server started by the test run itself.

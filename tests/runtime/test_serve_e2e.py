@@ -17,6 +17,8 @@ from fake_slack import FakeSlack
 from processes import wait_healthy
 from slack_requests import clear_proxy_env, send_command
 
+from bot.db import head_revision
+
 SECRET = "test-signing-secret"
 ONEDAY = Path(sys.executable).parent / "oneday"
 
@@ -134,8 +136,9 @@ def test_user_text_is_escaped_in_replies(served: tuple[str, str, FakeSlack]) -> 
 
 def test_healthz_reports_database(served: tuple[str, str, FakeSlack]) -> None:
     events, _, _ = served
-    with urllib.request.urlopen(events.replace("/slack/events", "/healthz"), timeout=2) as r:
-        assert json.loads(r.read()) == {"ok": True, "database": "reachable"}
+    with urllib.request.urlopen(events.replace("/slack/events", "/readyz"), timeout=2) as r:
+        assert json.loads(r.read()) == {"ok": True, "database": "reachable", "schema": "head",
+                                    "revision": head_revision(), "head": head_revision()}
 
 
 def test_one_structured_log_line_per_command_without_text(served: tuple[str, str, FakeSlack], tmp_path: Path) -> None:

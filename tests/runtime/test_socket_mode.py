@@ -19,6 +19,8 @@ from fake_socket_mode import Connection, FakeSocketMode
 from slack_requests import APP_ID, clear_proxy_env, new_trigger_id
 from test_serve_e2e import ONEDAY, free_port
 
+from bot.db import head_revision
+
 APP_TOKEN = "xapp-1-A0ONEDAY-1-test"
 
 
@@ -133,8 +135,9 @@ def test_each_envelope_gets_its_own_ack(served: Served) -> None:
 
 
 def test_socket_mode_serves_health_but_no_events_endpoint(served: Served) -> None:
-    with urllib.request.urlopen(f"{served.base}/healthz", timeout=2) as r:
-        assert json.loads(r.read()) == {"ok": True, "database": "reachable"}
+    with urllib.request.urlopen(f"{served.base}/readyz", timeout=2) as r:
+        assert json.loads(r.read()) == {"ok": True, "database": "reachable", "schema": "head",
+                                    "revision": head_revision(), "head": head_revision()}
     request = urllib.request.Request(f"{served.base}/slack/events", data=b"{}", method="POST",
                                      headers={"Content-Type": "application/json"})
     with pytest.raises(urllib.error.HTTPError) as refused:
