@@ -9,7 +9,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 from fake_slack import FakeSlack
 from moments import FILE_LOADED
-from processes import wait_healthy
+from processes import free_port, wait_healthy
 from slack_requests import APP_ID, TEAM_DOMAIN, TEAM_ID, new_trigger_id, sign
 from sqlalchemy import select
 
@@ -37,11 +36,6 @@ NORTHTOWN = Path(__file__).resolve().parent.parent / "bot" / "sample" / "northto
 SECRET = "test-signing-secret"
 INCIDENT = "Something went wrong"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # ------------------------------------------------------------------------------------------ the world

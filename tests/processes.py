@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 import urllib.request
@@ -20,3 +21,10 @@ def wait_healthy(base: str, proc: subprocess.Popen[bytes], deadline: float, log:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"oneday serve at {base} did not start:\n{log()}") from None
             time.sleep(0.05)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (the OS picks it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

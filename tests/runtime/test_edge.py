@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from fake_slack import FakeSlack
-from processes import wait_healthy
+from processes import free_port, wait_healthy
 from slack_requests import clear_proxy_env, send_raw
 
 from bot import db
@@ -27,11 +27,6 @@ from bot import db
 SECRET = "test-signing-secret"
 ONEDAY = Path(sys.executable).parent / "oneday"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from fake_slack import FakeSlack
-from processes import wait_healthy
+from processes import free_port, wait_healthy
 from slack_requests import clear_proxy_env, send_command
 
 from bot.db import head_revision
@@ -22,11 +21,6 @@ from bot.db import head_revision
 SECRET = "test-signing-secret"
 ONEDAY = Path(sys.executable).parent / "oneday"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
