@@ -19,8 +19,8 @@ USERS = {"tom": "U0TOM", "sam": "U0SAM", "mark": "U0MARK", "ruth": "U0RUTH", "ed
 INCIDENT = "Something went wrong on our side"
 
 
-def make_runner(factory: Any) -> Runner:
-    return Runner(factory=factory, names=dict(DEFAULT_COMMANDS), clock=lambda: NOW)
+def make_runner(factory: Any, now: datetime = NOW) -> Runner:
+    return Runner(factory=factory, names=dict(DEFAULT_COMMANDS), clock=lambda: now)
 
 
 def run(runner: Runner, who: str, intent: str, text: str) -> Result:

@@ -10,8 +10,10 @@ anything else goes to dateparser (DMY, future-preferring, English only). Reading
 - "next Friday": the first Friday after today, flagged for confirmation because many Britons mean the
   Friday after that, which is offered as the alternative.
 - "a week on Friday", "Friday week": the coming Friday plus seven days.
-- "5/12", "05/12/26", "5.12.2026": always day/month. With no year, a date already past this year means next
-  year. When both parts could be a month (5/12) the US reading (12 May) is offered for confirmation.
+- "5/12", "05/12/26", "5.12.2026": always day/month, without a question. With no year, a date already past this
+  year means next year. The US reading (12 May) is offered for confirmation only when it is plausible too: both
+  parts could be a month and neither reading is past (typed on 1 March, "5/6" could be 5 June or 6 May; typed on
+  1 December, "9/12/2026" can only be 9 December, because 12 September has gone).
 - "2026-12-05": ISO, unambiguous.
 - "in 3 days", "in 2 weeks", "in a fortnight", "in 2 months" (same day of month, clipped), "2 weeks' time".
 - "next week": Monday of next week. "next month" / "next year": the 1st of that month / 1 January.
@@ -201,8 +203,13 @@ def _dmy(phrase: str, today: date) -> _Reading | None:
         year = today.year + ((month, day) < (today.month, today.day) and 1 <= month <= 12)
         return _valid(year, month, day, phrase)
 
+    def ahead(day: int, month: int) -> bool:
+        """The reading falls today or later without being moved to next year (a past date is not plausible)."""
+        return (y, month, day) >= (today.year, today.month, today.day) if y is not None else \
+            (month, day) >= (today.month, today.day)
+
     day = on(d, m)
-    if d <= 12 and m <= 12 and d != m:
+    if d <= 12 and m <= 12 and d != m and ahead(d, m) and ahead(m, d) and on(m, d) <= _limit(today):
         read = day_label(day, today, weekday=False, long=True)
         return day, [f"{phrase} is read as {read} (day/month)"], [on(m, d)]
     return day, [], []

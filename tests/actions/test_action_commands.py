@@ -9,7 +9,7 @@ to it; rose.gill chairs; bea.morris and dan.fox are not entitled to it.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from actions_support import NOW, audit_kinds, counts, make_runner, press, reply_text, run, submit
@@ -216,10 +216,10 @@ def test_recorded_action_and_owner_dm_carry_no_target_details(seeded) -> None:  
 def test_ambiguous_and_past_dates_preview_then_save_on_confirm(seeded) -> None:  # type: ignore[no-untyped-def]
     runner = make_runner(seeded)
     before = counts(seeded)
-    preview = run(runner, "tom", "action", "OCG-07 @sam.patel call the landlord by 5/12")
+    preview = run(runner, "tom", "action", "OCG-07 @sam.patel call the landlord by 5/12/2027")
     assert preview.reply.title == "Check the due date"
-    assert preview.reply.lines[0] == '"5/12": 5/12 is read as 5 December (day/month).'
-    assert [b.label for b in preview.reply.buttons] == ["Save, due Sat 5 Dec", "Save, due Wed 12 May 2027",
+    assert preview.reply.lines[0] == '"5/12/2027": 5/12/2027 is read as 5 December 2027 (day/month).'
+    assert [b.label for b in preview.reply.buttons] == ["Save, due Sun 5 Dec 2027", "Save, due Wed 12 May 2027",
                                                         "Correct"]
     assert counts(seeded) == before
     us = press(runner, "tom", "action.confirm", preview.reply.buttons[1].value)
@@ -378,3 +378,12 @@ def test_a_confirmation_goes_to_the_people_entitled_never_to_the_section_space(s
     assert {n.to.kind for n in closed.notices} == {"member"} and all(n.about == ("OCG-07",) for n in closed.notices)
     with seeded() as session:
         assert not session.scalars(select(OutboxMessage).where(OutboxMessage.destination_kind != "member")).all()
+
+
+def test_day_month_date_is_saved_without_a_question_when_the_us_reading_has_gone(seeded) -> None:  # type: ignore[no-untyped-def]
+    """Typed on 1 December, 9/12/2026 can only be 9 December (12 September has gone): saved, no question."""
+    runner = make_runner(seeded, now=datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
+    saved = run(runner, "tom", "action", "OCG-07 @sam.patel check benefits claim by 9/12/2026")
+    assert saved.reply.title == "Action #2 recorded"
+    with seeded() as session:
+        assert session.scalar(select(Action.due).where(Action.number == 2)) == date(2026, 12, 9)

@@ -39,17 +39,19 @@ CASES = [
     ("next Tuesday", d(12, 1), True, (d(12, 8),)),
     ("a week on Friday", d(12, 4), False, ()),
     ("Friday week", d(12, 4), False, ()),
-    # numeric dates are day/month; ambiguous ones are confirmed with the US reading as the alternative
-    ("5/12", d(12, 5), True, (d(5, 12, 2027),)),
-    ("05/12", d(12, 5), True, (d(5, 12, 2027),)),
+    # numeric dates are day/month; only when the US reading is plausible too (not past) is it offered
+    ("5/12", d(12, 5), False, ()),  # 12 May has gone
+    ("05/12", d(12, 5), False, ()),
+    ("5/12/27", d(12, 5, 2027), True, (d(5, 12, 2027),)),  # both ahead: asked
+    ("1/2/27", d(2, 1, 2027), True, (d(1, 2, 2027),)),
     ("13/12", d(12, 13), False, ()),
     ("30/11", d(11, 30), False, ()),
     ("5/5", d(5, 5, 2027), False, ()),
     ("20/11", d(11, 20, 2027), False, ()),  # past this year: next year
-    ("1/2", d(2, 1, 2027), True, (d(1, 2, 2027),)),
+    ("1/2", d(2, 1, 2027), False, ()),  # both readings gone this year: day/month, next year
     ("25/12/26", d(12, 25), False, ()),
     ("25.12.2026", d(12, 25), False, ()),
-    ("5/12/26", d(12, 5), True, (d(5, 12),)),
+    ("5/12/26", d(12, 5), False, ()),  # 12 May 2026 is past
     ("29/2/28", d(2, 29, 2028), False, ()),
     ("2026-12-05", d(12, 5), False, ()),
     ("2026/12/05", d(12, 5), False, ()),
@@ -110,10 +112,10 @@ def test_read_due(text: str, day: date, confirm: bool, alternatives: tuple[date,
 
 @pytest.mark.parametrize(("text", "reason"), [
     ("next Friday", '"next Friday" can mean 27 Nov or 4 Dec'),
-    ("5/12", "5/12 is read as 5 December (day/month)"),
-    ("1/2", "1/2 is read as 1 February 2027 (day/month)"),
+    ("5/12/27", "5/12/27 is read as 5 December 2027 (day/month)"),
+    ("1/2/27", "1/2/27 is read as 1 February 2027 (day/month)"),
     ("yesterday", "that date is in the past"),
-    ("5/12/25", "5/12/25 is read as 5 December 2025 (day/month); that date is in the past"),
+    ("5/12/25", "that date is in the past"),
 ])
 def test_reasons(text: str, reason: str) -> None:
     assert read_due(text, now=NOW).reason == reason
@@ -252,3 +254,17 @@ def test_split_due_never_loses_words(text: str) -> None:
     keywords = text.split()[len(wording.split()):len(text.split()) - len(when.split())]
     assert text.split() == wording.split() + keywords + when.split()
     assert [k.lower() for k in keywords] in (["by"], ["due"], ["due", "by"], ["due", "on"])
+
+
+@pytest.mark.parametrize(("text", "now", "day", "alternatives"), [
+    # the bar: typed on 1 December, 12 September has gone, so no question
+    ("9/12/2026", datetime(2026, 12, 1, 9, 0, tzinfo=LONDON), date(2026, 12, 9), ()),
+    # typed on 1 March, both 5 June and 6 May are ahead: asked
+    ("5/6", datetime(2027, 3, 1, 9, 0, tzinfo=LONDON), date(2027, 6, 5), (date(2027, 5, 6),)),
+    # the US reading beyond the two-year limit is not offered
+    ("10/3/2028", datetime(2026, 3, 15, 9, 0, tzinfo=LONDON), date(2028, 3, 10), ()),
+])
+def test_day_month_is_asked_only_when_both_readings_are_ahead(
+        text: str, now: datetime, day: date, alternatives: tuple[date, ...]) -> None:
+    due = read_due(text, now=now)
+    assert (due.day, due.alternatives, due.needs_confirmation) == (day, alternatives, bool(alternatives))
