@@ -1,6 +1,6 @@
 """`/agenda`: plan (preview), publish and show the meeting day.
 
-- `plan <date>`: coordinator only; an ephemeral preview with each agency's reasons and each exclusion.
+- `plan <date>`: coordinator or chair; an ephemeral preview with each agency's reasons and each exclusion.
 - `publish <date>`: coordinator only; saves the meeting and queues the overview, the section spaces and
   pointers and everyone's itinerary (commands/agenda/publish.py). Publishing again sends only what changed.
 - `show`: in a section channel, the section pack (commands/agenda/pack.py).
@@ -19,7 +19,7 @@ from commands.agenda.publish import PACK_VIEW, publish
 from commands.core import access
 from commands.core.context import Caller
 from commands.core.dates import day_label
-from commands.core.errors import UsageError
+from commands.core.errors import Refused, UsageError
 from commands.core.help import example
 from commands.core.names import command
 from commands.core.replies import Reply, Result
@@ -35,7 +35,10 @@ def run(caller: Caller, text: str) -> Result:
         if len(words) != 2:
             raise UsageError(f"'{command(names, 'agenda', verb)}' takes the meeting date",
                              example=command(names, "agenda", verb, "2026-12-08"))
-        access.require_coordinator(caller, what=f"agenda {verb} {words[1][:10]}")
+        if verb == "plan":
+            _require_planner(caller, what=f"agenda plan {words[1][:10]}")
+        else:
+            access.require_coordinator(caller, what=f"agenda publish {words[1][:10]}")
         day = read_date(words[1], command(names, "agenda", verb, "2026-12-08"))
         return preview(caller, day) if verb == "plan" else publish_now(caller, day)
     if verb in overrides.VERBS:
@@ -49,6 +52,17 @@ def run(caller: Caller, text: str) -> Result:
         return share.run(caller, text.strip()[len(words[0]):])
     what = f"unknown subcommand '{verb}'" if verb else "say what to do"
     raise UsageError(what, example=example("agenda", names))
+
+
+def _require_planner(caller: Caller, *, what: str) -> None:
+    """A coordinator or a chair may preview the day: the chair runs it and sees every target anyway, and
+    previewing sends and saves nothing. Publishing stays the coordinator's."""
+    member = caller.member
+    if member.active and member.has_role("coordinator", "chair"):
+        return
+    access.log_refusal(caller, what=what, justification="coordinator or chair role required")
+    raise Refused("Only a coordinator or a chair can preview the agenda. Ask your coordinator if you need to "
+                  "know when your slots are: your itinerary arrives by direct message when the day is published.")
 
 
 def read_date(text: str, usage: str) -> date:

@@ -19,7 +19,8 @@ from commands.agenda.publish import RUNS_THE_DAY
 from commands.core import access
 from commands.core.context import Caller
 from commands.core.dates import day_label
-from commands.core.errors import Refused
+from commands.core.errors import Refused, UsageError
+from commands.core.names import command
 from commands.core.replies import Button, Emphasis, Reply, Result
 from models import Action, ActionStatus, Invitation, Meeting, Outcome, PartnerView, Section, Target
 from models.audit import record
@@ -55,7 +56,14 @@ def show_here(caller: Caller) -> Result:
     if caller.channel:
         section = caller.session.scalar(select(Section).where(Section.partnership_id == caller.partnership.id,
                                                               Section.space_ref == caller.channel))
-    section = access.require_section(caller, section.id if section else None, purpose="section pack")
+    if section is None:
+        # Typed in the wrong place (the main channel, a DM): say where it works. This names no section or
+        # target, so it tells nobody anything the need-to-know rule hides.
+        raise UsageError(f"'{command(caller.names, 'agenda', 'show')}' shows a section's pack in that section's "
+                         "own channel, and this is not a section channel. Type it in your section's channel, or "
+                         "press View pack in your itinerary (sent to you by direct message)",
+                         example=command(caller.names, "agenda", "show"))
+    section = access.require_section(caller, section.id, purpose="section pack")
     return _pack_or_statement(caller, _require_open(caller, section))
 
 
