@@ -10,6 +10,7 @@ from models.audit import AuditEvent
 from models.base import Base
 from models.chat_state import HomeView, SeenEvent
 from models.meeting import Invitation, Meeting, MeetingStatus, Section
+from models.meeting_record import Decision, DiscussionStatus, PartnerInformation, TargetDiscussion
 from models.outbox import OutboxMessage
 from models.partnership import Agency, ChatIdentity, Cohort, Member, Partnership
 from models.reminder_mark import ReminderMark
@@ -25,6 +26,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "ChatIdentity",
+    "Decision",
+    "DiscussionStatus",
     "HomeView",
     "Cohort",
     "Invitation",
@@ -34,12 +37,14 @@ __all__ = [
     "Outcome",
     "OutboxMessage",
     "OverrideKind",
+    "PartnerInformation",
     "PartnerView",
     "Partnership",
     "ReminderMark",
     "SeenEvent",
     "Section",
     "Target",
+    "TargetDiscussion",
     "TargetDetails",
     "TargetStatus",
     "Workspace",

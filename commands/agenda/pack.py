@@ -22,15 +22,25 @@ from commands.core.dates import day_label
 from commands.core.errors import Refused, UsageError
 from commands.core.names import command
 from commands.core.replies import Button, Emphasis, Reply, Result
-from models import Action, ActionStatus, Invitation, Meeting, Outcome, PartnerView, Section, Target
+from models import (
+    Action,
+    ActionStatus,
+    Invitation,
+    Meeting,
+    Outcome,
+    PartnerInformation,
+    PartnerView,
+    Section,
+    Target,
+)
 from models.audit import record
 from models.calendar import pack_closes
 
 ACCEPT = "pack.accept"
 # What each consultation record says was shown, by the view the viewer got (commands/core/access.partner_view_for).
 SHOWN = {
-    PartnerView.FULL: "section pack shown (full details): details, lead officer, open actions, outcomes since the "
-                      "last meeting",
+    PartnerView.FULL: "section pack shown (full details): details, lead officer, open actions, outcomes and "
+                      "partners' information since the last meeting",
     PartnerView.SUMMARY: "section pack shown (partner summary): the lead's partner summary, lead officer, open "
                          "actions, outcomes since the last meeting",
     PartnerView.ASK: "section pack shown (reference and ask): reference, what is asked of partners, lead officer",
@@ -143,12 +153,17 @@ def _pack(caller: Caller, section: Section) -> Result:
     targets = [found[r] for r in refs if r in found and found[r].cohort_id == section.cohort_id
                and access.member_may_see(caller, caller.member, found[r])]
     ids = [t.id for t in targets]
+    since = _since(caller, section)
     actions = list(s.scalars(select(Action).where(Action.partnership_id == pid, Action.target_id.in_(ids),
                                                   Action.status == ActionStatus.OPEN).order_by(Action.number)))
     outcomes = list(s.scalars(select(Outcome).join(Action, Outcome.action_id == Action.id)
                               .where(Outcome.partnership_id == pid, Action.target_id.in_(ids),
-                                     Outcome.recorded_at >= _since(caller, section))
+                                     Outcome.recorded_at >= since)
                               .order_by(Outcome.recorded_at)))
+    informed = list(s.scalars(select(PartnerInformation).where(PartnerInformation.partnership_id == pid,
+                                                               PartnerInformation.target_id.in_(ids),
+                                                               PartnerInformation.at >= since)
+                              .order_by(PartnerInformation.at, PartnerInformation.id)))
     tz = ZoneInfo(caller.partnership.timezone)
     views = {t.id: access.partner_view_for(caller.member, t) for t in targets}
     lines = [f"{cohort.name}, {day_label(day, long=True, year=True)} - {cohort.handling}", ""]
@@ -172,6 +187,10 @@ def _pack(caller: Caller, section: Section) -> Result:
             lines.append(f"    Outcome of #{o.action.number} "
                          f"({day_label(o.recorded_at.astimezone(tz).date(), day, weekday=False)}): "
                          f"{o.category}: {o.text}")
+        if view == PartnerView.FULL:  # what partners brought (/inform) is detail: not for summary or ask views
+            for i in (i for i in informed if i.target_id == t.id):
+                lines.append(f"    From {i.from_member.name} ({i.from_member.agency.name}, "
+                             f"{day_label(i.at.astimezone(tz).date(), day, weekday=False)}): {i.text}")
     if not targets:
         lines.append("No targets to show in this section.")
     justification = f"{day.isoformat()} {cohort.key} section pack"

@@ -41,6 +41,17 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
                                            "circumstances changed, not done by the agency, ..."),
         ("{outcome}", "open the outcome form; without a category the form opens too"),
     ]),
+    "decision": ("The meeting's record of each target: its status and what was decided.", [
+        ("{decision} OCG-07 escalated refer to ROCU tasking", "chair, coordinator or lead officer: set the status "
+                                                              "(discussed, no-update, deferred, escalated, closed) "
+                                                              "and record a decision"),
+        ("{decision} OCG-07 licence recall requested", "record a decision alone"),
+        ("{decision} OCG-07", "what is recorded for the target at its latest meeting"),
+    ]),
+    "inform": ("Bring information about a target to the table.", [
+        ("{inform} OCG-07 seen at the Riverside flats with a new vehicle", "sent to the target's lead officer (never "
+                                                                          "to a channel) and kept for the next pack"),
+    ]),
     "actions": ("List actions you are entitled to see.", [
         ("{actions}", "your open actions"),
         ("{actions} overdue", "overdue actions you may see"),

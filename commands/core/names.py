@@ -14,6 +14,8 @@ DEFAULT_NAMES: Mapping[str, str] = MappingProxyType({
     "outcome": "/outcome",
     "actions": "/actions",
     "oneday": "/oneday",
+    "decision": "/decision",
+    "inform": "/inform",
 })
 
 

@@ -14,6 +14,7 @@ from commands.core.errors import UsageError
 from commands.core.help import HELP, example, help_reply
 from commands.core.names import command
 from commands.core.replies import Result
+from commands.meeting import decisions, inform
 
 Handler = Callable[[Caller, str], Result]  # (caller, the text after the command name)
 ButtonHandler = Callable[[Caller, str], Result]  # (caller, button value)
@@ -25,6 +26,8 @@ HANDLERS: dict[str, Handler] = {
     "outcome": outcome.run,
     "actions": actions.run,
     "agenda": agenda.run,
+    "decision": decisions.run,
+    "inform": inform.run,
 }
 # Button action ids and form callbacks, registered by the command modules that own them.
 BUTTONS: dict[str, ButtonHandler] = {}

@@ -87,7 +87,8 @@ def test_the_manifest_follows_configuration() -> None:
                     url="https://oneday.example.org/")
     commands = data["features"]["slash_commands"]
     names = [c["command"] for c in commands]
-    assert names == ["/meeting", "/task", *[DEFAULT_COMMANDS[k] for k in ("outcome", "actions", "oneday")]]
+    assert names == ["/meeting", "/task",
+                     *[DEFAULT_COMMANDS[k] for k in ("outcome", "actions", "oneday", "decision", "inform")]]
     assert all(c["should_escape"] is True and c["url"] == "https://oneday.example.org/slack/events" and
                c["description"] and c["usage_hint"] for c in commands)
     assert data["features"]["app_home"]["home_tab_enabled"] and data["features"]["app_home"]["messages_tab_enabled"]

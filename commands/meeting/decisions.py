@@ -1,0 +1,110 @@
+"""`/decision REF [status] [what was decided]`: the record of a target at the meeting.
+
+- `/decision OCG-07 escalated refer to ROCU tasking`: sets the status and records the decision.
+- `/decision OCG-07 discussed`: the status alone. `/decision OCG-07 licence recall requested`: a decision alone.
+- `/decision OCG-07`: what is recorded for the target at its latest meeting.
+
+Statuses: discussed, no-update, deferred, escalated, closed. Those who run the day (chair, coordinator) and the
+target's lead officer record; anyone entitled to the target may read. The record is against the latest published
+meeting, on or before today, that had the target on its agenda; the minutes are built from it. Recorded as
+collection in the processing log; nothing is sent to anyone.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from commands.core import access
+from commands.core.context import Caller
+from commands.core.dates import day_label
+from commands.core.errors import Refused, UsageError
+from commands.core.names import command
+from commands.core.replies import Reply, Result
+from commands.meeting.sections import latest_section
+from models import Decision, DiscussionStatus, Section, Target, TargetDiscussion
+from models.audit import record
+
+MAX_TEXT = 2000
+STATUS_WORDS = {s.value: s for s in DiscussionStatus} | {"no_update": DiscussionStatus.NO_UPDATE,
+                                                         "noupdate": DiscussionStatus.NO_UPDATE}
+
+
+def _example(caller: Caller) -> str:
+    return command(caller.names, "decision", "OCG-07 escalated refer to ROCU tasking")
+
+
+def run(caller: Caller, text: str) -> Result:
+    words = text.split(None, 1)
+    if not words:
+        raise UsageError("say which target, then its status or what was decided (statuses: "
+                         f"{', '.join(s.value for s in DiscussionStatus)})", example=_example(caller))
+    ref = words[0].strip().upper()
+    target = access.require_target(caller, ref, purpose="decision")
+    rest = words[1].strip() if len(words) > 1 else ""
+    section = latest_section(caller, target)
+    if not rest:
+        return _show(caller, target, section)
+    _require_recorder(caller, target)
+    first, _, after = rest.partition(" ")
+    status = STATUS_WORDS.get(first.lower().rstrip(":,"))
+    decided = after.strip() if status else rest
+    if len(decided) > MAX_TEXT:
+        raise UsageError(f"a decision is at most {MAX_TEXT} characters (this one is {len(decided)}); record the "
+                         "detail in the target's file and the decision here", example=_example(caller))
+    if section is None:
+        raise UsageError(f"{target.ref} has not been on a published agenda up to today: decisions are recorded "
+                         "against the meeting that discussed the target", example=_example(caller))
+    s, pid = caller.session, caller.partnership.id
+    said: list[str] = []
+    if status is not None:
+        row = s.scalar(select(TargetDiscussion).where(TargetDiscussion.section_id == section.id,
+                                                      TargetDiscussion.target_id == target.id))
+        if row is None:
+            row = TargetDiscussion(partnership_id=pid, section_id=section.id, target_id=target.id, status=status,
+                                   set_by_id=caller.member.id, at=caller.now)
+            s.add(row)
+        else:
+            row.status, row.set_by_id, row.at = status, caller.member.id, caller.now
+        said.append(f"status: {status.value}")
+    if decided:
+        s.add(Decision(partnership_id=pid, section_id=section.id, target_id=target.id, text=decided,
+                       recorded_by_id=caller.member.id, at=caller.now))
+        said.append(f"decision: {decided}")
+    when = day_label(section.meeting.date, long=True, year=True)
+    record(s, at=caller.now, partnership_id=pid, kind="collection", actor=caller.actor,
+           actor_member_id=caller.member.id, target_id=target.id, target_ref=target.ref, recipients=[],
+           what=f"meeting record: {'status ' + status.value if status else 'decision'}"
+                f"{' and decision' if status and decided else ''}",
+           justification=f"{section.meeting.date.isoformat()} {section.cohort.key} meeting record")
+    return Result(Reply(title=f"Recorded for {target.ref}", lines=(
+        f"{section.cohort.name}, {when}.", *said),
+        footer=f"The minutes are built from this record. See it again: {command(caller.names, 'decision', target.ref)}"))
+
+
+def _require_recorder(caller: Caller, target: Target) -> None:
+    member = caller.member
+    if member.has_role("chair", "coordinator") or target.lead_id == member.id:
+        return
+    access.log_refusal(caller, target_id=target.id, target_ref=target.ref, what=f"decision: {target.ref}",
+                       justification="chair, coordinator or lead officer required")
+    raise Refused(f"Only the chair, a coordinator or {target.ref}'s lead officer records its status and "
+                  "decisions. Say it at the meeting, or ask the chair to record it.")
+
+
+def _show(caller: Caller, target: Target, section: Section | None) -> Result:
+    if section is None:
+        return Result(Reply(title=f"{target.ref}: no meeting record yet", lines=(
+            f"{target.ref} has not been on a published agenda up to today.",)))
+    s = caller.session
+    status = s.scalar(select(TargetDiscussion).where(TargetDiscussion.section_id == section.id,
+                                                     TargetDiscussion.target_id == target.id))
+    decisions = s.scalars(select(Decision).where(Decision.section_id == section.id, Decision.target_id == target.id)
+                          .order_by(Decision.at, Decision.id)).all()
+    lines = [f"{section.cohort.name}, {day_label(section.meeting.date, long=True, year=True)}.",
+             f"Status: {status.status.value} (set by {status.set_by.name})" if status else "Status: not set yet"]
+    lines += [f"Decision ({d.recorded_by.name}): {d.text}" for d in decisions] or ["No decisions recorded yet."]
+    record(s, at=caller.now, partnership_id=caller.partnership.id, kind="consultation", actor=caller.actor,
+           actor_member_id=caller.member.id, target_id=target.id, target_ref=target.ref,
+           recipients=[caller.member.key], what="meeting record shown",
+           justification=f"{section.meeting.date.isoformat()} {section.cohort.key} meeting record")
+    return Result(Reply(title=f"{target.ref}: meeting record", lines=tuple(lines)))
