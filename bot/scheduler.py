@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import system_clock
 from bot.config import DEFAULT_COMMANDS
-from bot.jobs import follow_partnership_job, for_each_partnership, publish_agenda_job
+from bot.jobs import follow_partnership_job, for_each_partnership, logged, publish_agenda_job
+from commands.agenda import attendance
 from commands.chasing import digest
 from commands.chasing import rounds as chasing
 
@@ -45,6 +46,11 @@ def follow_partnership(factory: sessionmaker[Session], now: datetime,
     return f"{follow_partnership_job(factory, now)} messages queued to keep published meetings in step"
 
 
+def section_start(factory: sessionmaker[Session], now: datetime, names: Mapping[str, str] = DEFAULT_COMMANDS) -> str:
+    n = for_each_partnership(factory, now, "section-start", logged(attendance.section_starts))
+    return f"{n} section start posts queued"
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -59,6 +65,8 @@ JOBS: dict[str, Job] = {j.name: j for j in (
     Job("publish-agenda", "publish the next meeting's agenda N working days before it", publish_agenda),
     Job("follow-partnership", "keep published meetings' section spaces, invitations, itineraries and statements "
         "in step with the partnership (members, ISPs, roles, flags, actions)", follow_partnership),
+    Job("section-start", "post I'm here in each section's channel when the section starts (attendance)",
+        section_start),
     Job("outbox", "deliver queued messages (paced per channel, retried, exactly once per key)",
         lambda f, now, names: "the outbox is delivered by the sender"),
 )}

@@ -10,7 +10,14 @@ from models.audit import AuditEvent
 from models.base import Base
 from models.chat_state import HomeView, SeenEvent
 from models.meeting import Invitation, Meeting, MeetingStatus, Section
-from models.meeting_record import Decision, DiscussionStatus, PartnerInformation, TargetDiscussion
+from models.meeting_record import (
+    Attendance,
+    AttendanceStatus,
+    Decision,
+    DiscussionStatus,
+    PartnerInformation,
+    TargetDiscussion,
+)
 from models.outbox import OutboxMessage
 from models.partnership import Agency, ChatIdentity, Cohort, Member, Partnership
 from models.reminder_mark import ReminderMark
@@ -22,6 +29,8 @@ __all__ = [
     "ActionNote",
     "ActionStatus",
     "AgendaOverride",
+    "Attendance",
+    "AttendanceStatus",
     "Agency",
     "AuditEvent",
     "Base",

@@ -75,3 +75,29 @@ class PartnerInformation(TenantMixin, Base):
 
     target: Mapped[Target] = relationship()
     from_member: Mapped[Member] = relationship()
+
+
+class AttendanceStatus(StrEnum):
+    PRESENT = "present"
+    APOLOGIES = "apologies"  # sent ahead of time; a substitute may be named
+
+
+class Attendance(TenantMixin, Base):
+    """Whether a member invited to a section came (or sent apologies, perhaps with a substitute from their agency).
+    One row per member per section; the latest mark stands."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("section_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    status: Mapped[AttendanceStatus] = mapped_column(StoredEnum(AttendanceStatus))
+    substitute_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    marked_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    section: Mapped[Section] = relationship()
+    member: Mapped[Member] = relationship(foreign_keys=[member_id])
+    substitute: Mapped[Member | None] = relationship(foreign_keys=[substitute_id])
+    marked_by: Mapped[Member] = relationship(foreign_keys=[marked_by_id])

@@ -5,6 +5,8 @@
   pointers and everyone's itinerary (commands/agenda/publish.py). Publishing again sends only what changed.
 - `show`: in a section channel, the section pack (commands/agenda/pack.py).
 - `add|drop|skip|overrides|clear`: the coordinator's overrides of the rule (commands/agenda/overrides.py).
+- `here`, `present @member`, `apologies <date> [sub @member]`, `day [date]`: attendance and the chair's view of
+  the day (commands/agenda/attendance.py).
 - `share <REF> full | summary <text> | ask <text>`: the lead officer (or a coordinator or chair) sets what partners
   outside the core agencies see of a target in the pack (commands/agenda/share.py).
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from commands.agenda import overrides, pack, share
+from commands.agenda import attendance, overrides, pack, share
 from commands.agenda import plan_json as agenda_plan
 from commands.agenda.publish import PACK_VIEW, publish
 from commands.core import access
@@ -25,7 +27,7 @@ from commands.core.names import command
 from commands.core.replies import Reply, Result
 from models.planning import plan_day
 
-BUTTONS = {PACK_VIEW: pack.view, pack.ACCEPT: pack.accept}
+BUTTONS = {PACK_VIEW: pack.view, pack.ACCEPT: pack.accept, attendance.HERE: attendance.press_here}
 
 
 def run(caller: Caller, text: str) -> Result:
@@ -48,6 +50,8 @@ def run(caller: Caller, text: str) -> Result:
             raise UsageError(f"'{command(names, 'agenda', 'show')}' takes no arguments; run it in a section channel",
                              example=command(names, "agenda", "show"))
         return pack.show_here(caller)
+    if verb in attendance.VERBS:
+        return attendance.run(caller, verb, text.split(None, 1)[1] if len(words) > 1 else "")
     if verb == "share":
         return share.run(caller, text.strip()[len(words[0]):])
     what = f"unknown subcommand '{verb}'" if verb else "say what to do"

@@ -22,6 +22,12 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
                                                                 "and action owners stay)"),
         ("{agenda} skip N-0412 2026-12-08 in custody", "coordinator: a target does not come up at that meeting"),
         ("{agenda} overrides", "coordinator: the overrides in force; clear one with {agenda} clear 3"),
+        ("{agenda} here", "in your section's channel: mark yourself present (or press I'm here when it starts)"),
+        ("{agenda} apologies 2026-12-08 sub @jo", "send apologies for your sections of a meeting, with a substitute "
+                                                  "from your agency"),
+        ("{agenda} present @sam", "chair or coordinator, in a section's channel: mark others present"),
+        ("{agenda} day", "chair or coordinator: the day so far: sections now and next, who is here, apologies, "
+                         "statements accepted"),
         ("{agenda} share OCG-07 summary <text>", "lead officer, coordinator or chair: what partners outside the core "
                                                  "agencies see of a target in the pack: full, summary <text> (a "
                                                  "partner summary you write) or ask <text> (reference and ask only)"),

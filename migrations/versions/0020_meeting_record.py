@@ -1,4 +1,4 @@
-"""meeting record: target status, decisions, partner information
+"""meeting record: target status, decisions, partner information, attendance
 
 Revision ID: 0020
 Revises: 0012
@@ -73,9 +73,36 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_target_discussion_section_id'), ['section_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_target_discussion_target_id'), ['target_id'], unique=False)
 
+    op.create_table('attendance',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('section_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('substitute_id', sa.Integer(), nullable=True),
+    sa.Column('marked_by_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('partnership_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['marked_by_id'], ['member.id'], name=op.f('fk_attendance_marked_by_id_member')),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], name=op.f('fk_attendance_member_id_member')),
+    sa.ForeignKeyConstraint(['partnership_id'], ['partnership.id'], name=op.f('fk_attendance_partnership_id_partnership'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['section_id'], ['section.id'], name=op.f('fk_attendance_section_id_section'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['substitute_id'], ['member.id'], name=op.f('fk_attendance_substitute_id_member')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attendance')),
+    sa.UniqueConstraint('section_id', 'member_id', name=op.f('uq_attendance_section_id_member_id'))
+    )
+    with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attendance_member_id'), ['member_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attendance_partnership_id'), ['partnership_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attendance_section_id'), ['section_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attendance_section_id'))
+        batch_op.drop_index(batch_op.f('ix_attendance_partnership_id'))
+        batch_op.drop_index(batch_op.f('ix_attendance_member_id'))
+
+    op.drop_table('attendance')
     with op.batch_alter_table('target_discussion', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_target_discussion_target_id'))
         batch_op.drop_index(batch_op.f('ix_target_discussion_section_id'))
