@@ -123,7 +123,7 @@ class Demo:
 
         c.to(MEETING, 9, 40)
         self.type("dan.fox", "/actions OCG-07")
-        self.type("dan.fox", "/agenda show")
+        self.type("dan.fox", "/agenda show", channel=ocg)  # pasted into a channel he is not in
 
         c.to(MEETING, 10, 5)
         preview = self.type("tom.ashby", "/action OCG-07 @sam.patel check benefit claims at the two addresses "

@@ -15,6 +15,7 @@ from models.meeting_record import (
     AttendanceStatus,
     Decision,
     DiscussionStatus,
+    Minutes,
     PartnerInformation,
     TargetDiscussion,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "Invitation",
     "Meeting",
     "MeetingStatus",
+    "Minutes",
     "Member",
     "Outcome",
     "OutboxMessage",

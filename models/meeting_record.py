@@ -101,3 +101,21 @@ class Attendance(TenantMixin, Base):
     member: Mapped[Member] = relationship(foreign_keys=[member_id])
     substitute: Mapped[Member | None] = relationship(foreign_keys=[substitute_id])
     marked_by: Mapped[Member] = relationship(foreign_keys=[marked_by_id])
+
+
+class Minutes(TenantMixin, Base):
+    """A section's minutes: built from the record (attendance, statuses, decisions, actions) when they are shown or
+    released; the chair adds a note for everyone in the section and releases them. One row per section."""
+
+    __tablename__ = "minutes"
+    __table_args__ = (UniqueConstraint("section_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id", ondelete="CASCADE"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    section: Mapped[Section] = relationship()

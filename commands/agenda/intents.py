@@ -7,6 +7,7 @@
 - `add|drop|skip|overrides|clear`: the coordinator's overrides of the rule (commands/agenda/overrides.py).
 - `here`, `present @member`, `apologies <date> [sub @member]`, `day [date]`: attendance and the chair's view of
   the day (commands/agenda/attendance.py).
+- `minutes <date> [note <section> <text> | release]`: the chair's minutes (commands/meeting/minutes.py).
 - `share <REF> full | summary <text> | ask <text>`: the lead officer (or a coordinator or chair) sets what partners
   outside the core agencies see of a target in the pack (commands/agenda/share.py).
 """
@@ -25,6 +26,7 @@ from commands.core.errors import Refused, UsageError
 from commands.core.help import example
 from commands.core.names import command
 from commands.core.replies import Reply, Result
+from commands.meeting import minutes
 from models.planning import plan_day
 
 BUTTONS = {PACK_VIEW: pack.view, pack.ACCEPT: pack.accept, attendance.HERE: attendance.press_here}
@@ -50,6 +52,8 @@ def run(caller: Caller, text: str) -> Result:
             raise UsageError(f"'{command(names, 'agenda', 'show')}' takes no arguments; run it in a section channel",
                              example=command(names, "agenda", "show"))
         return pack.show_here(caller)
+    if verb == "minutes":
+        return minutes.run(caller, text.split(None, 1)[1] if len(words) > 1 else "")
     if verb in attendance.VERBS:
         return attendance.run(caller, verb, text.split(None, 1)[1] if len(words) > 1 else "")
     if verb == "share":

@@ -22,6 +22,7 @@ from commands.core.dates import day_label
 from commands.core.errors import Refused, UsageError
 from commands.core.names import command
 from commands.core.replies import Button, Emphasis, Reply, Result
+from commands.meeting.templates import render_theirs
 from models import (
     Action,
     ActionStatus,
@@ -116,10 +117,16 @@ def _invitation(caller: Caller, section: Section) -> Invitation | None:
 
 
 def statement(section: Section) -> str:
+    """The section's confidentiality statement. A partnership's own wording (`confidentiality:` of a cohort) is a
+    Jinja2 template rendered sandboxed, with `section`, `handling` and `date` (e.g. "Shared for {{ section }} on
+    {{ date }} only")."""
     cohort = section.cohort
-    return cohort.confidentiality or (
-        f"Information shared in this section is {cohort.handling}, shared under the partnership's information "
-        "sharing protocol for this meeting alone; do not record or pass it on outside this meeting.")
+    if cohort.confidentiality:
+        return render_theirs(cohort.confidentiality, {
+            "section": cohort.name, "handling": cohort.handling,
+            "date": day_label(section.meeting.date, long=True, year=True)})
+    return (f"Information shared in this section is {cohort.handling}, shared under the partnership's information "
+            "sharing protocol for this meeting alone; do not record or pass it on outside this meeting.")
 
 
 def _pack_or_statement(caller: Caller, section: Section) -> Result:

@@ -28,6 +28,9 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("{agenda} present @sam", "chair or coordinator, in a section's channel: mark others present"),
         ("{agenda} day", "chair or coordinator: the day so far: sections now and next, who is here, apologies, "
                          "statements accepted"),
+        ("{agenda} minutes 2026-12-08 release", "chair or coordinator: preview (no word after the date), add a "
+                                                "section note (note ocg <text>) or release the minutes: each member "
+                                                "gets only the targets they are entitled to"),
         ("{agenda} share OCG-07 summary <text>", "lead officer, coordinator or chair: what partners outside the core "
                                                  "agencies see of a target in the pack: full, summary <text> (a "
                                                  "partner summary you write) or ask <text> (reference and ask only)"),

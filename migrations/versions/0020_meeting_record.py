@@ -1,4 +1,4 @@
-"""meeting record: target status, decisions, partner information, attendance
+"""meeting record: target status, decisions, partner information, attendance, minutes
 
 Revision ID: 0020
 Revises: 0012
@@ -95,8 +95,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_attendance_partnership_id'), ['partnership_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attendance_section_id'), ['section_id'], unique=False)
 
+    op.create_table('minutes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('section_id', sa.Integer(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('edited_by_id', sa.Integer(), nullable=True),
+    sa.Column('edited_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('released_by_id', sa.Integer(), nullable=True),
+    sa.Column('released_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('partnership_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['edited_by_id'], ['member.id'], name=op.f('fk_minutes_edited_by_id_member')),
+    sa.ForeignKeyConstraint(['partnership_id'], ['partnership.id'], name=op.f('fk_minutes_partnership_id_partnership'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['released_by_id'], ['member.id'], name=op.f('fk_minutes_released_by_id_member')),
+    sa.ForeignKeyConstraint(['section_id'], ['section.id'], name=op.f('fk_minutes_section_id_section'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_minutes')),
+    sa.UniqueConstraint('section_id', name=op.f('uq_minutes_section_id'))
+    )
+    with op.batch_alter_table('minutes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_minutes_partnership_id'), ['partnership_id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('minutes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_minutes_partnership_id'))
+
+    op.drop_table('minutes')
     with op.batch_alter_table('attendance', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attendance_section_id'))
         batch_op.drop_index(batch_op.f('ix_attendance_partnership_id'))
