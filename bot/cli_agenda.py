@@ -8,11 +8,13 @@ main app apply here exactly as they do to `partnership export`.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from sqlalchemy import select
 
 from bot import db
 from commands.agenda import plan_json as agenda_plan
@@ -114,3 +116,68 @@ def print_plan(result: dict[str, Any]) -> None:
                   f"{waiting['after']} min as planned ({change})", highlight=False)
     for note in result.get("notes") or []:
         out.print(f"  note: {note}", highlight=False, markup=False)
+
+
+MINUTES_EXAMPLE = "oneday agenda minutes --date 2026-12-08 --member sam.patel --section ocg --format pdf -o minutes.pdf"
+
+
+@agenda_app.command("minutes")
+def minutes_cmd(
+    date_text: Annotated[str, typer.Option("--date", metavar="YYYY-MM-DD", help="Meeting date.")],
+    member_key: Annotated[str, typer.Option("--member", metavar="KEY",
+                                            help="Whose copy: only the targets this member is entitled to.")],
+    section_key: Annotated[str, typer.Option("--section", metavar="COHORT", help="The section (cohort key).")],
+    fmt: Annotated[str, typer.Option("--format", metavar="md|pdf", help="Markdown or PDF.")] = "md",
+    output: Annotated[str, typer.Option("-o", "--output", metavar="FILE", help="Write here (created 0600).")] = "",
+) -> None:
+    """One member's copy of a section's minutes, e.g. for a partner with no chat account (a disclosure, logged)."""
+    from bot import cli
+    from bot.clock import system_clock
+    from bot.documents import markdown_pdf
+    from commands.core.context import Caller
+    from commands.meeting import minutes as minutes_cmds
+    from models import Meeting, MeetingStatus, Member, Target
+    from models.audit import record
+
+    try:
+        if fmt not in ("md", "pdf"):
+            raise OnedayError(f"--format is md or pdf, not {fmt[:20]!r}", example=MINUTES_EXAMPLE)
+        if fmt == "pdf" and not output:
+            raise OnedayError("a PDF goes to a file: add -o FILE", example=MINUTES_EXAMPLE)
+        day = agenda_plan.parse_date(date_text)
+        _require_database()
+        now = system_clock()
+        with db.unit_of_work(cli._factory()) as session:
+            p = partnership_cmd.select_partnership(session, cli.State.settings.partnership)
+            member = session.scalar(select(Member).where(Member.partnership_id == p.id,
+                                                         Member.key == member_key.strip().lower()))
+            meeting = session.scalar(select(Meeting).where(Meeting.partnership_id == p.id, Meeting.date == day))
+            if member is None or not member.active:
+                raise OnedayError(f"'{member_key[:40]}' is not an active member of {p.name}",
+                                  example="oneday partnership summary")
+            if meeting is None or meeting.status != MeetingStatus.PUBLISHED:
+                raise OnedayError(f"no meeting is published for {day.isoformat()}", example=MINUTES_EXAMPLE)
+            section = next((s for s in meeting.sections if s.cohort.key == section_key.strip().lower()), None)
+            if section is None:
+                raise OnedayError(f"'{section_key[:40]}' is not a section of that meeting (its sections: "
+                                  f"{', '.join(s.cohort.key for s in meeting.sections)})", example=MINUTES_EXAMPLE)
+            text, refs = minutes_cmds.document(Caller(session, p, member, now), section, member)
+            targets = {t.ref: t for t in session.scalars(select(Target).where(Target.partnership_id == p.id,
+                                                                              Target.ref.in_(refs)))}
+            for ref in refs:
+                record(session, at=now, partnership_id=p.id, kind="disclosure", actor="cli",
+                       target_id=targets[ref].id, target_ref=ref, recipients=[member.key],
+                       what=f"minutes exported ({fmt})",
+                       justification=f"{day.isoformat()} {section.cohort.key} minutes for {member.key}")
+    except OnedayError as exc:
+        cli.fail(exc)
+        return
+    if not output:
+        sys.stdout.write(text)
+        return
+    data = markdown_pdf(text, title=f"Minutes {section_key} {day.isoformat()}") if fmt == "pdf" else text.encode()
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_TRUNC
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    cli.out.print(f"wrote {output} ({len(data)} bytes, {len(refs)} targets)", highlight=False)

@@ -137,3 +137,39 @@ def test_the_samples_statement_is_a_template_filled_for_the_section(cycle) -> No
         assert ocg is not None
         assert statement(ocg).startswith("Information shared in the Organised crime groups section on Tuesday 8 "
                                          "December 2026 is OFFICIAL-SENSITIVE, shared under the Northtown ISP")
+
+
+def test_the_cli_writes_one_members_copy_as_pdf_0600_and_logs_the_disclosure(  # type: ignore[no-untyped-def]
+        cycle, sqlite_db_url: str, tmp_path, monkeypatch) -> None:
+    import stat
+
+    import typer
+    from typer.testing import CliRunner
+
+    from bot import cli
+    from bot.cli_agenda import agenda_app
+    from models import AuditEvent
+
+    monkeypatch.setattr(cli.State, "settings", cli.State.settings)
+    root = typer.Typer()
+    root.callback()(cli._global)
+    root.add_typer(agenda_app, name="agenda")
+    args = ["--database-url", sqlite_db_url, "agenda", "minutes", "--date", "2026-12-08", "--member", "sam.patel",
+            "--section", "ocg"]
+    md = CliRunner().invoke(root, args)
+    assert md.exit_code == 0, md.output
+    assert md.stdout.startswith("OFFICIAL-SENSITIVE") and "### OCG-07" in md.stdout
+    pdf_path = tmp_path / "minutes.pdf"
+    pdf = CliRunner().invoke(root, [*args, "--format", "pdf", "-o", str(pdf_path)])
+    assert pdf.exit_code == 0, pdf.output
+    assert pdf_path.read_bytes().startswith(b"%PDF-")
+    assert stat.S_IMODE(pdf_path.stat().st_mode) == 0o600
+    with cycle[0].factory() as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.kind == "disclosure",
+                                                          AuditEvent.what == "minutes exported (pdf)")).all()
+        assert events and all(e.recipients == ["sam.patel"] and e.actor == "cli" for e in events)
+        assert "OCG-07" in {e.target_ref for e in events}
+    bad = CliRunner().invoke(root, [*args, "--format", "docx"])
+    assert bad.exit_code == 2 and "--format is md or pdf, not 'docx'" in bad.output
+    nobody = CliRunner().invoke(root, [*args[:6], "--member", "nobody", "--section", "ocg"])
+    assert nobody.exit_code == 2 and "'nobody' is not an active member of" in nobody.output
