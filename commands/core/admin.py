@@ -9,6 +9,7 @@ from commands.core.errors import UsageError
 from commands.core.help import example, help_reply
 from commands.core.names import command
 from commands.core.replies import Reply, Result
+from commands.meeting import toolkit
 from models.relevance import runs_the_day
 
 
@@ -22,6 +23,8 @@ def run(caller: Caller, text: str) -> Result:
             raise UsageError(f"'{command(names, 'oneday', 'whoami')}' takes no arguments",
                              example=command(names, "oneday", "whoami"))
         return Result(whoami(caller))
+    if verb == "toolkit":
+        return toolkit.run(caller, words[1:])
     raise UsageError(f"unknown subcommand '{verb}'", example=example("oneday", names))
 
 

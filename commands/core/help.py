@@ -10,6 +10,8 @@ from commands.core.replies import Reply
 HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "oneday": ("Oneday: the one day, one conversation meeting.", [
         ("{oneday} whoami", "who Oneday thinks you are: member, agency, roles, sections you may see"),
+        ("{oneday} toolkit", "what every agency can bring: flags it acts on, powers, information, and what its "
+                             "actions led to (counts); add a flag, e.g. {oneday} toolkit benefits"),
         ("{oneday} help", "this help"),
     ]),
     "agenda": ("The meeting day: sections by offender group, each for the partners who have a role in it.", [
