@@ -36,6 +36,7 @@ BUTTONS.update({**action.BUTTONS, **outcome.BUTTONS, **actions.BUTTONS})
 BUTTONS.update(agenda.BUTTONS)
 BUTTONS.update(reminder_buttons.BUTTONS)
 FORMS.update({**action.FORMS, **outcome.FORMS, **reminder_buttons.FORMS})
+FORMS[decisions.FORM] = decisions.submitted
 
 
 def dispatch(intent: str, caller: Caller, text: str) -> Result:

@@ -3,6 +3,7 @@
 - `/decision OCG-07 escalated refer to ROCU tasking`: sets the status and records the decision.
 - `/decision OCG-07 discussed`: the status alone. `/decision OCG-07 licence recall requested`: a decision alone.
 - `/decision OCG-07`: what is recorded for the target at its latest meeting.
+- `/decision`: a form (target, status, decision).
 
 Statuses: discussed, no-update, deferred, escalated, closed. Those who run the day (chair, coordinator) and the
 target's lead officer record; anyone entitled to the target may read. The record is against the latest published
@@ -17,9 +18,9 @@ from sqlalchemy import select
 from commands.core import access
 from commands.core.context import Caller
 from commands.core.dates import day_label
-from commands.core.errors import Refused, UsageError
+from commands.core.errors import FormInvalid, Refused, UsageError
 from commands.core.names import command
-from commands.core.replies import Reply, Result
+from commands.core.replies import Form, FormField, Reply, Result
 from commands.meeting.sections import latest_section
 from models import Decision, DiscussionStatus, Section, Target, TargetDiscussion
 from models.audit import record
@@ -33,11 +34,13 @@ def _example(caller: Caller) -> str:
     return command(caller.names, "decision", "OCG-07 escalated refer to ROCU tasking")
 
 
+FORM = "decision.record"
+
+
 def run(caller: Caller, text: str) -> Result:
     words = text.split(None, 1)
     if not words:
-        raise UsageError("say which target, then its status or what was decided (statuses: "
-                         f"{', '.join(s.value for s in DiscussionStatus)})", example=_example(caller))
+        return Result(Reply(lines=("Opening the decision form.",)), form=_form(caller))
     ref = words[0].strip().upper()
     target = access.require_target(caller, ref, purpose="decision")
     rest = words[1].strip() if len(words) > 1 else ""
@@ -48,6 +51,43 @@ def run(caller: Caller, text: str) -> Result:
     first, _, after = rest.partition(" ")
     status = STATUS_WORDS.get(first.lower().rstrip(":,"))
     decided = after.strip() if status else rest
+    return _record(caller, target, section, status, decided)
+
+
+def _form(caller: Caller) -> Form:
+    targets = access.visible_targets(caller)
+    if not targets:
+        raise UsageError("there is no target you may see, so there is nothing to record a decision on",
+                         example=_example(caller))
+    return Form(callback=FORM, title="Record a decision", submit="Record", fields=(
+        FormField("target", "Target", "choice", tuple((t.ref, t.ref) for t in targets)),
+        FormField("status", "Status at the meeting", "choice",
+                  tuple((s.value, s.value.replace("-", " ")) for s in DiscussionStatus), required=False),
+        FormField("decision", "What was decided", "multiline", required=False,
+                  hint=f"Up to {MAX_TEXT} characters; it goes into the minutes for those entitled to the target."),
+    ), intro="Recorded against the target's latest published meeting, on or before today.")
+
+
+def submitted(caller: Caller, values: dict[str, str], context: str) -> Result:
+    ref = values.get("target", "").strip()
+    status = STATUS_WORDS.get(values.get("status", "").strip().lower()) if values.get("status") else None
+    decided = values.get("decision", "").strip()
+    errors = {}
+    if not ref:
+        errors["target"] = "choose a target"
+    if status is None and not decided:
+        errors["decision"] = "choose a status or write what was decided"
+    if len(decided) > MAX_TEXT:
+        errors["decision"] = f"at most {MAX_TEXT} characters (this is {len(decided)})"
+    if errors:
+        raise FormInvalid(errors)
+    target = access.require_target(caller, ref, purpose="decision")
+    _require_recorder(caller, target)
+    return _record(caller, target, latest_section(caller, target), status, decided)
+
+
+def _record(caller: Caller, target: Target, section: Section | None, status: DiscussionStatus | None,
+            decided: str) -> Result:
     if len(decided) > MAX_TEXT:
         raise UsageError(f"a decision is at most {MAX_TEXT} characters (this one is {len(decided)}); record the "
                          "detail in the target's file and the decision here", example=_example(caller))

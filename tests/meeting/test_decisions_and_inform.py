@@ -140,3 +140,23 @@ def test_inform_refuses_outsiders_and_bad_input_without_writing(env) -> None:  #
     long = reply_text(say(runner, "U0SAM", "inform", "OCG-07 " + "x" * 2001))
     assert "information is at most 2000 characters (this is 2001)" in long
     assert count(runner.factory, PartnerInformation) == 0
+
+
+def test_the_decision_form_records_the_same_way(env) -> None:  # type: ignore[no-untyped-def]
+    from actions_support import submit
+
+    runner, clock = env
+    publish(runner)
+    clock.set(MEETING)
+    opened = say(runner, "U0ROSE", "decision", "")
+    assert opened.form is not None and opened.form.callback == "decision.record"
+    assert "OCG-07" in {value for value, _label in opened.form.fields[0].choices}
+    empty = submit(runner, "U0ROSE", "decision.record", {"target": "OCG-07", "status": "", "decision": ""})
+    assert empty.field_errors == {"decision": "choose a status or write what was decided"}
+    done = submit(runner, "U0ROSE", "decision.record", {"target": "OCG-07", "status": "deferred",
+                                                          "decision": "await the CPS charging decision"})
+    assert "status: deferred" in reply_text(done)
+    with runner.factory() as session:
+        assert [d.text for d in session.scalars(select(Decision))] == ["await the CPS charging decision"]
+    outsider = submit(runner, "U0BEA", "decision.record", {"target": "OCG-07", "status": "closed", "decision": ""})
+    assert reply_text(outsider).strip() == NOT_SEEN.format("OCG-07")
