@@ -38,6 +38,7 @@ HELP = """Type a slash command as you would in Slack, e.g.
 Other commands:
   press N                press button [N] from the last answer
   channels               the channels you are in;   in #NAME   type commands in that channel
+  as KEY                 go on as another member (the same simulated Slack: what was sent stays delivered)
   help                   this text;                 quit       leave (also Ctrl-D)"""
 
 
@@ -56,6 +57,22 @@ class MemberConsole:
         self.channel = stack.meeting_channel
         self.seen = stack.fake.seq
         self.buttons: list[Pressable] = []
+        self._left: dict[str, tuple[int, str]] = {}  # member -> (what they had seen, their channel) when left
+
+    def become(self, key: str) -> None:
+        """`as KEY`: go on as another member in the same simulated Slack (what the first one sent and was
+        delivered is there for the next), showing what reached them since they last looked (all of it, the
+        first time)."""
+        if key not in self.stack.people:
+            self.out.print(f"no active member '{key[:40]}'; members: {', '.join(self.stack.people)}",
+                           markup=False, highlight=False)
+            return
+        self._left[self.key] = (self.seen, self.channel)
+        self.key, self.user, self.buttons = key, self.stack.user(key), []
+        self.seen, self.channel = self._left.get(key, (0, self.stack.meeting_channel))
+        person = self.stack.people[key]
+        self.out.print(f"You are now {person.name} ({person.agency}).", markup=False, highlight=False)
+        self.show_new()
 
     def names(self) -> dict[str, str]:
         return {c.id: c.name for c in self.stack.fake.channels.values() if c.name}
@@ -94,6 +111,8 @@ class MemberConsole:
                                markup=False, highlight=False)
         elif verb == "in" and len(words) == 2:
             self.switch(words[1].lstrip("#"))
+        elif verb == "as" and len(words) == 2:
+            self.become(words[1].lower())
         elif verb == "press" and len(words) == 2 and words[1].isdecimal():
             self.press(int(words[1]))
         elif line.startswith("/"):

@@ -166,3 +166,26 @@ def test_console_refuses_a_database_it_cannot_copy_without_showing_its_password(
     assert "postgresql+psycopg://oneday:***@127.0.0.1:9/oneday" in said
     assert "Pw-canary-7781" not in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_console_goes_on_as_another_member_in_the_same_simulated_slack(sqlite_db_url: str,
+                                                                       northtown_loaded) -> None:  # type: ignore[no-untyped-def]
+    term = Pty("--database-url", sqlite_db_url, "console", "--as", "tom.ashby")
+    try:
+        term.read_until("tom.ashby in #oneday-meeting> ")
+        term.type("/action OCG-07 @sam.patel check benefit claims at the two addresses by Friday")
+        recorded = flat(term.read_until("tom.ashby in #oneday-meeting> "))
+        assert "Action #" in recorded and "recorded" in recorded
+        term.type("as sam.patel")
+        switched = flat(term.read_until("sam.patel in #oneday-meeting> "))
+        assert "You are now Sam Patel" in switched
+        assert "check benefit claims at the two addresses" in switched  # the owner's DM, delivered in this run
+        term.type("as nobody")
+        assert "no active member 'nobody'" in flat(term.read_until("sam.patel in #oneday-meeting> "))
+        term.type("as tom.ashby")
+        back = flat(term.read_until("tom.ashby in #oneday-meeting> "))
+        assert "You are now Tom Ashby" in back and "check benefit claims" not in back.split("You are now")[1]
+        term.type("quit")
+    finally:
+        code = term.close()
+    assert code == 0
