@@ -1,6 +1,7 @@
 """Automatic publication: each meeting's agenda goes out N working days before it (England and Wales).
 
-The meeting days are the partnership file's `meeting.dates`; N is `meeting.publish_working_days_before`.
+The meeting days are the partnership file's `meeting.dates` and its `meeting.recurrence` (models/recurrence.py);
+N is `meeting.publish_working_days_before`.
 A meeting is published by the worker once, when its publish date has arrived and it is not yet published;
 publishing is idempotent anyway, so a job that runs twice (or two workers) sends nothing twice.
 
@@ -12,7 +13,7 @@ re-publishing. Only what changed is sent; a cycle with nothing changed sends and
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -23,19 +24,27 @@ from commands.core.errors import UsageError
 from commands.core.replies import Reply, Result
 from models import Meeting, MeetingStatus, Partnership
 from models.calendar import publish_date
+from models.recurrence import occurrences
 
 ACTOR = "worker"
 
 
-def meeting_dates(partnership: Partnership) -> list[date]:
-    return sorted({date.fromisoformat(d) for d in (partnership.meeting or {}).get("dates") or []})
+HORIZON = timedelta(days=366)  # how far ahead a recurrence is unrolled
+
+
+def meeting_dates(partnership: Partnership, today: date) -> list[date]:
+    """The meeting days from `today` on: `meeting.dates` and, unrolled for a year, `meeting.recurrence`."""
+    meeting = partnership.meeting or {}
+    days = {date.fromisoformat(d) for d in meeting.get("dates") or []}
+    if meeting.get("recurrence"):
+        days |= set(occurrences(meeting["recurrence"], today, today + HORIZON))
+    return sorted(d for d in days if d >= today)
 
 
 def due(partnership: Partnership, today: date, published: set[date]) -> list[date]:
     """Meeting days, today or later, whose publish date has arrived and which are not published yet."""
     n = int((partnership.meeting or {}).get("publish_working_days_before", 3))
-    return [d for d in meeting_dates(partnership)
-            if d >= today and d not in published and publish_date(d, n) <= today]
+    return [d for d in meeting_dates(partnership, today) if d not in published and publish_date(d, n) <= today]
 
 
 def publish_due(session: Session, partnership: Partnership, now: datetime) -> Result:

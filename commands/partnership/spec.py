@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from commands.core.platforms import PLATFORMS, Platform, canonical
 from models.partnership import CATEGORIES, HANDLING, ROLES
+from models.recurrence import ON_BANK_HOLIDAY, WEEKDAYS
 from models.target import KINDS, PartnerView, TargetStatus
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -263,6 +264,17 @@ MEETING: Fields = {
     "changeover_minutes": (_int(0, 30), False, 5),  # between one section and the next, while the room changes over
     "dates": (_list(_iso_date), False, []),  # meeting days; the worker publishes each one's agenda in time
     "pack_open_working_days": (_int(0, 60), False, 5),  # packs close this many working days after the meeting
+    "recurrence": (None, False, None),  # checked by _recurrence (models/recurrence.py)
+    "venue": (_str(200), False, None),  # where people meet in person: into itineraries and the .ics
+    "dial_in": (_str(500), False, None),  # how to join remotely (a link or a number)
+}
+RECURRENCE: Fields = {
+    "every_weeks": (_int(1, 26), True, None),
+    "weekday": (_enum(WEEKDAYS), True, None),
+    "from": (_iso_date, True, None),
+    "until": (_iso_date, False, None),
+    "except": (_list(_iso_date), False, []),
+    "on_bank_holiday": (_enum(ON_BANK_HOLIDAY), False, "next-working-day"),
 }
 HOURS: Fields = {"start": (_time, True, None), "end": (_time, True, None)}
 REMINDERS: Fields = {
@@ -397,6 +409,9 @@ def validate(data: Any) -> tuple[dict[str, Any] | None, list[str]]:
         _details(c, t)
 
     meeting = check_fields(c, "meeting", data.get("meeting") or {}, MEETING, getattr(data, "line", None)) or {}
+    if meeting.get("recurrence") is not None:
+        meeting["recurrence"] = check_fields(c, "meeting.recurrence", meeting["recurrence"], RECURRENCE,
+                                             getattr(data.get("meeting"), "line", None))
     raw_breaks = meeting.get("breaks") or []
     if not isinstance(raw_breaks, list):
         c.add(getattr(data.get("meeting"), "line", None), "meeting.breaks",

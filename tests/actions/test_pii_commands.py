@@ -111,11 +111,16 @@ def test_action_without_personal_data_saves_straight_away(seeded) -> None:  # ty
     result = run(runner, "tom", "action", "OCG-07 @sam.patel visit 12 Acacia Road re OCG-07 #1")
     assert result.reply.title == "Action #2 recorded"
     assert "personal data" not in _last_audit(seeded)
-    # a due date typed as a full date is not a date of birth: confirming it saves straight away
+    # a due date typed as a full date is not a date of birth: it saves straight away (9 December; 12 September
+    # has gone, so there is nothing to confirm)
     dated = run(runner, "tom", "action", "OCG-07 @sam.patel ring the school by 9/12/2026")
-    assert dated.reply.title == "Check the due date"
-    saved = press(runner, "tom", dated.reply.buttons[0].action, dated.reply.buttons[0].value)
-    assert saved.reply.title == "Action #3 recorded"
+    assert dated.reply.title == "Action #3 recorded"
+    assert "personal data" not in _last_audit(seeded)
+    # and one that needs confirming (both readings ahead) saves on the confirmation, still not flagged
+    ambiguous = run(runner, "tom", "action", "OCG-07 @sam.patel ring the college by 5/12/2027")
+    assert ambiguous.reply.title == "Check the due date"
+    saved = press(runner, "tom", ambiguous.reply.buttons[0].action, ambiguous.reply.buttons[0].value)
+    assert saved.reply.title == "Action #4 recorded"
     assert "personal data" not in _last_audit(seeded)
 
 
