@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, NoReturn
 
-import typer
-from rich.console import Console
+# Help in click's plain layout: options with their value names (`--date YYYY-MM-DD`), not typer's rich panels,
+# which show Python types (`<list[str]>`, `<bool>`) and box-drawing that breaks in a pipe. Read when typer is first
+# imported, so it is set before (the entry point imports this module first).
+os.environ.setdefault("TYPER_USE_RICH", "0")
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -47,8 +53,10 @@ def _register_subapps() -> None:
             app.add_typer(sub, name=platform.name)
 
 
-out = Console()
-err = Console(stderr=True)
+# Piped or in a log, Rich would wrap at 80 columns and cut table cells: not a terminal, nothing is wrapped or cut
+# (lines are as long as their content) and no colour codes are written.
+out = Console(soft_wrap=not sys.stdout.isatty(), width=None if sys.stdout.isatty() else 100_000)
+err = Console(stderr=True, soft_wrap=not sys.stderr.isatty(), width=None if sys.stderr.isatty() else 100_000)
 
 
 def _initial_settings() -> config.Settings:
@@ -72,8 +80,10 @@ def config_error(exc: config.ConfigError) -> NoReturn:
 
 @app.callback()
 def _global(
-    database_url: Annotated[str | None, typer.Option("--database-url", help="Overrides DATABASE_URL.")] = None,
-    partnership: Annotated[str | None, typer.Option("--partnership", help="Partnership key (when several).")] = None,
+    database_url: Annotated[str | None, typer.Option("--database-url", metavar="URL",
+                                                     help="Overrides DATABASE_URL.")] = None,
+    partnership: Annotated[str | None, typer.Option("--partnership", metavar="KEY",
+                                                    help="Partnership key (when several).")] = None,
 ) -> None:
     try:
         settings = config.from_env()
@@ -115,13 +125,14 @@ def _factory():  # type: ignore[no-untyped-def]
 
 @db_app.command("upgrade")
 def db_upgrade(
-    revision: str = "head",
+    revision: Annotated[str, typer.Argument(metavar="[REVISION]", help="Target revision.")] = "head",
     sql: Annotated[bool, typer.Option("--sql", help="Print the SQL for a DBA instead of running it; no database is "
                                       "opened.")] = False,
-    from_: Annotated[str | None, typer.Option("--from", help="With --sql: the revision the database is at (default: "
-                                              "an empty database).")] = None,
-    dialect: Annotated[str | None, typer.Option("--dialect", help="With --sql: the SQL dialect (default: "
-                                                "DATABASE_URL's when it is set, else postgresql).")] = None,
+    from_: Annotated[str | None, typer.Option("--from", metavar="REVISION", help="With --sql: the revision the "
+                                              "database is at (default: an empty database).")] = None,
+    dialect: Annotated[str | None, typer.Option("--dialect", metavar="postgresql|sqlite", help="With --sql: the SQL "
+                                                "dialect (default: DATABASE_URL's when it is set, else "
+                                                "postgresql).")] = None,
 ) -> None:
     """Create the database or bring it up to date (or, with --sql, print the SQL that would)."""
     if not sql:
@@ -159,7 +170,7 @@ def _require_schema() -> None:
 
 
 @partnership_app.command("load")
-def partnership_load(file: Path) -> None:
+def partnership_load(file: Annotated[Path, typer.Argument(metavar="FILE.yaml")]) -> None:
     """Validate and apply a partnership file (idempotent; writes nothing if any error is found)."""
     try:
         text = partnership_cmd.read_file(file)  # size, binary and encoding checked before any parsing
@@ -179,7 +190,7 @@ def partnership_load(file: Path) -> None:
 
 
 @partnership_app.command("export")
-def partnership_export(output: Annotated[Path | None, typer.Option("-o", "--output")] = None) -> None:
+def partnership_export(output: Annotated[Path | None, typer.Option("-o", "--output", metavar="FILE")] = None) -> None:
     """Write the partnership file (to stdout, or to --output)."""
     try:
         with db.unit_of_work(_factory()) as session:
@@ -205,7 +216,7 @@ def _write_out(text: str, output: Path | None) -> None:
 
 
 @partnership_app.command("sample")
-def partnership_sample(output: Annotated[Path | None, typer.Option("-o", "--output")] = None) -> None:
+def partnership_sample(output: Annotated[Path | None, typer.Option("-o", "--output", metavar="FILE")] = None) -> None:
     """Write the fictional sample partnership file (Northtown) to stdout, or to --output, to load as it is or to
     start your own from. It ships inside the package, so this works wherever Oneday is installed."""
     from bot.sample import northtown_text
@@ -244,8 +255,9 @@ def print_summary(s: summary_cmd.Summary) -> None:
 
 @targets_app.command("import")
 def targets_import_cmd(
-    file: Path,
-    map_: Annotated[list[str] | None, typer.Option("--map", help="FIELD=Header, e.g. ref=URN")] = None,
+    file: Annotated[Path, typer.Argument(metavar="FILE.csv|FILE.xlsx")],
+    map_: Annotated[list[str] | None, typer.Option("--map", metavar="FIELD=HEADER",
+                                                   help="Read FIELD from the column HEADER, e.g. ref=URN")] = None,
     partial: Annotated[bool, typer.Option(help="Import the good rows even if some rows are bad.")] = False,
 ) -> None:
     """Import targets from CSV or XLSX; all or nothing unless --partial."""
@@ -281,8 +293,9 @@ def _check_platforms(*, serving: bool) -> None:
 
 
 @app.command()
-def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[int, typer.Option()] = 3000,
-          workers: Annotated[int | None, typer.Option(min=1, envvar="ONEDAY_WORKERS",
+def serve(host: Annotated[str, typer.Option(metavar="ADDRESS")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(metavar="PORT")] = 3000,
+          workers: Annotated[int | None, typer.Option(min=1, envvar="ONEDAY_WORKERS", metavar="N",
                                                help="Worker processes (default: the machine's cores).")] = None) -> None:
     """Run the chat apps: Slack's on HTTP /slack/events, or Socket Mode when SLACK_APP_TOKEN is set."""
     import os
@@ -299,8 +312,8 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[in
 @app.command()
 def worker(
     health_file: Annotated[Path | None, typer.Option(
-        "--health-file", help="Refresh this file (its time and contents) every 15 s while the worker's threads run "
-        "and the database answers; a check calls the worker unhealthy when it is older than a minute.")] = None,
+        "--health-file", metavar="FILE", help="Refresh this file (its time and contents) every 15 s while the worker's "
+        "threads run and the database answers; a check calls the worker unhealthy when it is older than a minute.")] = None,
 ) -> None:
     """Deliver the outbox and run the scheduled jobs until stopped. Waits for the database if it is not up yet."""
     from bot import logs
@@ -329,9 +342,9 @@ def jobs_list() -> None:
 
 @jobs_app.command("run")
 def jobs_run(
-    name: str,
-    now: Annotated[str | None, typer.Option("--now", help="Run as if at this time (ISO, e.g. 2026-12-07T09:05+00:00)"
-                                            "; replays a missed window.")] = None,
+    name: Annotated[str, typer.Argument(metavar="JOB", help="A job's name, from `oneday jobs list`.")],
+    now: Annotated[str | None, typer.Option("--now", metavar="ISO-TIME", help="Run as if at this time (ISO, e.g. "
+                                            "2026-12-07T09:05+00:00); replays a missed window.")] = None,
 ) -> None:
     """Run one job now and deliver its messages before exiting."""
     from datetime import datetime
@@ -377,7 +390,8 @@ def jobs_run(
 @app.command()
 def demo(
     quiet: Annotated[bool, typer.Option("--quiet", help="Only the need-to-know check, not every screen.")] = False,
-    person: Annotated[str | None, typer.Option("--person", help="Show one member's screens (member key).")] = None,
+    person: Annotated[str | None, typer.Option("--person", metavar="KEY",
+                                               help="Show one member's screens (member key).")] = None,
 ) -> None:
     """The sample partnership's meeting day end to end on SQLite, against an in-process Slack; then what each
     person saw."""
@@ -388,7 +402,7 @@ def demo(
 
 @app.command()
 def console(
-    as_: Annotated[str, typer.Option("--as", help="Member key to act as, e.g. sam.patel.")],
+    as_: Annotated[str, typer.Option("--as", metavar="KEY", help="Member key to act as, e.g. sam.patel.")],
 ) -> None:
     """Type slash commands as one member on a scratch copy of the (SQLite) database and see what they would
     see; the database itself is never changed."""

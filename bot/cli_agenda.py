@@ -35,7 +35,7 @@ agenda_app = typer.Typer(help="Plan and publish the meeting day.", no_args_is_he
 
 @agenda_app.command("plan")
 def plan_cmd(
-    date_text: Annotated[str, typer.Option("--date", help="Meeting date, YYYY-MM-DD.")],
+    date_text: Annotated[str, typer.Option("--date", metavar="YYYY-MM-DD", help="Meeting date.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Propose the day: sections, times, who is invited and why (nothing is saved)."""
@@ -58,7 +58,7 @@ def plan_cmd(
 
 @agenda_app.command("publish")
 def publish_cmd(
-    date_text: Annotated[str, typer.Option("--date", help="Meeting date, YYYY-MM-DD.")],
+    date_text: Annotated[str, typer.Option("--date", metavar="YYYY-MM-DD", help="Meeting date.")],
 ) -> None:
     """Publish the day: save it and queue the overview, section channels, pointers and itineraries.
 

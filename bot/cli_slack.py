@@ -22,9 +22,9 @@ slack_app = typer.Typer(help="Slack set-up: the app manifest, and which partners
 
 @slack_app.command("manifest")
 def manifest_cmd(
-    url: Annotated[str, typer.Option("--url", help="Public base URL of `oneday serve` (request URLs).")]
+    url: Annotated[str, typer.Option("--url", metavar="URL", help="Public base URL of `oneday serve` (request URLs).")]
     = "https://example.org",
-    fmt: Annotated[str, typer.Option("--format", help="yaml or json")] = "yaml",
+    fmt: Annotated[str, typer.Option("--format", metavar="yaml|json", help="yaml or json")] = "yaml",
 ) -> None:
     """Print the Slack app manifest for this configuration (command names, scopes, events, Socket Mode)."""
     from bot import cli
@@ -56,8 +56,9 @@ def _link(team_id: str, partnership: str | None, *, unlink: bool) -> None:
 
 @slack_app.command("link-workspace")
 def link_workspace(
-    team_id: Annotated[str, typer.Argument(help="The Slack workspace (team) id, e.g. T0123ABCD.")],
-    partnership: Annotated[str | None, typer.Option("--partnership", help="Partnership key (when several).")] = None,
+    team_id: Annotated[str, typer.Argument(metavar="TEAM_ID", help="The Slack workspace (team) id, e.g. T0123ABCD.")],
+    partnership: Annotated[str | None, typer.Option("--partnership", metavar="KEY",
+                                                    help="Partnership key (when several).")] = None,
 ) -> None:
     """Requests from this Slack workspace run in the partnership (run after installing the app there)."""
     _link(team_id, partnership, unlink=False)

@@ -90,12 +90,42 @@ def _plain(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
+def _shown(value: Any) -> str:
+    """A value as the partnership file writes it: `CMEET`, `[drugs, benefits]`, `true`, `2026-12-08`, `(none)`."""
+    value = _plain(value)
+    if value is None or value == "":
+        return "(none)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_shown(v)}" for k, v in value.items()) + "}"
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
+
+
+def describe(path: str, old: Any, new: Any) -> list[str]:
+    """What changed at `path`, in the file's own words, one line per setting: a mapping (meeting, reminders) is
+    compared key by key, so a change reads `meeting.channel: (none) -> CMEET`, never a Python repr."""
+    old, new = _plain(old), _plain(new)
+    if isinstance(old, dict | type(None)) and isinstance(new, dict) or isinstance(old, dict) and new is None:
+        before, after = old or {}, new or {}
+        lines: list[str] = []
+        for key in [*before, *(k for k in after if k not in before)]:
+            if before.get(key) != after.get(key):
+                lines += describe(f"{path}.{key}", before.get(key), after.get(key))
+        return lines
+    return [f"{path}: {_shown(old)} -> {_shown(new)}"]
+
+
 def _sync(obj: Any, wanted: dict[str, Any], label: str, changes: list[str]) -> bool:
     changed = False
     for field, value in wanted.items():
         current = getattr(obj, field)
         if current != value:
-            changes.append(f"{label}: {field} {_plain(current)!r} -> {_plain(value)!r}")
+            changes += describe(f"{label}: {field}", current, value)
             setattr(obj, field, value)
             changed = True
     return changed
@@ -173,21 +203,21 @@ class _Loader:
             for ident in list(member.identities):
                 if ident.platform in PLATFORM_FIELDS and ident.user_id != spec.get(ident.platform):
                     member.identities.remove(ident)
-                    self.changes.append(f"member {member.key}: {ident.platform} id {ident.user_id!r} removed")
+                    self.changes.append(f"member {member.key}: {ident.platform}: {ident.user_id} -> (none)")
         for member in self.members.values():
             if member.id in in_file:
                 continue
             for ident in list(member.identities):
                 if (ident.platform, ident.user_id) in claimed:
                     member.identities.remove(ident)
-                    self.changes.append(f"member {member.key}: {ident.platform} id {ident.user_id!r} removed")
+                    self.changes.append(f"member {member.key}: {ident.platform}: {ident.user_id} -> (none)")
         self.session.flush()
         for member, spec in wanted:
             for platform in PLATFORM_FIELDS:
                 want = spec.get(platform)
                 if want and member.identity(platform) is None:
                     member.identities.append(ChatIdentity(partnership_id=self.p.id, platform=platform, user_id=want))
-                    self.changes.append(f"member {member.key}: {platform} id set to {want!r}")
+                    self.changes.append(f"member {member.key}: {platform}: (none) -> {want}")
 
     def targets(self) -> None:
         existing = {t.ref: t for t in self.session.scalars(select(Target).where(Target.partnership_id == self.p.id))}

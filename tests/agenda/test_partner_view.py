@@ -216,9 +216,9 @@ def test_the_partnership_file_sets_the_view_and_export_round_trips(northtown_loa
 
     with db.unit_of_work(northtown_loaded) as session:
         changes = partnership.load(session, edited, source="edited.yaml", now=FILE_LOADED)
-    assert sorted(changes) == sorted(["target OCG-07: partner_view 'full' -> 'summary'",
+    assert sorted(changes) == sorted(["target OCG-07: partner_view: full -> summary",
                                       "target OCG-07: partner_summary changed",
-                                      "target OCG-01: partner_view 'full' -> 'ask'", "target OCG-01: ask changed"])
+                                      "target OCG-01: partner_view: full -> ask", "target OCG-01: ask changed"])
     with northtown_loaded() as session:
         targets = {t.ref: t for t in session.scalars(select(Target).where(Target.ref.in_(["OCG-01", "OCG-07"])))}
         assert targets["OCG-07"].partner_view == PartnerView.SUMMARY

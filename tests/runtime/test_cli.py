@@ -74,7 +74,7 @@ def test_partnership_load_twice(cli: Cli) -> None:
     first = cli("partnership", "load", str(NORTHTOWN))
     assert first.returncode == 0, first.stderr
     assert "partnership northtown: created" in first.stdout
-    assert f"{NORTHTOWN}: 209 changes" in first.stdout
+    assert f"{NORTHTOWN}: 220 changes" in first.stdout
     assert cli.count("target") == 50
 
     second = cli("partnership", "load", str(NORTHTOWN))
@@ -152,7 +152,7 @@ def test_partnership_sample_writes_the_shipped_file_which_then_loads(cli: Cli) -
     assert (cli.cwd / "northtown.yaml").read_text(encoding="utf-8") == printed.stdout
     loaded = cli("partnership", "load", "northtown.yaml")
     assert loaded.returncode == 0, loaded.stderr
-    assert "northtown.yaml: 209 changes" in loaded.stdout
+    assert "northtown.yaml: 220 changes" in loaded.stdout
 
     (cli.cwd / "northtown.yaml").write_text("# my edits\n", encoding="utf-8")
     again = cli("partnership", "sample", "-o", "northtown.yaml")
@@ -163,7 +163,7 @@ def test_partnership_sample_writes_the_shipped_file_which_then_loads(cli: Cli) -
 def test_demo(demo_run) -> None:  # type: ignore[no-untyped-def]
     result, db_path = demo_run  # one `oneday demo` per session, shared with tests/runtime/test_demo.py
     assert result.returncode == 0, result.stderr
-    assert "loaded northtown.yaml: 209 changes" in result.stdout
+    assert "loaded northtown.yaml: 220 changes" in result.stdout
     assert "loaded it again: 0 changes" in result.stdout
     assert "targets: 50 active" in result.stdout
     assert not db_path.exists()  # the demo leaves DATABASE_URL alone

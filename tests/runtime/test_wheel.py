@@ -67,6 +67,6 @@ def test_the_demo_runs_from_the_unpacked_wheel_alone(tmp_path: Path) -> None:
     modules = next((json.loads(line[8:]) for line in done.stderr.splitlines() if line.startswith("MODULES ")), [])
     assert modules and all(Path(m).resolve().is_relative_to(site.resolve()) for m in modules), done.stderr
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "loaded northtown.yaml: 209 changes" in done.stdout
+    assert "loaded northtown.yaml: 220 changes" in done.stdout
     assert "demo finished in" in done.stdout.splitlines()[-1]
     assert list(elsewhere.iterdir()) == []  # nothing written where it was run
