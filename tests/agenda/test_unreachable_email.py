@@ -235,3 +235,48 @@ def test_an_unreachable_server_is_retried(env) -> None:  # type: ignore[no-untyp
     rows = email_rows(env)
     assert {r.status for r in rows} == {"pending"} and {r.attempts for r in rows} == {1}
     assert all("not reachable" in (r.last_error or "") for r in rows)
+
+
+def test_an_email_can_never_carry_anything_about_a_target(northtown_loaded) -> None:  # type: ignore[no-untyped-def]
+    from bot import db
+    from bot.outbox import destination_platform, enqueue
+    from commands.core.replies import Destination, Notice, Reply
+
+    to = reach.email_destination("liz.grey@cps.example")
+    with db.unit_of_work(northtown_loaded) as session:
+        p = session.scalar(select(Partnership))
+        assert destination_platform(session, p.id, to) == "email"
+        assert destination_platform(session, p.id, Destination.member("liz.grey")) == "slack"  # looked up by email
+        assert destination_platform(session, p.id, Destination.space("C0MEET")) == "slack"
+        with pytest.raises(ValueError, match="may go to a member only"):
+            enqueue(session, p.id, Notice(to, Reply(title="OCG-07"), "test:leak", about=("OCG-07",)), now=NOW)
+
+
+def test_a_changed_plan_sends_an_updated_email_and_no_repeat(env, smtp: FakeSmtp) -> None:  # type: ignore[no-untyped-def]
+    reach.MAIL.configured = True
+    env.command("U0JO", "/agenda", f"publish {DAY}")
+    sender = mail_sender(env, smtp)
+    assert sender.drain(timeout=30)
+    first = len(smtp.messages)
+    with env.factory() as session:
+        p = session.scalar(select(Partnership))
+        stops = plan_day(session, p, date.fromisoformat(DAY)).itineraries["fay.moss"]
+    skipped = stops[0].slots[0].target  # one of Fay Moss's slots does not come up
+    assert env.command("U0JO", "/agenda", f"skip {skipped} {DAY} in custody").status == 200
+    with env.factory() as session:
+        p = session.scalar(select(Partnership))
+        still = "fay.moss" in plan_day(session, p, date.fromisoformat(DAY)).itineraries
+    again = env.command("U0JO", "/agenda", f"publish {DAY}")
+    assert ("Fay Moss" in again.text) == still  # named while she is invited
+    assert sender.drain(timeout=30)
+    fay = [r for r in smtp.messages if r.rcpt_tos == ["fay.moss@health.example"]]
+    assert len(fay) == 2 and len(smtp.messages) == first + 1  # only the one whose itinerary changed
+    latest = fay[-1].message
+    assert ("Updated:" if still else "no longer invited") in str(latest["Subject"])
+    body = latest.get_body(("plain",)).get_content()
+    assert skipped not in body
+    ics = next(part for part in latest.iter_attachments()).get_content()
+    assert "SEQUENCE:1" in ics
+    env.command("U0JO", "/agenda", f"publish {DAY}")  # nothing changed since: nothing sent
+    assert sender.drain(timeout=30)
+    assert len(smtp.messages) == first + 1
