@@ -45,15 +45,22 @@ class EmailPlatform:
         """Also tells commands/ whether this process can email (`reach.MAIL`), since commands read no
         configuration: the publish answer says when the unreachable invitees cannot be emailed."""
         settings = from_env(env)
-        reach.MAIL.configured, reach.MAIL.sender = settings.configured, settings.sender
+        reach.MAIL.configured = settings.configured
         return settings
 
     def configured(self, settings: Settings) -> bool:
         return email_settings(settings).configured
 
     def problem(self, settings: Settings, *, serving: bool) -> OnedayError | None:
+        """Email alone is not a way to run Oneday: with no chat platform configured, say what the first one
+        needs (as `oneday serve` and `oneday worker` did before email was listed)."""
+        from bot.platforms import PLATFORMS
+
         if not email_settings(settings).configured:
             return OnedayError("SMTP_URL is not set", example="SMTP_URL=smtp://mail.internal:25 oneday worker")
+        chat = [p for p in PLATFORMS if p.name != self.name]
+        if chat and not any(p.configured(settings) for p in chat):
+            return chat[0].problem(settings, serving=serving)
         return None
 
     def register_tables(self, metadata: MetaData) -> None:

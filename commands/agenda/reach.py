@@ -35,10 +35,10 @@ MAX_ADDRESS = 64 - len(MAILTO)
 
 @dataclass
 class MailSetting:
-    """Whether this process can send email (the email platform is configured), and from which address."""
+    """Whether this process can send email (the email platform is configured). Set whenever the process reads
+    its settings (`oneday serve` and each of its workers, `oneday worker`, the CLI), so it follows SMTP_URL."""
 
     configured: bool = False
-    sender: str = ""
 
 
 MAIL = MailSetting()

@@ -106,3 +106,11 @@ def test_logs_in_when_the_url_has_a_user(auth_server: tuple[_Recorder, int]) -> 
 
 def test_settings_lookup_without_email() -> None:
     assert email_settings(from_env({})) == EmailSettings()
+
+
+def test_email_alone_does_not_run_oneday() -> None:
+    only_mail = from_env({"SMTP_URL": "smtp://127.0.0.1:2525"})
+    problem = platforms.get("email").problem(only_mail, serving=False)
+    assert problem is not None and "SLACK_BOT_TOKEN" in problem.message
+    both = from_env({"SMTP_URL": "smtp://127.0.0.1:2525", "SLACK_BOT_TOKEN": "xoxb-1"})
+    assert platforms.get("email").problem(both, serving=False) is None
