@@ -97,6 +97,9 @@ class EmailPort:
             smtp = self._connect()
         except smtplib.SMTPResponseException as exc:
             raise _answered(exc) from None
+        except smtplib.SMTPNotSupportedError as exc:  # a setting to fix (retried meanwhile): say which
+            raise DeliveryError(f"SMTP server does not offer what SMTP_URL asks ({exc}); does it need "
+                                "?starttls=true, or smtps://?") from None
         except (OSError, smtplib.SMTPException) as exc:  # refused, unreachable, timed out: nothing was sent
             raise DeliveryError(f"SMTP server not reachable: {exc}") from None
         try:

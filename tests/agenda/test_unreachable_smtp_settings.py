@@ -114,3 +114,56 @@ def test_email_alone_does_not_run_oneday() -> None:
     assert problem is not None and "SLACK_BOT_TOKEN" in problem.message
     both = from_env({"SMTP_URL": "smtp://127.0.0.1:2525", "SLACK_BOT_TOKEN": "xoxb-1"})
     assert platforms.get("email").problem(both, serving=False) is None
+
+
+def _self_signed(tmp_path: Any) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key (PEM files), made here: no file outside the test's directory."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    start = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)  # valid whatever the machine's date
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(start).not_valid_after(start + datetime.timedelta(days=365 * 90))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
+
+
+def test_starttls_then_login(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ssl
+
+    import bot.email.port as email_port
+
+    cert, key = _self_signed(tmp_path)
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert, key)
+    # the client checks the server's certificate as in production, trusting only the test's certificate
+    original = ssl.create_default_context
+    monkeypatch.setattr(email_port.ssl, "create_default_context", lambda: original(cafile=cert))
+    recorder, port = _Recorder(), free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port, authenticator=recorder.authenticate,
+                            tls_context=server_tls, require_starttls=True)  # AUTH only after STARTTLS
+    controller.start()
+    try:
+        EmailPort(email_from_env({"SMTP_URL": f"smtp://oneday:right@127.0.0.1:{port}?starttls=true"})).post(
+            "mailto:fay.moss@health.example", Reply(title="t"))
+        plain = EmailPort(email_from_env({"SMTP_URL": f"smtp://oneday:right@127.0.0.1:{port}"}))
+        with pytest.raises(DeliveryError) as err:  # without STARTTLS this server offers no login
+            plain.post("mailto:fay.moss@health.example", Reply(title="t"))
+        assert "starttls=true" in str(err.value) and not err.value.permanent  # retried while the setting is fixed
+    finally:
+        controller.stop()
+    assert recorder.logins == [("oneday", "right")] and recorder.received == [["fay.moss@health.example"]]
