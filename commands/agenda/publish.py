@@ -335,6 +335,21 @@ class _Publisher:
                     self.notes.append(f"{m.name}: the email address is too long for the outbox "
                                       f"({len(m.email)} characters, at most {reach.MAX_ADDRESS}): contact them by hand")
 
+    def tell_coordinators(self) -> None:
+        """For a publication nobody asked for (the worker's jobs): a DM to each coordinator naming the invitees
+        no chat platform reaches, sent again only when that list changes. Names and addresses, no target."""
+        if not self.unreachable:
+            return
+        lines = tuple(self.unreachable) + (
+            ("Their itineraries (times and slots, no target reference) are sent by email.",) if self.mail else
+            ("Email is not set up (SMTP_URL is not set): contact them by hand with their times.",))
+        message = Reply(title=f"{self.p.name}, {self.when}: {len(self.unreachable)} invited with no chat account",
+                        lines=lines, footer="Your Home lists them with what became of their email.")
+        for c in sorted(self.members.values(), key=lambda m: m.key):
+            if c.active and c.has_role("coordinator"):
+                self.queue(f"publish:{self.day.isoformat()}:unreachable:{c.key}:", [self.unreachable, self.mail],
+                           lambda k, who=c.key: Notice(Destination.member(who), message, k))
+
     def _email(self, member: Member, before: set[str]) -> None:
         stops = self.plan.itineraries.get(member.key, ())
         prefix = f"publish:{self.day.isoformat()}:email:{member.key}:"
@@ -393,12 +408,13 @@ class _Publisher:
 
 def publish(session: Session, partnership: Partnership, day: date, *, actor: str, now: datetime,
             actor_member_id: int | None = None, names: Mapping[str, str] = DEFAULT_NAMES,
-            mail: bool | None = None) -> Published:
+            mail: bool | None = None, tell_coordinators: bool = False) -> Published:
     """Save the day as planned now and return the notices to queue. Calling it again with nothing changed
     returns no notices; with a change, only what changed (and the updated overview). `names` name the
     commands in the examples of its errors (the CLI and the worker have no slash command to hand). `mail`:
     whether invitees no chat platform reaches are emailed (default: whether this process has email set up,
-    commands/agenda/reach.py `MAIL`)."""
+    commands/agenda/reach.py `MAIL`). `tell_coordinators`: also DM the coordinators about those invitees (a
+    publication by the worker, whose answer nobody reads)."""
     if day < now.astimezone(ZoneInfo(partnership.timezone or "Europe/London")).date():
         raise UsageError(f"{day.isoformat()} has passed; publish a meeting that is still to come",
                          example=command(names, "agenda", "publish", "2026-12-08"))
@@ -426,6 +442,8 @@ def publish(session: Session, partnership: Partnership, day: date, *, actor: str
         if section.cohort_id not in planned_cohorts:
             pub.dropped(section)
     pub.itineraries(previous)
+    if tell_coordinators:
+        pub.tell_coordinators()
     pub.notes.extend(day_plan.notes)
     session.flush()
     members = len(day_plan.itineraries)

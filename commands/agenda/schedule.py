@@ -47,7 +47,7 @@ def publish_due(session: Session, partnership: Partnership, now: datetime) -> Re
     notices = []
     for day in due(partnership, today, published):
         try:
-            result = publish(session, partnership, day, actor=ACTOR, now=now)
+            result = publish(session, partnership, day, actor=ACTOR, now=now, tell_coordinators=True)
         except UsageError as exc:  # e.g. no cohort has a target: say so, publish the others
             lines.append(f"{day.isoformat()}: not published: {exc.message}")
             continue
@@ -66,7 +66,7 @@ def follow(session: Session, partnership: Partnership, now: datetime) -> Result:
     notices = []
     for day in days:
         try:
-            result = publish(session, partnership, day, actor=ACTOR, now=now)
+            result = publish(session, partnership, day, actor=ACTOR, now=now, tell_coordinators=True)
         except UsageError as exc:  # e.g. every target closed: say so; the spaces stay as they were
             lines.append(f"{day.isoformat()}: not re-synced: {exc.message}")
             continue

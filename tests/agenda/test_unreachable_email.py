@@ -280,3 +280,29 @@ def test_a_changed_plan_sends_an_updated_email_and_no_repeat(env, smtp: FakeSmtp
     env.command("U0JO", "/agenda", f"publish {DAY}")  # nothing changed since: nothing sent
     assert sender.drain(timeout=30)
     assert len(smtp.messages) == first + 1
+
+
+def test_a_publication_by_the_worker_tells_the_coordinators_once(northtown_loaded, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bot.jobs import follow_partnership_job, publish_agenda_job
+
+    monkeypatch.setattr(reach, "MAIL", reach.MailSetting(configured=True))
+    with northtown_loaded() as session:
+        p = session.scalar(select(Partnership))
+        p.meeting = {**(p.meeting or {}), "dates": [DAY]}
+        session.commit()
+    assert publish_agenda_job(northtown_loaded, datetime(2026, 12, 3, 9, 0, tzinfo=UTC)) > 0
+    follow_partnership_job(northtown_loaded, datetime(2026, 12, 3, 9, 1, tzinfo=UTC))  # nothing changed
+    with northtown_loaded() as session:
+        told = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key.like(f"publish:{DAY}:unreachable:%"))).all()
+        coordinators = [m.key for m in session.scalars(select(Member)) if m.has_role("coordinator") and m.active]
+        assert sorted(r.destination_ref for r in told) == sorted(coordinators) and coordinators
+        lines = " ".join(told[0].payload["message"]["lines"])
+        for key in NO_CHAT:
+            member = session.scalar(select(Member).where(Member.key == key))
+            assert member is not None and member.name in lines and member.email in lines
+        assert "sent by email" in lines
+        assert all(r.about == [] for r in told)
+        emails = session.scalars(select(OutboxMessage).where(OutboxMessage.platform == "email")).all()
+        assert sorted(r.destination_ref for r in emails) == sorted(
+            f"mailto:{session.scalar(select(Member.email).where(Member.key == k))}" for k in NO_CHAT)
