@@ -336,8 +336,10 @@ class _Publisher:
                                       f"({len(m.email)} characters, at most {reach.MAX_ADDRESS}): contact them by hand")
 
     def tell_coordinators(self) -> None:
-        """For a publication nobody asked for (the worker's jobs): a DM to each coordinator naming the invitees
-        no chat platform reaches, sent again only when that list changes. Names and addresses, no target."""
+        """For a publication nobody asked for (the worker's publish-agenda job): a DM to each coordinator naming
+        the invitees no chat platform reaches, sent again only when that list changes. Names and addresses, no
+        target. (Re-syncs of a published meeting do not DM: the Home lists them, and the first re-sync after a
+        coordinator's own publication would repeat what its answer said.)"""
         if not self.unreachable:
             return
         lines = tuple(self.unreachable) + (
@@ -413,8 +415,8 @@ def publish(session: Session, partnership: Partnership, day: date, *, actor: str
     returns no notices; with a change, only what changed (and the updated overview). `names` name the
     commands in the examples of its errors (the CLI and the worker have no slash command to hand). `mail`:
     whether invitees no chat platform reaches are emailed (default: whether this process has email set up,
-    commands/agenda/reach.py `MAIL`). `tell_coordinators`: also DM the coordinators about those invitees (a
-    publication by the worker, whose answer nobody reads)."""
+    commands/agenda/reach.py `MAIL`). `tell_coordinators`: also DM the coordinators about those invitees (the
+    worker's publication, whose answer nobody reads)."""
     if day < now.astimezone(ZoneInfo(partnership.timezone or "Europe/London")).date():
         raise UsageError(f"{day.isoformat()} has passed; publish a meeting that is still to come",
                          example=command(names, "agenda", "publish", "2026-12-08"))

@@ -66,7 +66,7 @@ def follow(session: Session, partnership: Partnership, now: datetime) -> Result:
     notices = []
     for day in days:
         try:
-            result = publish(session, partnership, day, actor=ACTOR, now=now, tell_coordinators=True)
+            result = publish(session, partnership, day, actor=ACTOR, now=now)
         except UsageError as exc:  # e.g. every target closed: say so; the spaces stay as they were
             lines.append(f"{day.isoformat()}: not re-synced: {exc.message}")
             continue

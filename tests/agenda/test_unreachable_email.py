@@ -291,7 +291,7 @@ def test_a_publication_by_the_worker_tells_the_coordinators_once(northtown_loade
         p.meeting = {**(p.meeting or {}), "dates": [DAY]}
         session.commit()
     assert publish_agenda_job(northtown_loaded, datetime(2026, 12, 3, 9, 0, tzinfo=UTC)) > 0
-    follow_partnership_job(northtown_loaded, datetime(2026, 12, 3, 9, 1, tzinfo=UTC))  # nothing changed
+    follow_partnership_job(northtown_loaded, datetime(2026, 12, 3, 9, 1, tzinfo=UTC))  # re-syncs tell nobody
     with northtown_loaded() as session:
         told = session.scalars(select(OutboxMessage).where(
             OutboxMessage.idempotency_key.like(f"publish:{DAY}:unreachable:%"))).all()
