@@ -43,6 +43,7 @@ from bot.clock import system_clock
 from bot.pacing import Pacer
 from bot.platform import LOOKS_UP_SENT
 from bot.port import ChatPort, DeliveryError, SentLookup
+from commands.agenda.reach import email_address
 from commands.core.access import active_with_role
 from commands.core.replies import Attachment, Destination, Notice, Reply
 from models import ChatIdentity, Member, OutboxMessage, Partnership, Section, Target, Workspace
@@ -65,8 +66,11 @@ def partnership_platform(session: Session, partnership_id: int, known: list[str]
 def destination_platform(session: Session, partnership_id: int, to: Destination) -> str:
     """Which platform delivers a notice: a space or a section's space is the partnership's; a member's DM goes
     to the partnership's platform if the member has an identity there, else to the platform of an identity they
-    have (else the partnership's: the sender looks the member up by email)."""
-    known = platforms.names()
+    have (else the partnership's: the sender looks the member up by email). An email destination (an address,
+    commands/agenda/reach.py) goes by email, and only it: email is never a space's or a member's platform."""
+    if email_address(to) is not None:
+        return "email"
+    known = [name for name in platforms.names() if name != "email"]
     if len(known) == 1:
         return known[0]
     home = partnership_platform(session, partnership_id, known)

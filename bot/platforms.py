@@ -11,13 +11,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from bot.email.platform import EMAIL
 from bot.platform import Platform
 from bot.slack.platform import SLACK
 
 if TYPE_CHECKING:
     from bot.config import Settings
 
-PLATFORMS: list[Platform] = [SLACK]
+PLATFORMS: list[Platform] = [SLACK, EMAIL]  # email last: never a partnership's home, only for email destinations
 
 
 def names() -> list[str]:

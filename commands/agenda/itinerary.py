@@ -17,6 +17,12 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 PRODID = "-//Oneday//one day, one conversation//EN"
+CHAT_DESCRIPTION = ("One day, one conversation. The section pack is shown in the section channel with its View pack "
+                    "button; nothing about targets is in this invitation.")
+EMAIL_DESCRIPTION = ("One day, one conversation. Nothing about targets is in this invitation; the coordinator "
+                     "tells you how to join and briefs you on your slots.")
+# UK Government Security Classifications, least to most protective: an email carries the highest of its sections'.
+MARKINGS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
 
 
 @dataclass(frozen=True)
@@ -33,8 +39,10 @@ def uid(day: date, cohort: str, partnership_key: str) -> str:
 
 
 def calendar(*, day: date, partnership_key: str, partnership_name: str, timezone: str, visits: Sequence[Visit],
-             cancelled: Sequence[Visit] = (), sequence: int = 0, stamp: datetime) -> str:
-    """The .ics text: one VEVENT per section attended (and one CANCELLED per section no longer attended)."""
+             cancelled: Sequence[Visit] = (), sequence: int = 0, stamp: datetime,
+             description: str = CHAT_DESCRIPTION) -> str:
+    """The .ics text: one VEVENT per section attended (and one CANCELLED per section no longer attended).
+    `description` says where the pack is (the chat's section channel, or the coordinator for an emailed one)."""
     tz = ZoneInfo(timezone)
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
@@ -50,8 +58,7 @@ def calendar(*, day: date, partnership_key: str, partnership_name: str, timezone
         event.add("dtend", visit.end.astimezone(tz))
         event.add("summary", f"{partnership_name}: {visit.name}")
         event.add("location", visit.space)
-        event.add("description", "One day, one conversation. The section pack is shown in the section "
-                                 "channel with its View pack button; nothing about targets is in this invitation.")
+        event.add("description", description)
         event.add("status", status)
         event.add("transp", "OPAQUE")
         cal.add_component(event)
@@ -63,3 +70,51 @@ def summary_line(visits: Sequence[Visit], timezone: str) -> str:
     """'Organised crime groups 09:30-10:47; High crime causers 13:15-14:20' in local time."""
     tz = ZoneInfo(timezone)
     return "; ".join(f"{v.name} {v.start.astimezone(tz):%H:%M}-{v.end.astimezone(tz):%H:%M}" for v in visits)
+
+
+@dataclass(frozen=True)
+class EmailSection:
+    """One section of an emailed itinerary: its name, handling marking, times and the member's slot times. No
+    target reference: the email goes outside chat, to someone Oneday cannot reach on a chat platform."""
+
+    name: str
+    handling: str
+    start: datetime
+    end: datetime
+    slots: tuple[tuple[datetime, datetime], ...]
+
+
+def highest_marking(markings: Sequence[str]) -> str:
+    """The most protective marking among `markings` (OFFICIAL when there is none, e.g. a cancellation)."""
+    known = [m for m in markings if m in MARKINGS]
+    unknown = [m for m in markings if m not in MARKINGS]
+    if unknown:  # a marking this code does not rank: keep it, and the reader sees it first
+        return unknown[0]
+    return max(known, key=MARKINGS.index) if known else MARKINGS[0]
+
+
+def email_lines(*, sections: Sequence[EmailSection], cancelled: Sequence[str], timezone: str, marking: str,
+                partnership_name: str, when: str, contacts: Sequence[str]) -> tuple[str, ...]:
+    """The body of an emailed itinerary: the handling marking first (and last, as UK practice puts it), each
+    section's name and times with the member's slot times, the sections they no longer attend, and whom to ask.
+    Times in the partnership's zone (Europe/London)."""
+    tz = ZoneInfo(timezone)
+    lines = [marking, ""]
+    if sections:
+        lines.append(f"You are invited to the {partnership_name} meeting on {when}, for these slots:")
+        for s in sections:
+            lines.append(f"{s.name}: {s.start.astimezone(tz):%H:%M}-{s.end.astimezone(tz):%H:%M} ({s.handling})")
+            for i, (start, end) in enumerate(s.slots, 1):
+                lines.append(f"  slot {i}: {start.astimezone(tz):%H:%M}-{end.astimezone(tz):%H:%M}")
+    else:
+        lines.append(f"You are no longer invited to any section of the {partnership_name} meeting on {when}.")
+    for name in cancelled:
+        lines.append(f"Cancelled: {name} (you are no longer invited to it)")
+    lines += ["",
+              "You have no account on the partnership's chat platform that Oneday knows of, so your itinerary "
+              "comes by email. It names no target: the section packs are shown only in chat, to those entitled.",
+              f"Ask {', '.join(contacts) if contacts else 'the partnership coordinator'} how to join and for what "
+              "you need to know before your slots.",
+              "The attached calendar file holds the sections' names and times.",
+              "", marking]
+    return tuple(lines)

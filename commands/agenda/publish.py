@@ -7,7 +7,12 @@ What goes where (PRODUCT.md, "Keep intelligence out of chat history"):
   then a pointer post: section, time, handling marking and a "View pack" button; nothing about a target (the
   space's members are not all entitled to every target);
 - each member gets one DM: their itinerary (each of their slots: time, reference, why they are there, what their
-  agency can bring), with an .ics file of section names and times only.
+  agency can bring), with an .ics file of section names and times only;
+- nobody invited is left out silently: an invitee no chat platform is known to reach (commands/agenda/reach.py)
+  is named in the answer (`Published.unreachable`, in `notes`) and, when email is set up, is also emailed their
+  itinerary: section names, times and slot times, the handling marking at the top, the .ics; no target reference
+  (an email goes to a space, which the outbox never lets carry anything about a target). Without email the
+  answer says so, for the coordinator to contact them by hand.
 
 Idempotency: every notice has a key `publish:<date>:<what>:<digest>`, the digest being a short hash of what
 would be sent. Before queuing, the latest row already queued for the same `<what>` is looked up: if its
@@ -29,7 +34,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from commands.agenda.itinerary import Visit, calendar, summary_line
+from commands.agenda import reach
+from commands.agenda.itinerary import (
+    EMAIL_DESCRIPTION,
+    EmailSection,
+    Visit,
+    calendar,
+    email_lines,
+    highest_marking,
+    summary_line,
+)
 from commands.core.dates import day_label
 from commands.core.errors import UsageError
 from commands.core.names import DEFAULT_NAMES, command
@@ -62,6 +76,9 @@ class Published:
     members: int
     notices: list[Notice] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # invitees no chat platform is known to reach, "Name (Agency, email)", and whether they are emailed
+    unreachable: list[str] = field(default_factory=list)
+    emailed: bool = False
 
 
 def digest(data: Any) -> str:
@@ -114,8 +131,9 @@ def _hhmm(when: datetime) -> str:
 
 
 class _Publisher:
-    def __init__(self, session: Session, p: Partnership, day_plan: DayPlan, *, now: datetime) -> None:
-        self.s, self.p, self.plan, self.now = session, p, day_plan, now
+    def __init__(self, session: Session, p: Partnership, day_plan: DayPlan, *, now: datetime,
+                 mail: bool = False) -> None:
+        self.s, self.p, self.plan, self.now, self.mail = session, p, day_plan, now, mail
         self.day = day_plan.day
         self.when = day_label(self.day, long=True, year=True)  # "Tuesday 8 December 2026"
         self.cohorts = {c.key: c for c in session.scalars(select(Cohort).where(Cohort.partnership_id == p.id))}
@@ -128,6 +146,7 @@ class _Publisher:
         self.sections: list[Section] = []
         self.notices: list[Notice] = []
         self.notes: list[str] = []
+        self.unreachable: list[str] = []
 
     def queue(self, prefix: str, content: Any, make: Any) -> bool:
         key = fresh_key(self.s, self.p.id, prefix, digest(content))
@@ -288,6 +307,82 @@ class _Publisher:
             self.queue(prefix, content or "none",
                        lambda k, m=message, a=attachment, who=key, refs=about: Notice(Destination.member(who), m, k,
                                                                                       attachment=a, about=refs))
+        self.unreached(everyone, previous)
+
+    def unreached(self, everyone: set[str], previous: dict[str, set[str]]) -> None:
+        """Name the invitees no chat platform is known to reach and, with email set up, email them their
+        itinerary without any target reference (also to someone emailed before who is no longer invited)."""
+        invited = set(self.plan.itineraries)
+        missing = reach.unreachable(self.s, self.p.id, everyone)
+        named = [m for m in missing if m.key in invited]
+        agencies = {a.id: a.name for a in self.agencies.values()}
+        self.unreachable = [f"{m.name} ({agencies.get(m.agency_id, '?')}, {m.email})" for m in named]
+        if named:
+            count = len(named)
+            self.notes.append(f"{count} invitee{'s have' if count != 1 else ' has'} no chat account Oneday knows of "
+                              f"(no identity on any platform): {'; '.join(self.unreachable)}")
+            if self.mail:
+                self.notes.append("Their itineraries (times and slots, no target reference) are sent by email; "
+                                  "they are also looked up by email on chat when their itinerary is sent there.")
+            else:
+                self.notes.append("Email is not set up (SMTP_URL is not set), so nothing reaches them: contact "
+                                  "them by hand with their times.")
+        if self.mail:
+            for m in missing:
+                if reach.can_queue(m.email):
+                    self._email(m, previous.get(m.key, set()))
+                elif m.key in invited:
+                    self.notes.append(f"{m.name}: the email address is too long for the outbox "
+                                      f"({len(m.email)} characters, at most {reach.MAX_ADDRESS}): contact them by hand")
+
+    def tell_coordinators(self) -> None:
+        """For a publication nobody asked for (the worker's publish-agenda job): a DM to each coordinator naming
+        the invitees no chat platform reaches, sent again only when that list changes. Names and addresses, no
+        target. (Re-syncs of a published meeting do not DM: the Home lists them, and the first re-sync after a
+        coordinator's own publication would repeat what its answer said.)"""
+        if not self.unreachable:
+            return
+        lines = tuple(self.unreachable) + (
+            ("Their itineraries (times and slots, no target reference) are sent by email.",) if self.mail else
+            ("Email is not set up (SMTP_URL is not set): contact them by hand with their times.",))
+        message = Reply(title=f"{self.p.name}, {self.when}: {len(self.unreachable)} invited with no chat account",
+                        lines=lines, footer="Your Home lists them with what became of their email.")
+        for c in sorted(self.members.values(), key=lambda m: m.key):
+            if c.active and c.has_role("coordinator"):
+                self.queue(f"publish:{self.day.isoformat()}:unreachable:{c.key}:", [self.unreachable, self.mail],
+                           lambda k, who=c.key: Notice(Destination.member(who), message, k))
+
+    def _email(self, member: Member, before: set[str]) -> None:
+        stops = self.plan.itineraries.get(member.key, ())
+        prefix = f"publish:{self.day.isoformat()}:email:{member.key}:"
+        if not stops and not queued_before(self.s, self.p.id, prefix):
+            return  # never emailed and not invited: nothing to say
+        tz = self.plan.timezone
+        names = {s.cohort: s.name for s in self.plan.sections}
+        sections = [EmailSection(names[s.cohort], self.cohorts[s.cohort].handling, s.start, s.end,
+                                 tuple((t.start, t.end) for t in s.slots)) for s in stops]
+        gone = sorted(before - {s.cohort for s in stops})
+        content = [(s.name, s.start.isoformat(), s.end.isoformat(), [(a.isoformat(), b.isoformat()) for a, b in s.slots])
+                   for s in sections]
+        sequence = queued_before(self.s, self.p.id, prefix)
+        marking = highest_marking([s.handling for s in sections])
+        contacts = [f"{c.name} ({c.email})" for c in sorted(self.members.values(), key=lambda c: c.name)
+                    if c.active and c.has_role("coordinator")]
+        lines = email_lines(sections=sections, cancelled=[self.cohorts[c].name for c in gone], timezone=tz,
+                            marking=marking, partnership_name=self.p.name, when=self.when, contacts=contacts)
+        label = "Updated: " if sequence else ""
+        title = (f"[{marking}] {label}{self.p.name}, {self.when}: your slots" if sections
+                 else f"[{marking}] {self.p.name}, {self.when}: you are no longer invited")
+        visits = [Visit(s.cohort, names[s.cohort], s.start, s.end, f"{self.p.name}: ask the coordinator how to join")
+                  for s in stops]
+        ics = calendar(day=self.day, partnership_key=self.p.key, partnership_name=self.p.name, timezone=tz,
+                       visits=visits, cancelled=[self._old_visit(c) for c in gone], sequence=sequence,
+                       stamp=self.now, description=EMAIL_DESCRIPTION)
+        attachment = Attachment(f"oneday-{self.day.isoformat()}.ics", ics, f"{self.p.name} {self.day.isoformat()}")
+        message = Reply(title=title, lines=lines)
+        to = reach.email_destination(member.email)
+        self.queue(prefix, [member.email, content or "none", gone],
+                   lambda k: Notice(to, message, k, attachment=attachment))
 
     def _slot_lines(self, key: str, stops: tuple[Stop, ...]) -> tuple[str, ...]:
         """Each of the member's slots: time, reference, why they are there, what their agency can bring."""
@@ -314,10 +409,14 @@ class _Publisher:
 
 
 def publish(session: Session, partnership: Partnership, day: date, *, actor: str, now: datetime,
-            actor_member_id: int | None = None, names: Mapping[str, str] = DEFAULT_NAMES) -> Published:
+            actor_member_id: int | None = None, names: Mapping[str, str] = DEFAULT_NAMES,
+            mail: bool | None = None, tell_coordinators: bool = False) -> Published:
     """Save the day as planned now and return the notices to queue. Calling it again with nothing changed
     returns no notices; with a change, only what changed (and the updated overview). `names` name the
-    commands in the examples of its errors (the CLI and the worker have no slash command to hand)."""
+    commands in the examples of its errors (the CLI and the worker have no slash command to hand). `mail`:
+    whether invitees no chat platform reaches are emailed (default: whether this process has email set up,
+    commands/agenda/reach.py `MAIL`). `tell_coordinators`: also DM the coordinators about those invitees (the
+    worker's publication, whose answer nobody reads)."""
     if day < now.astimezone(ZoneInfo(partnership.timezone or "Europe/London")).date():
         raise UsageError(f"{day.isoformat()} has passed; publish a meeting that is still to come",
                          example=command(names, "agenda", "publish", "2026-12-08"))
@@ -325,7 +424,7 @@ def publish(session: Session, partnership: Partnership, day: date, *, actor: str
     if not day_plan.sections:
         raise UsageError(f"nothing to publish for {day.isoformat()}: no cohort has an active target",
                          example=command(names, "agenda", "plan", "2026-12-08"))
-    pub = _Publisher(session, partnership, day_plan, now=now)
+    pub = _Publisher(session, partnership, day_plan, now=now, mail=reach.MAIL.configured if mail is None else mail)
     meeting, was_published = pub.meeting()
     by_id = {m.id: m.key for m in pub.members.values()}
     previous: dict[str, set[str]] = {}
@@ -345,13 +444,15 @@ def publish(session: Session, partnership: Partnership, day: date, *, actor: str
         if section.cohort_id not in planned_cohorts:
             pub.dropped(section)
     pub.itineraries(previous)
+    if tell_coordinators:
+        pub.tell_coordinators()
     pub.notes.extend(day_plan.notes)
     session.flush()
     members = len(day_plan.itineraries)
     if was_published and not pub.notices:  # nothing changed since the last publication: nothing to record
-        return Published(meeting.id, len(day_plan.sections), members, [], pub.notes)
+        return Published(meeting.id, len(day_plan.sections), members, [], pub.notes, pub.unreachable, pub.mail)
     record(session, at=now, partnership_id=partnership.id, kind="alteration", actor=actor, actor_member_id=actor_member_id,
            what=f"agenda {day.isoformat()} published: {len(day_plan.sections)} sections, {members} members invited, "
                 f"{len(pub.notices)} messages queued",
            justification=f"{day.isoformat()} meeting agenda publication")
-    return Published(meeting.id, len(day_plan.sections), members, pub.notices, pub.notes)
+    return Published(meeting.id, len(day_plan.sections), members, pub.notices, pub.notes, pub.unreachable, pub.mail)

@@ -56,7 +56,7 @@ def publish_due(session: Session, partnership: Partnership, now: datetime) -> Re
     notices = []
     for day in due(partnership, today, published):
         try:
-            result = publish(session, partnership, day, actor=ACTOR, now=now)
+            result = publish(session, partnership, day, actor=ACTOR, now=now, tell_coordinators=True)
         except UsageError as exc:  # e.g. no cohort has a target: say so, publish the others
             lines.append(f"{day.isoformat()}: not published: {exc.message}")
             continue

@@ -4,7 +4,8 @@
 - their sections of the next published meeting, with times: only sections the need-to-know rule puts them
   in now (`access.may_see_section`), each with its View pack button (which checks again at the press);
 - for coordinators, partnership health: agencies without the current ISP, members without a chat identity,
-  overdue actions counted by agency (numbers, never references).
+  overdue actions counted by agency (numbers, never references), and the next meeting's invitees no chat
+  platform reaches (commands/agenda/reach.py), each with what became of their emailed itinerary.
 
 The page carries what chat may carry (references, times, action wording), never target details; it is
 rebuilt from scratch at every opening, so showing it twice shows the same thing.
@@ -18,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from commands.actions.common import describe, today
-from commands.agenda.publish import PACK_VIEW
+from commands.agenda import reach
+from commands.agenda.publish import PACK_VIEW, RUNS_THE_DAY
 from commands.chasing.rounds import action_buttons
 from commands.core import access
 from commands.core.context import Caller
@@ -26,7 +28,7 @@ from commands.core.dates import day_label
 from commands.core.names import command
 from commands.core.replies import Button, Item, Reply
 from commands.partnership.summary import summarise
-from models import Action, ActionStatus, Meeting, MeetingStatus, Section, Target
+from models import Action, ActionStatus, Agency, Meeting, MeetingStatus, Member, OutboxMessage, Section, Target
 from models.relevance import runs_the_day
 
 
@@ -110,4 +112,38 @@ def _health(caller: Caller) -> list[Item]:
         Item(f"Members without a chat identity: {', '.join(s.members_without_chat_identity) or 'none'}"),
         Item("Overdue actions by agency: " + (", ".join(f"{name} {n}" for name, n in sorted(by_agency.items()))
                                               or "none")),
+        *_unreachable(caller),
     ]
+
+
+EMAIL_STATUS = {"sent": "itinerary emailed", "pending": "itinerary email queued", "sending": "itinerary email queued",
+                "failed": "itinerary email FAILED"}
+
+
+def _unreachable(caller: Caller) -> list[Item]:
+    """The next meeting's invitees no chat platform is known to reach, with what became of their emailed
+    itinerary (the outbox row publishing queued), so the coordinator knows whom to contact by hand."""
+    meeting = next_meeting(caller)
+    if meeting is None:
+        return []
+    invited = {inv.member_id for s in meeting.sections if s.target_refs for inv in s.invitations
+               if inv.member_id is not None and inv.reasons != [RUNS_THE_DAY]}
+    keys = caller.session.scalars(select(Member.key).where(Member.id.in_(invited))).all() if invited else []
+    missing = reach.unreachable(caller.session, caller.partnership.id, keys)
+    when = day_label(meeting.date, long=True, year=True)
+    if not missing:
+        return [Item(f"Invitees on {when} no chat platform reaches: none")]
+    agencies = dict(caller.session.execute(select(Agency.id, Agency.name).where(
+        Agency.partnership_id == caller.partnership.id)).all())
+    items = [Item(f"Invitees on {when} no chat platform reaches ({len(missing)}): contact them if their "
+                  "itinerary was not emailed")]
+    for m in missing:
+        row = caller.session.scalar(select(OutboxMessage).where(
+            OutboxMessage.partnership_id == caller.partnership.id,
+            OutboxMessage.idempotency_key.startswith(f"publish:{meeting.date.isoformat()}:email:{m.key}:",
+                                                     autoescape=True)).order_by(OutboxMessage.id.desc()).limit(1))
+        status = "not emailed (email is not set up): contact them by hand" if row is None else (
+            EMAIL_STATUS.get(row.status, f"itinerary email {row.status}")
+            + (f" ({row.last_error})" if row.status == "failed" and row.last_error else ""))
+        items.append(Item(f"{m.name} ({agencies.get(m.agency_id, '?')}, {m.email}): {status}"))
+    return items
