@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 
 from bot.platform import Platform
 from bot.slack.platform import SLACK
+from bot.teams.platform import TEAMS
 
 if TYPE_CHECKING:
     from bot.config import Settings
 
-PLATFORMS: list[Platform] = [SLACK]
+PLATFORMS: list[Platform] = [SLACK, TEAMS]
 
 
 def names() -> list[str]:
