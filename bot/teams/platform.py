@@ -36,10 +36,15 @@ class TeamsPlatform:
         return bool(teams_settings(settings).app_id)
 
     def problem(self, settings: Settings, *, serving: bool) -> OnedayError | None:
+        import os
+
         s = teams_settings(settings)
         command = "serve" if serving else "worker"
-        if s.unsafe_switch:
-            return OnedayError(f"{UNSAFE_SWITCH} is set: Oneday always validates Teams requests; unset it",
+        if s.app_id:
+            import microsoft_teams.apps  # noqa: F401 - as every SDK user does: it loads a .env up the tree
+        if s.unsafe_switch or os.environ.get(UNSAFE_SWITCH):
+            return OnedayError(f"{UNSAFE_SWITCH} is set (in the environment or a .env file, which the Teams SDK "
+                               "loads): Oneday always validates Teams requests; remove it",
                                example=f"unset {UNSAFE_SWITCH}; oneday {command}")
         if not s.app_id or not s.app_password:
             return OnedayError("TEAMS_APP_ID and TEAMS_APP_PASSWORD must both be set for Teams",
