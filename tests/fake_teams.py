@@ -76,6 +76,7 @@ class FakeTeams:
         self.users: dict[str, dict[str, str]] = {}  # id -> {"id", "mail", "userPrincipalName"}
         self.issued: set[str] = set()
         self._script: list[tuple[int, float | None]] = []
+        self.scripted: list[int] = []  # statuses answered from the script, in order
         self.fetches: dict[str, int] = {"metadata": 0, "keys": 0}
         fake = self
 
@@ -222,6 +223,7 @@ class FakeTeams:
         with self.lock:
             if self._script:
                 status, retry = self._script.pop(0)
+                self.scripted.append(status)
                 return h._answer(status, {"error": "scripted"},
                                  {"Retry-After": f"{retry:g}"} if retry is not None else None)
             activity_id = f"act-{len(self.activities) + 1}"
