@@ -1,0 +1,126 @@
+"""Section spaces on Teams, and the need-to-know bar over Teams.
+
+Publishing from Teams makes one group chat per section through Graph holding exactly the Entra ids of the
+section's entitled members (with Oneday installed in it), posts a pointer there without any reference, and sends
+itineraries to 1:1 chats. Then every member presses every button they were sent, and everything the connector
+delivered is scanned: a target's reference or details reach only conversations whose every reader is entitled
+to that target (a group chat is read by its members, the meeting channel by everyone, a 1:1 chat by its member).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fake_teams import CATALOG_ID, guid_for
+from fake_teams_stack import TeamsStack
+from sqlalchemy import select
+
+from models import Member, Partnership, Target
+from models.planning import entitled_to, plan_day
+
+DAY = "2026-12-08"
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+MEETING_CHANNEL = "C0MEET"  # the sample's meeting channel; on Teams a channel's conversation id
+
+
+def publish(teams: TeamsStack) -> None:
+    teams.clock.set(NOW)
+    teams.post(teams.activity("jo.bloggs", type_="conversationUpdate"))  # Jo installed Oneday
+    status, _ = teams.post(teams.activity("jo.bloggs", f"agenda publish {DAY}"))
+    assert status == 200
+    assert "Published the agenda" in teams.to("jo.bloggs")
+    teams.drain()
+
+
+def test_publish_makes_one_group_chat_per_section_with_exactly_its_members(teams: TeamsStack) -> None:
+    with teams.factory() as s:
+        day_plan = plan_day(s, s.scalars(select(Partnership)).one(), date.fromisoformat(DAY))
+    publish(teams)
+    chats = list(teams.fake.chats.values())
+    assert sorted(c.topic for c in chats) == sorted(f"oneday-{DAY}-{s.cohort}" for s in day_plan.sections)
+    for section in day_plan.sections:
+        [chat] = [c for c in chats if c.topic == f"oneday-{DAY}-{section.cohort}"]
+        assert sorted(chat.members) == sorted(guid_for(m) for m in section.members)
+        assert chat.apps == [CATALOG_ID]  # Oneday installed, so it may post there
+        [pointer] = teams.fake.sent_to(chat.id)
+        assert not [ref for ref in section.targets if ref in pointer.text]
+        assert section.name in pointer.text
+    [overview] = teams.fake.sent_to(MEETING_CHANNEL)
+    assert not [ref for s in day_plan.sections for ref in s.targets if ref in overview.text]
+    assert not teams.fake.rejected
+
+
+def test_republishing_keeps_the_chats_and_their_members(teams: TeamsStack) -> None:
+    publish(teams)
+    before = {c.id: dict(c.members) for c in teams.fake.chats.values()}
+    teams.post(teams.activity("jo.bloggs", f"agenda publish {DAY}"))
+    teams.drain()
+    assert {c.id: dict(c.members) for c in teams.fake.chats.values()} == before
+
+
+def _buttons(activity: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute":
+                found.append((node["verb"], node.get("data") or {}))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(activity)
+    return found
+
+
+def test_no_target_reference_reaches_a_conversation_of_someone_not_entitled(teams: TeamsStack) -> None:
+    publish(teams)
+    personal = {teams.fake.personal_of(aad): key for key, aad in teams.ids.items()}
+    # everybody presses every button they were sent, in their 1:1 chat (pointers' View pack in the group chats)
+    shown: list[tuple[str, str]] = []  # (reader, text) of invoke answers: private to the presser
+    for sent in list(teams.fake.activities):
+        readers = [personal[sent.conversation]] if sent.conversation in personal else [
+            k for k, aad in teams.ids.items() if aad in teams.fake.chats.get(sent.conversation, _NoChat).members]
+        for verb, data in _buttons(sent.activity):
+            if verb.startswith("form:"):
+                continue
+            for key in readers:
+                kind = "personal" if sent.conversation in personal else "groupChat"
+                conv = None if kind == "personal" else sent.conversation
+                status, body = teams.post(teams.press(key, verb, data, conversation=conv, kind=kind))
+                assert status == 200
+                shown.append((key, json.dumps(body)))
+    teams.drain()
+
+    with teams.factory() as s:
+        p = s.scalars(select(Partnership)).one()
+        targets = {t.ref: (t.details.summary if t.details else None) for t in s.scalars(select(Target))}
+        everyone = [m.key for m in s.scalars(select(Member)) if m.active]
+
+        def readers_of(conversation: str) -> list[str]:
+            if conversation in personal:
+                return [personal[conversation]]
+            if conversation in teams.fake.chats:
+                members = teams.fake.chats[conversation].members
+                return [k for k, aad in teams.ids.items() if aad in members]
+            return everyone  # a channel: assume the whole partnership reads it
+
+        sightings = [(readers_of(sent.conversation), sent.text) for sent in teams.fake.activities]
+        sightings += [([key], body) for key, body in shown]
+        leaks = []
+        for readers, body in sightings:
+            for ref, summary in targets.items():
+                if not re.search(rf"\b{re.escape(ref)}\b", body) and not (summary and summary in body):
+                    continue
+                leaks += [(reader, ref) for reader in readers if not entitled_to(s, p, reader, ref, now=NOW)]
+    assert sightings and leaks == []
+    assert any("OCG-07" in body for _, body in sightings)  # the check looked at messages that carry references
+
+
+class _NoChat:
+    members: dict[str, str] = {}
