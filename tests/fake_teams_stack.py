@@ -122,7 +122,9 @@ class TeamsStack:
             return exc.code, exc.read()
 
     def drain(self, timeout: float = 30.0) -> None:
-        assert self.sender is not None
+        """The outbox delivered, and every invoke answer meant for a 1:1 chat sent."""
+        assert self.sender is not None and self.inbound is not None
+        assert self.inbound.settle(timeout), "answers to 1:1 chats still being sent"
         assert self.sender.drain(timeout=timeout), "outbox not drained"
 
     def to(self, key: str) -> str:

@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from sqlalchemy import Engine
@@ -46,6 +47,7 @@ MESSAGES_PATH = "/api/messages"
 CARD_TYPE = cards.CARD_CONTENT_TYPE
 MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
 ANSWERED_PRIVATELY = "I have answered you in your 1:1 chat with Oneday."
+SIDE_SENDS = 4  # threads sending invoke answers to 1:1 chats after the invoke has been answered
 
 
 def _json(status: int, data: Any) -> HttpResponse:
@@ -84,6 +86,10 @@ class TeamsInbound:
         words = {name.lstrip("/").lower(): intent for intent, name in runner.names.items()}
         self.commands = {**{intent: intent for intent in runner.names}, **words}
         self.routes: Mapping[str, Route] = {MESSAGES_PATH: self.handle}
+        # An invoke must be answered within Teams' 5 seconds; a 1:1 chat to create and a message to send are
+        # up to two connector calls more, so they happen here, after the answer.
+        self.side = ThreadPoolExecutor(max_workers=SIDE_SENDS, thread_name_prefix="oneday-teams-send")
+        self._pending: set[Future[None]] = set()
 
     def start(self) -> None:
         try:
@@ -92,6 +98,7 @@ class TeamsInbound:
             log.warning("teams: signing keys not fetched at start-up: %s", type(exc).__name__)
 
     def stop(self) -> None:
+        self.side.shutdown(wait=True)
         self.port.connector.http.close()
 
     # -- the route ---------------------------------------------------------------------------------------
@@ -222,10 +229,23 @@ class TeamsInbound:
             card = cards.render(result.modal or result.reply)
         if is_personal(activity) or not req.user:
             return invoke_card(card)
-        try:  # pressed in a shared chat: the answer is the presser's alone
-            self.port.send(self.port.open_dm(req.user), {"type": "message", "textFormat": "plain",
-                                                         "text": cards.fallback(result.reply),
-                                                         "attachments": [cards.attachment(card)]})
+        # pressed in a shared chat: the answer is the presser's alone, in their 1:1 chat
+        future = self.side.submit(self._send_privately, req.user, {"type": "message", "textFormat": "plain",
+                                                                   "text": cards.fallback(result.reply),
+                                                                   "attachments": [cards.attachment(card)]})
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+        return invoke_message(ANSWERED_PRIVATELY)
+
+    def settle(self, timeout: float = 30.0) -> bool:
+        """Wait for the answers still being sent to 1:1 chats (stop, and tests); True when none is left."""
+        _, left = wait(list(self._pending), timeout=timeout)
+        return not left
+
+    def _send_privately(self, user: str, activity: dict[str, Any]) -> None:
+        try:
+            self.port.send(self.port.open_dm(user), activity)
         except DeliveryError as exc:
             log.warning("teams: answer not delivered: %s", exc)
-        return invoke_message(ANSWERED_PRIVATELY)
+        except Exception:
+            log.exception("teams: answer not delivered")

@@ -63,5 +63,6 @@ def test_pressed_in_a_shared_chat_the_answer_goes_to_the_presser_alone(teams: Te
     status, body = teams.post(teams.press("tom.ashby", "actions.page", {"value": "1"}, conversation=chat,
                                           kind="groupChat"))
     assert status == 200 and body["type"] == "application/vnd.microsoft.activity.message"
+    teams.drain()
     assert teams.fake.sent_to(chat) == []
     assert teams.fake.sent_to(teams.fake.personal_of(teams.ids["tom.ashby"]))

@@ -12,7 +12,7 @@ from fake_teams_stack import TeamsStack
 from sqlalchemy import func, select, text
 
 from bot.teams.inbound import ANSWERED_PRIVATELY
-from models import Action, AuditEvent, SeenEvent
+from models import Action, AuditEvent, Member, SeenEvent
 
 
 def counts(factory) -> tuple[int, int, int, int]:  # type: ignore[no-untyped-def]
@@ -104,3 +104,44 @@ def test_user_text_cannot_become_markdown_or_a_link(teams: TeamsStack) -> None:
     card = teams.fake.activities[0].activity["attachments"][0]["content"]
     kinds = {el["type"] for el in card["body"]}
     assert "TextBlock" not in kinds  # only RichTextBlock/TextRun: shown literally, never read as Markdown
+
+
+def test_a_member_without_a_teams_id_is_matched_by_email_once(teams: TeamsStack) -> None:
+    from models import ChatIdentity
+
+    key = "fay.moss"  # in the sample file without any chat id
+    aad = teams.ids[key]
+    with teams.factory() as s, s.begin():
+        s.execute(ChatIdentity.__table__.delete().where(ChatIdentity.platform == "teams",  # type: ignore[attr-defined]
+                                                        ChatIdentity.user_id == aad))
+        email = s.scalar(select(Member.email).where(Member.key == key))
+    teams.fake.add_user(aad, email.upper())  # Graph's mail, in another case
+    for _ in range(2):
+        teams.post(teams.activity(key, "oneday whoami"))
+    answers = teams.fake.sent_to(teams.fake.personal_of(aad))
+    assert len(answers) == 2 and all("Fay Moss (fay.moss)" in a.text for a in answers)
+    lookups = [c for c in teams.fake.graph_calls if c[1] == f"/users/{aad}"]
+    assert len(lookups) == 1  # the stored identity is the cache
+
+
+def test_an_activity_from_another_tenant_is_refused(teams: TeamsStack) -> None:
+    before = counts(teams.factory)
+    activity = teams.activity("tom.ashby", "oneday whoami")
+    activity["conversation"]["tenantId"] = "11111111-1111-4111-8111-111111111111"
+    activity["channelData"] = {"tenant": {"id": "11111111-1111-4111-8111-111111111111"}}
+    assert teams.post(activity)[0] == 403
+    assert counts(teams.factory) == before and teams.fake.activities == []
+
+
+def test_teams_text_is_made_platform_neutral() -> None:
+    from bot.teams.text import neutral
+
+    known = {"29:sam": "0f8fad5b-d9cb-469f-a165-70867728950e"}
+    activity = {"text": "<at>Oneday</at> action OCG-07 <at>Sam</at> ask <at>Kim</at> &lt;b&gt; &amp; x",
+                "recipient": {"id": "28:bot"},
+                "entities": [{"type": "mention", "text": "<at>Oneday</at>", "mentioned": {"id": "28:bot"}},
+                             {"type": "mention", "text": "<at>Sam</at>", "mentioned": {"id": "29:sam"}},
+                             {"type": "mention", "text": "<at>Kim</at>", "mentioned": {"id": "29:kim"}},
+                             {"type": "clientInfo", "locale": "en-GB"}]}
+    assert neutral(activity, known.get) == (
+        "action OCG-07 @{teams:0f8fad5b-d9cb-469f-a165-70867728950e} ask @{teams:29:kim} <b> & x")
