@@ -75,6 +75,7 @@ class FakeTeams:
         self.chats: dict[str, Chat] = {}
         self.users: dict[str, dict[str, str]] = {}  # id -> {"id", "mail", "userPrincipalName"}
         self.issued: set[str] = set()
+        self.uploads: dict[str, tuple[bytes, str]] = {}  # upload session id -> (bytes, Content-Range)
         self._script: list[tuple[int, float | None]] = []
         self.scripted: list[int] = []  # statuses answered from the script, in order
         self.fetches: dict[str, int] = {"metadata": 0, "keys": 0}
@@ -168,6 +169,9 @@ class FakeTeams:
     def sent_to(self, conversation: str) -> list[Sent]:
         return [s for s in self.activities if s.conversation == conversation]
 
+    def upload_url(self, session: str) -> str:
+        return f"{self.base}/upload/{session}"
+
     def personal_of(self, user: str) -> str:
         return f"a:1:{user}"
 
@@ -200,6 +204,9 @@ class FakeTeams:
             token = f"tok-{uuid.uuid4().hex[:12]}"
             self.issued.add(token)
             return h._answer(200, {"access_token": token, "expires_in": 3600, "token_type": "Bearer"})
+        if path.startswith("/upload/") and method == "PUT":  # a OneDrive upload session Teams opened
+            self.uploads[path[len("/upload/"):]] = (body or b"", h.headers.get("Content-Range") or "")
+            return h._answer(201, {"id": path})
         if path.startswith("/connector/"):
             if not self._authorised(h, path):
                 return h._answer(401, {"error": "unauthorized"})

@@ -31,7 +31,7 @@ from bot.chat_state import SeenEvents
 from bot.http import HttpRequest, HttpResponse, Route
 from bot.port import DeliveryError
 from bot.runner import Request, Runner
-from bot.teams import cards
+from bot.teams import cards, files
 from bot.teams.auth import InboundAuth, Unauthorized, refuse_unsafe_switch
 from bot.teams.port import TeamsPort, build_port
 from bot.teams.settings import TeamsSettings
@@ -201,7 +201,30 @@ class TeamsInbound:
 
     # -- Action.Execute --------------------------------------------------------------------------------
 
+    def _file_consent(self, activity: Mapping[str, Any]) -> HttpResponse:
+        """Accept on a file consent card: upload the file Oneday offered, then show it in the chat."""
+        raw = activity.get("value")
+        value: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        conversation = str((activity.get("conversation") or {}).get("id") or "")
+        if value.get("action") != "accept":
+            return HttpResponse(200)
+        found = files.opened(value.get("context"), self.port.seal_key)
+        info = value.get("uploadInfo") if isinstance(value.get("uploadInfo"), dict) else None
+        if found is None or info is None or not info.get("uploadUrl"):
+            log.warning("teams: file consent with no file of ours or no upload URL")
+            return HttpResponse(400, b"not a file Oneday offered")
+        try:
+            files.upload(self.port.connector.http, str(info["uploadUrl"]), found[1])
+            self.port.connector.send(str(activity["serviceUrl"]), conversation,
+                                     {"type": "message", "attachments": [files.info_card(info)]})
+        except DeliveryError as exc:
+            log.warning("teams: file not uploaded: %s", exc)
+            return HttpResponse(502, b"upload failed")
+        return HttpResponse(200)
+
     def _invoke(self, activity: Mapping[str, Any], tenant: str) -> HttpResponse:
+        if activity.get("name") == "fileConsent/invoke":
+            return self._file_consent(activity)
         if activity.get("name") != "adaptiveCard/action":
             return _json(200, {"statusCode": 200, "type": MESSAGE_TYPE, "value": "Not handled."})
         value = activity.get("value") or {}

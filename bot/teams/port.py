@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.port import DeliveryError
-from bot.teams import cards
+from bot.teams import cards, files
 from bot.teams.connector import TIMEOUT, Connector
 from bot.teams.graph import Graph
 from bot.teams.references import References
@@ -34,8 +34,10 @@ log = logging.getLogger("oneday.teams")
 class TeamsPort:
     platform = "teams"
 
-    def __init__(self, connector: Connector, graph: Graph, references: References, tenant_id: str | None) -> None:
+    def __init__(self, connector: Connector, graph: Graph, references: References, tenant_id: str | None,
+                 seal_key: str = "") -> None:
         self.connector, self.graph, self.refs, self.tenant_id = connector, graph, references, tenant_id
+        self.seal_key = seal_key  # seals the files offered in consent cards (bot/teams/files.py)
 
     def _route(self, conversation: str) -> str:
         """The service URL to send to `conversation` through."""
@@ -58,14 +60,11 @@ class TeamsPort:
         return self.send(channel, activity)
 
     def upload(self, channel: str, attachment: Attachment, message: Reply) -> str:
-        """Teams bots cannot put a file in a chat without the person's consent (a file consent card and
-        OneDrive): the message goes, saying the calendar file is not attached; the times are in the message."""
-        log.info("teams: %s not attached (no file upload to Teams yet)", attachment.filename)
-        note = Reply(title=message.title, lines=message.lines, fields=message.fields, buttons=message.buttons,
-                     items=message.items, more=message.more,
-                     footer=(message.footer + " " if message.footer else "") +
-                     f"(The calendar file {attachment.filename} is not sent in Teams: add the times above.)")
-        return self.post(channel, note)
+        """The message, then a file consent card for the file (bot/teams/files.py): a bot can put a file in a
+        person's OneDrive only once they accept it. The message stands on its own (the itinerary's times)."""
+        ref = self.post(channel, message)
+        self.send(channel, {"type": "message", "attachments": [files.consent_card(attachment, self.seal_key)]})
+        return ref
 
     def post_ephemeral(self, channel: str, user: str, message: Reply) -> None:
         """No ephemeral messages in Teams: to the person's 1:1 chat, never to `channel`."""
@@ -125,4 +124,4 @@ def build_port(settings: TeamsSettings, factory: sessionmaker[Session], clock: C
     tokens = TokenSource(settings, http)
     app_id = settings.app_id or ""
     return TeamsPort(Connector(http, tokens, app_id), Graph(http, tokens, settings.graph_api_url, app_id),
-                     References(factory, clock), settings.tenant_id)
+                     References(factory, clock), settings.tenant_id, settings.app_password or "")

@@ -124,3 +124,29 @@ def test_no_target_reference_reaches_a_conversation_of_someone_not_entitled(team
 
 class _NoChat:
     members: dict[str, str] = {}
+
+
+def test_the_itinerary_file_reaches_teams_users_through_a_consent_card(teams: TeamsStack) -> None:
+    publish(teams)
+    sam = teams.ids["sam.patel"]
+    sent = teams.fake.sent_to(teams.fake.personal_of(sam))
+    consents = [a for s in sent for a in s.activity.get("attachments") or []
+                if a["contentType"] == "application/vnd.microsoft.teams.card.file.consent"]
+    [consent] = consents
+    assert consent["name"] == f"oneday-{DAY}.ics"
+    context = consent["content"]["acceptContext"]
+    accept = {"type": "fileUpload", "action": "accept", "context": context,
+              "uploadInfo": {"name": consent["name"], "uploadUrl": teams.fake.upload_url("s1"),
+                             "contentUrl": "https://contoso.sharepoint.example/oneday.ics", "uniqueId": "u1",
+                             "fileType": "ics"}}
+    status, _ = teams.post(teams.activity("sam.patel", type_="invoke", name="fileConsent/invoke", value=accept))
+    assert status == 200
+    data, content_range = teams.fake.uploads["s1"]
+    assert data.startswith(b"BEGIN:VCALENDAR") and content_range == f"bytes 0-{len(data) - 1}/{len(data)}"
+    info = teams.fake.sent_to(teams.fake.personal_of(sam))[-1].activity["attachments"][0]
+    assert info["contentType"] == "application/vnd.microsoft.teams.card.file.info" and info["name"] == consent["name"]
+    # a context Oneday did not seal uploads nothing
+    forged = {**accept, "context": {**context, "content": "QkVHSU46ZXZpbA=="},
+              "uploadInfo": {**accept["uploadInfo"], "uploadUrl": teams.fake.upload_url("s2")}}
+    status, _ = teams.post(teams.activity("sam.patel", type_="invoke", name="fileConsent/invoke", value=forged))
+    assert status == 400 and "s2" not in teams.fake.uploads
