@@ -125,16 +125,22 @@ class TeamsInbound:
             log.warning("teams: activity from another tenant refused")
             return HttpResponse(403, b"tenant not allowed")
         kind = activity.get("type")
-        if activity.get("id") and not self.seen.claim(self._event_id(activity)):
+        event = self._event_id(activity) if activity.get("id") else None
+        if event and not self.seen.claim(event):
             log.info("teams: duplicate activity dropped")
             return invoke_message("Already done.") if kind == "invoke" else HttpResponse(200)
-        self._remember(activity, tenant)
-        if kind == "message":
-            self._message(activity, tenant)
-            return HttpResponse(200)
-        if kind == "invoke":
-            return self._invoke(activity, tenant)
-        return HttpResponse(200)  # conversationUpdate, installationUpdate, typing, ...: the reference is stored
+        try:
+            self._remember(activity, tenant)
+            if kind == "message":
+                self._message(activity, tenant)
+                return HttpResponse(200)
+            if kind == "invoke":
+                return self._invoke(activity, tenant)
+            return HttpResponse(200)  # conversationUpdate, installationUpdate, typing, ...: the reference is stored
+        except Exception:
+            if event:  # failed before any answer (e.g. the database went away): let Teams' retry through
+                self.seen.release(event)
+            raise
 
     @staticmethod
     def _event_id(activity: Mapping[str, Any]) -> str:

@@ -145,3 +145,24 @@ def test_teams_text_is_made_platform_neutral() -> None:
                              {"type": "clientInfo", "locale": "en-GB"}]}
     assert neutral(activity, known.get) == (
         "action OCG-07 @{teams:0f8fad5b-d9cb-469f-a165-70867728950e} ask @{teams:29:kim} <b> & x")
+
+
+def test_an_activity_that_failed_before_its_answer_is_handled_on_teams_retry(teams: TeamsStack,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    assert teams.inbound is not None
+    real = teams.inbound.refs.remember
+    calls: list[int] = []
+
+    def down_once(**kw: object) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        real(**kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(teams.inbound.refs, "remember", down_once)
+    activity = teams.activity("tom.ashby", "oneday whoami")
+    assert teams.post(activity)[0] != 200
+    assert teams.fake.activities == []
+    assert teams.post(activity)[0] == 200  # the same id again: not dropped as a duplicate
+    [answer] = teams.fake.activities
+    assert "Tom Ashby (tom.ashby)" in answer.text
