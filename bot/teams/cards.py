@@ -25,6 +25,10 @@ MAX_CARD_BYTES = 24_000  # Teams refuses activities over ~28 KB; the rest is the
 TEXT_LIMIT = 4000  # characters in one run
 FALLBACK_TEXT = 300
 FORM_VERB_PREFIX = "form:"
+# Buttons whose answer is a private view (a command's `Result.modal`: the section pack, its confidentiality
+# statement). They open a Teams dialog (task module) instead of answering in the chat: a dialog is not kept in the
+# chat's history, as Slack's modals are not, and target details must stay out of chat history.
+DIALOG_VERBS = frozenset({"pack.view", "pack.accept"})
 STYLES = {Emphasis.PRIMARY: "positive", Emphasis.DESTRUCTIVE: "destructive"}
 
 
@@ -44,9 +48,17 @@ def text(value: str, *, bold: bool = False, subtle: bool = False, size: str | No
     return {"type": "RichTextBlock", "inlines": [run]}
 
 
-def action(b: Button) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "Action.Execute", "title": clip(b.label, 80), "verb": b.action,
-                           "data": {"value": b.value}}
+def action(b: Button, *, in_dialog: bool = False) -> dict[str, Any]:
+    """Action.Execute with the action id as verb; a DIALOG_VERBS button opens a dialog (task/fetch); inside a
+    dialog every button is an Action.Submit (task/submit) carrying its verb."""
+    out: dict[str, Any]
+    if in_dialog:
+        out = {"type": "Action.Submit", "title": clip(b.label, 80), "data": {"verb": b.action, "value": b.value}}
+    elif b.action in DIALOG_VERBS:
+        out = {"type": "Action.Submit", "title": clip(b.label, 80),
+               "data": {"msteams": {"type": "task/fetch"}, "verb": b.action, "value": b.value}}
+    else:
+        out = {"type": "Action.Execute", "title": clip(b.label, 80), "verb": b.action, "data": {"value": b.value}}
     if b.emphasis in STYLES:
         out["style"] = STYLES[b.emphasis]
     return out
@@ -63,7 +75,7 @@ def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None
     return out
 
 
-def render(reply: Reply) -> dict[str, Any]:
+def render(reply: Reply, *, in_dialog: bool = False) -> dict[str, Any]:
     """The reply as one Adaptive Card: title, lines, fields, items (each with its buttons), buttons, footer.
 
     Title, fields, buttons and footer always; the lines and items as fit in MAX_CARD_BYTES, in order, with a
@@ -76,14 +88,14 @@ def render(reply: Reply) -> dict[str, Any]:
     tail: list[dict[str, Any]] = []
     if reply.footer:
         tail.append(text(reply.footer, subtle=True))
-    actions = [action(b) for b in reply.buttons]
+    actions = [action(b, in_dialog=in_dialog) for b in reply.buttons]
     budget = MAX_CARD_BYTES - _size(head + fact_part + tail + actions) - 400
     middle: list[dict[str, Any]] = []
     pieces: list[list[dict[str, Any]]] = [[text(line)] for line in reply.lines]
     for item in reply.items:
         piece = [text(item.text, bold=item.heading)]
         if item.buttons:
-            piece.append({"type": "ActionSet", "actions": [action(b) for b in item.buttons]})
+            piece.append({"type": "ActionSet", "actions": [action(b, in_dialog=in_dialog) for b in item.buttons]})
         pieces.append(piece)
     used = 0
     for n, piece in enumerate(pieces):
@@ -131,9 +143,9 @@ def _input(f: FormField) -> list[dict[str, Any]]:
     return out
 
 
-def render_form(form: Form, errors: dict[str, str] | None = None) -> dict[str, Any]:
-    """A form as a card with inputs; submitting it is an Action.Execute with verb `form:<callback>` carrying
-    the field values and the form's context."""
+def render_form(form: Form, errors: dict[str, str] | None = None, *, in_dialog: bool = False) -> dict[str, Any]:
+    """A form as a card with inputs; submitting it is an Action.Execute (in a dialog an Action.Submit) with verb
+    `form:<callback>` carrying the field values and the form's context."""
     body: list[dict[str, Any]] = [text(form.title, bold=True, size="medium")]
     if form.intro:
         body.append(text(form.intro))
@@ -141,8 +153,13 @@ def render_form(form: Form, errors: dict[str, str] | None = None) -> dict[str, A
         body.extend(_input(f))
         if errors and f.name in errors:
             body.append(text(errors[f.name], bold=True))
-    submit = {"type": "Action.Execute", "title": clip(form.submit, 80), "verb": FORM_VERB_PREFIX + form.callback,
-              "data": {"__context": form.context}, "style": "positive"}
+    submit: dict[str, Any]
+    if in_dialog:
+        submit = {"type": "Action.Submit", "title": clip(form.submit, 80), "style": "positive",
+                  "data": {"verb": FORM_VERB_PREFIX + form.callback, "__context": form.context}}
+    else:
+        submit = {"type": "Action.Execute", "title": clip(form.submit, 80), "verb": FORM_VERB_PREFIX + form.callback,
+                  "data": {"__context": form.context}, "style": "positive"}
     return card(body, [submit])
 
 

@@ -228,9 +228,38 @@ class TeamsInbound:
             return HttpResponse(502, b"upload failed")
         return HttpResponse(200)
 
+    def _dialog(self, activity: Mapping[str, Any], tenant: str) -> HttpResponse:
+        """task/fetch (a DIALOG_VERBS button) or task/submit (a button or form inside the dialog): the answer is
+        the dialog's next card, seen by the presser alone and kept in no chat's history."""
+        raw = activity.get("value")
+        value: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        data: dict[str, Any] = value.get("data") if isinstance(value.get("data"), dict) else {}  # type: ignore[assignment]
+        verb = str(data.get("verb") or "")
+        req = self._request(activity, tenant, f"button:{verb}", "")
+        if verb.startswith(cards.FORM_VERB_PREFIX):
+            callback = verb[len(cards.FORM_VERB_PREFIX):]
+            values = {str(k): str(v) for k, v in data.items()
+                      if k not in ("verb", "msteams") and not str(k).startswith("__")}
+            req.intent = f"form:{callback}"
+            result = self._run(req, lambda caller: router.submit(callback, caller, values,
+                                                                 str(data.get("__context") or "")))
+        else:
+            result = self._run(req, lambda caller: router.press(verb, caller, str(data.get("value") or "")))
+        if result.field_errors:
+            card = cards.render(Reply(title="Please check the form", lines=tuple(
+                f"{k}: {v}" for k, v in result.field_errors.items())), in_dialog=True)
+        elif result.form:
+            card = cards.render_form(result.form, in_dialog=True)
+        else:
+            card = cards.render(result.modal or result.reply, in_dialog=True)
+        return _json(200, {"task": {"type": "continue", "value": {
+            "title": "Oneday", "width": "large", "height": "large", "card": cards.attachment(card)}}})
+
     def _invoke(self, activity: Mapping[str, Any], tenant: str) -> HttpResponse:
         if activity.get("name") == "fileConsent/invoke":
             return self._file_consent(activity)
+        if activity.get("name") in ("task/fetch", "task/submit"):
+            return self._dialog(activity, tenant)
         if activity.get("name") != "adaptiveCard/action":
             return _json(200, {"statusCode": 200, "type": MESSAGE_TYPE, "value": "Not handled."})
         value = activity.get("value") or {}

@@ -62,12 +62,15 @@ def test_republishing_keeps_the_chats_and_their_members(teams: TeamsStack) -> No
 
 
 def _buttons(activity: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(verb, data) of every button; a dialog button's verb is prefixed "task/fetch:"."""
     found: list[tuple[str, dict[str, Any]]] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             if node.get("type") == "Action.Execute":
                 found.append((node["verb"], node.get("data") or {}))
+            if node.get("type") == "Action.Submit" and (node.get("data") or {}).get("msteams"):
+                found.append(("task/fetch:" + node["data"]["verb"], node["data"]))
             for v in node.values():
                 walk(v)
         elif isinstance(node, list):
@@ -92,6 +95,9 @@ def test_no_target_reference_reaches_a_conversation_of_someone_not_entitled(team
             for key in readers:
                 kind = "personal" if sent.conversation in personal else "groupChat"
                 conv = None if kind == "personal" else sent.conversation
+                if verb.startswith("task/fetch:"):
+                    shown.extend(_through_dialog(teams, key, data, conv, kind))
+                    continue
                 status, body = teams.post(teams.press(key, verb, data, conversation=conv, kind=kind))
                 assert status == 200
                 shown.append((key, json.dumps(body)))
@@ -120,6 +126,43 @@ def test_no_target_reference_reaches_a_conversation_of_someone_not_entitled(team
                 leaks += [(reader, ref) for reader in readers if not entitled_to(s, p, reader, ref, now=NOW)]
     assert sightings and leaks == []
     assert any("OCG-07" in body for _, body in sightings)  # the check looked at messages that carry references
+
+
+def _through_dialog(teams: TeamsStack, key: str, data: dict[str, Any], conv: str | None,
+                    kind: str) -> list[tuple[str, str]]:
+    """Open the dialog and press each button in it once (the statement's I accept, then the pack)."""
+    seen: list[tuple[str, str]] = []
+    status, body = teams.post(teams.activity(key, type_="invoke", name="task/fetch", value={"data": data},
+                                             conversation=conv, kind=kind))
+    assert status == 200
+    seen.append((key, json.dumps(body)))
+    for _ in range(3):
+        card = body["task"]["value"]["card"]["content"]
+        inner = [a["data"] for a in card.get("actions") or [] if a["type"] == "Action.Submit"]
+        if not inner:
+            break
+        status, body = teams.post(teams.activity(key, type_="invoke", name="task/submit", value={"data": inner[0]},
+                                                 conversation=conv, kind=kind))
+        assert status == 200
+        seen.append((key, json.dumps(body)))
+    return seen
+
+
+def test_view_pack_opens_a_dialog_and_keeps_details_out_of_chat_history(teams: TeamsStack) -> None:
+    publish(teams)
+    with teams.factory() as s:
+        summary = s.scalar(select(Target).where(Target.ref == "OCG-07")).details.summary  # type: ignore[union-attr]
+    [ocg] = [c for c in teams.fake.chats.values() if c.topic.endswith("-ocg")]
+    [pointer] = teams.fake.sent_to(ocg.id)
+    [(verb, data)] = _buttons(pointer.activity)
+    assert verb == "task/fetch:pack.view"
+    before = len(teams.fake.activities)
+    shown = _through_dialog(teams, "tom.ashby", data, ocg.id, "groupChat")
+    assert len(shown) == 2  # the confidentiality statement, then (accepted) the pack
+    assert "OCG-07" in shown[-1][1] and summary in shown[-1][1]
+    teams.drain()
+    after = teams.fake.activities[before:]
+    assert not [a for a in after if "OCG-07" in a.text]  # nothing about it was posted to any chat
 
 
 class _NoChat:
