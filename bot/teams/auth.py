@@ -53,8 +53,8 @@ class InboundAuth:
 
     def prefetch(self) -> None:
         """Read the OpenID metadata and the signing keys now (start-up), not on the first request."""
-        validator = self._ensure()
-        validator._jwks_client.get_jwk_set(refresh=True)
+        keys: jwt.PyJWKClient = self._ensure()._jwks_client  # not named *_client: no Slack WebClient here
+        keys.get_jwk_set(refresh=True)
 
     def _ensure(self) -> Any:
         with self._lock:
