@@ -33,8 +33,8 @@ class TokenSource:
                 "client_secret": self.settings.app_password or "", "scope": scope})
         except httpx.HTTPError as exc:
             raise DeliveryError(f"token endpoint unreachable: {type(exc).__name__}") from exc
-        if resp.status_code != 200:
-            raise DeliveryError(f"token endpoint answered {resp.status_code}", permanent=resp.status_code in (400, 401))
+        if resp.status_code != 200:  # not permanent: a wrong password is fixed by the operator, then messages go
+            raise DeliveryError(f"token endpoint answered {resp.status_code}")
         data = resp.json()
         token, lifetime = str(data["access_token"]), float(data.get("expires_in", 3600))
         with self._lock:
