@@ -123,3 +123,33 @@ def test_a_dotenv_that_turns_validation_off_stops_serve(tmp_path: Path, sqlite_d
                               capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS is set" in done.stdout + done.stderr
+
+
+def test_teams_alone_serves_api_messages_and_no_slack_route(tmp_path: Path, copy_database,  # type: ignore[no-untyped-def]
+                                                            northtown_template: Path) -> None:
+    clear_proxy_env()
+    url = copy_database(northtown_template, "alone.db")
+    engine = db.make_engine(url)
+    give_teams_identities(db.session_factory(engine))
+    engine.dispose()
+    port = free_port()
+    with FakeTeams() as teams:
+        env = {k: v for k, v in os.environ.items() if "PROXY" not in k.upper() and not k.startswith("SLACK_")}
+        env.update(DATABASE_URL=url, **teams.env())
+        log = (tmp_path / "alone.log").open("w")
+        proc = subprocess.Popen([str(ONEDAY), "serve", "--port", str(port)], env=env, cwd=tmp_path, stdout=log,
+                                stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_healthy(base, proc, time.monotonic() + 30, (tmp_path / "alone.log").read_text)
+            assert post(base, message(teams, "tom.ashby", "oneday whoami", 9), teams.token()) == 200
+            assert "Tom Ashby (tom.ashby)" in teams.activities[0].text
+            req = urllib.request.Request(f"{base}/slack/events", data=b"{}", method="POST",
+                                         headers={"Content-Type": "application/json"})
+            with pytest.raises(urllib.error.HTTPError) as caught:
+                urllib.request.urlopen(req, timeout=10)
+            assert caught.value.code == 404
+        finally:
+            proc.kill()
+            proc.wait(timeout=10)
+            log.close()
