@@ -73,12 +73,12 @@ class InboundAuth:
                 self._validator = validator
             return self._validator
 
-    def validate(self, authorization: str | None, service_url: str | None) -> dict[str, Any]:
-        """The token's claims, or Unauthorized. `service_url` is the activity's own."""
+    def validate(self, authorization: str | None, service_url: object) -> dict[str, Any]:
+        """The token's claims, or Unauthorized. `service_url` is the activity's own (whatever its JSON held)."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("no bearer token")
-        if not service_url:
+        if not isinstance(service_url, str) or not service_url:
             raise Unauthorized("activity has no serviceUrl")
         try:
             validator = self._ensure()
