@@ -193,3 +193,14 @@ def test_the_itinerary_file_reaches_teams_users_through_a_consent_card(teams: Te
               "uploadInfo": {**accept["uploadInfo"], "uploadUrl": teams.fake.upload_url("s2")}}
     status, _ = teams.post(teams.activity("sam.patel", type_="invoke", name="fileConsent/invoke", value=forged))
     assert status == 400 and "s2" not in teams.fake.uploads
+
+
+def test_a_space_is_set_to_exactly_the_members_asked_for(teams: TeamsStack) -> None:
+    assert teams.port is not None
+    jo, sam, tom = teams.ids["jo.bloggs"], teams.ids["sam.patel"], teams.ids["tom.ashby"]
+    chat = teams.port.create_private_space("oneday-test", [jo, sam])
+    assert sorted(teams.fake.chats[chat].members) == sorted([jo, sam])
+    teams.port.set_space_members(chat, [jo.upper(), tom])  # ids compared in canonical (lower) case
+    assert sorted(teams.fake.chats[chat].members) == sorted([jo, tom])
+    calls = [(m, p) for m, p, _ in teams.fake.graph_calls if p.startswith(f"/chats/{chat}/members")]
+    assert [m for m, _ in calls] == ["GET", "POST", "DELETE"]  # Jo stayed: neither removed nor added again
