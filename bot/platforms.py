@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 from bot.email.platform import EMAIL
 from bot.platform import Platform
 from bot.slack.platform import SLACK
+from bot.teams.platform import TEAMS
 
 if TYPE_CHECKING:
     from bot.config import Settings
 
-PLATFORMS: list[Platform] = [SLACK, EMAIL]  # email last: never a partnership's home, only for email destinations
+PLATFORMS: list[Platform] = [SLACK, TEAMS, EMAIL]  # email last: never a partnership's home, only for email
 
 
 def names() -> list[str]:
