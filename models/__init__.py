@@ -10,9 +10,11 @@ from models.audit import AuditEvent
 from models.base import Base
 from models.chat_state import HomeView, SeenEvent
 from models.meeting import Invitation, Meeting, MeetingStatus, Section
+from models.onward import OnwardRequest, OnwardStatus
 from models.outbox import OutboxMessage
 from models.partnership import Agency, ChatIdentity, Cohort, Member, Partnership
 from models.reminder_mark import ReminderMark
+from models.retention import SpaceArchive, TargetErasure
 from models.target import PartnerView, Target, TargetDetails, TargetStatus
 from models.workspace import Workspace
 
@@ -32,6 +34,8 @@ __all__ = [
     "MeetingStatus",
     "Member",
     "Outcome",
+    "OnwardRequest",
+    "OnwardStatus",
     "OutboxMessage",
     "OverrideKind",
     "PartnerView",
@@ -39,8 +43,10 @@ __all__ = [
     "ReminderMark",
     "SeenEvent",
     "Section",
+    "SpaceArchive",
     "Target",
     "TargetDetails",
+    "TargetErasure",
     "TargetStatus",
     "Workspace",
 ]

@@ -128,7 +128,8 @@ class _Loader:
             self.session.add(p)
             self.changes.append(f"partnership {head['key']}: created")
         wanted = {"name": head["name"], "timezone": head["timezone"], "isp_version": head["isp_version"],
-                  "meeting": self.spec["meeting"], "reminders": self.spec["reminders"]}
+                  "meeting": self.spec["meeting"], "reminders": self.spec["reminders"],
+                  "retention": self.spec["retention"]}
         _sync(p, wanted, f"partnership {head['key']}", self.changes)
         self.session.flush()
         self.p = p
@@ -285,6 +286,7 @@ def export(session: Session, p: Partnership) -> str:
         "targets": [],
         "meeting": p.meeting,
         "reminders": p.reminders,
+        "retention": p.retention,
     }
     for m in members:
         entry = {"key": m.key, "name": m.name, "email": m.email, "agency": m.agency.key, "roles": m.roles,
