@@ -441,12 +441,14 @@ def _retention(c: Collector, raw: Any, cohort_keys: set[str], line: int | None) 
     periods = retention.get("cohorts") or {}
     line = getattr(raw, "line", None) or line
     if not isinstance(periods, dict):
-        c.add(line, "retention.cohorts", f"expected a mapping of cohort to months, e.g. {{ocg: 120}}, got {show(periods)}")
+        c.add(line, "retention.cohorts", f"expected a mapping of cohort to months, e.g. {{ocg: 120}}, got "
+                                         f"{show(periods)}")
         periods = {}
     checked = {}
     for key, months in periods.items():
         if key not in cohort_keys:
-            c.add(line, f"retention.cohorts.{str(key)[:60]}", f"no cohort '{str(key)[:60]}'{c.suggest(str(key), cohort_keys)}")
+            shown = str(key)[:60]
+            c.add(line, f"retention.cohorts.{shown}", f"no cohort '{shown}'{c.suggest(str(key), cohort_keys)}")
             continue
         checked[key] = _int(1, 1200)(c, line, f"retention.cohorts.{key}", months)
     retention["cohorts"] = checked
