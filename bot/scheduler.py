@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import system_clock
 from bot.config import DEFAULT_COMMANDS
-from bot.jobs import follow_partnership_job, for_each_partnership, publish_agenda_job
+from bot.jobs import follow_partnership_job, for_each_partnership, publish_agenda_job, review_job
 from commands.chasing import digest
 from commands.chasing import rounds as chasing
 
@@ -45,6 +45,10 @@ def follow_partnership(factory: sessionmaker[Session], now: datetime,
     return f"{follow_partnership_job(factory, now)} messages queued to keep published meetings in step"
 
 
+def review(factory: sessionmaker[Session], now: datetime, names: Mapping[str, str] = DEFAULT_COMMANDS) -> str:
+    return f"{review_job(factory, now, dict(names))} review messages queued"
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -59,6 +63,8 @@ JOBS: dict[str, Job] = {j.name: j for j in (
     Job("publish-agenda", "publish the next meeting's agenda N working days before it", publish_agenda),
     Job("follow-partnership", "keep published meetings' section spaces, invitations, itineraries and statements "
         "in step with the partnership (members, ISPs, roles, flags, actions)", follow_partnership),
+    Job("review", "ask each target's lead officer and the coordinators to review it once its review date has come "
+        "(once per target per review date, in working hours)", review),
     Job("outbox", "deliver queued messages (paced per channel, retried, exactly once per key)",
         lambda f, now, names: "the outbox is delivered by the sender"),
 )}
