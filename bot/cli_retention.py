@@ -146,7 +146,23 @@ def apply(factory: sessionmaker[Session], partnership: str | None, *, now: datet
             retention.mark_archived(session, _partnership(session, pid), section_id, now=now, actor=actor,
                                     actor_member_id=actor_id)
         report.archived.append(subject)
+    if report.erased:
+        compact(factory)
     return report
+
+
+def compact(factory: sessionmaker[Session]) -> None:
+    """Leave no copy of erased content in the database file: an UPDATE frees the old row's space without wiping
+    it, and the write-ahead log keeps old pages. On SQLite, VACUUM rewrites the file from the live rows only and
+    the log is checkpointed and truncated. PostgreSQL keeps dead row versions until its own VACUUM: autovacuum
+    reclaims them; docs/retention.md says to run `VACUUM` on the named tables after an apply when that matters."""
+    engine = factory.kw["bind"]
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("VACUUM")
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _partnership(session: Session, pid: int) -> Partnership:

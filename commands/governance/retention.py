@@ -264,8 +264,8 @@ def mark_deleted(session: Session, p: Partnership, d: Deletion, *, ok: bool, now
     row.payload = {**(row.payload or {}), ERASURE_KEY: state}
     if not ok:
         return
-    ids = dict(session.execute(select(Target.ref, Target.id).where(Target.partnership_id == p.id,
-                                                                   Target.ref.in_(list(d.about)))).tuples())
+    ids = {ref: tid for ref, tid in session.execute(select(Target.ref, Target.id).where(
+        Target.partnership_id == p.id, Target.ref.in_(list(d.about))))}
     for ref in d.about:
         record(session, at=now, partnership_id=p.id, kind="erasure", actor=actor, actor_member_id=actor_member_id,
                target_id=ids.get(ref), target_ref=ref,
