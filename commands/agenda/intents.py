@@ -7,6 +7,8 @@
 - `add|drop|skip|overrides|clear`: the coordinator's overrides of the rule (commands/agenda/overrides.py).
 - `share <REF> full | summary <text> | ask <text>`: the lead officer (or a coordinator or chair) sets what partners
   outside the core agencies see of a target in the pack (commands/agenda/share.py).
+- `onward <REF> @member <reason>`: ask a chair to share a target's pack once with someone outside its slot
+  (commands/governance/onward.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from commands.core.errors import UsageError
 from commands.core.help import example
 from commands.core.names import command
 from commands.core.replies import Reply, Result
+from commands.governance import onward
 from models.planning import plan_day
 
 BUTTONS = {PACK_VIEW: pack.view, pack.ACCEPT: pack.accept}
@@ -47,6 +50,8 @@ def run(caller: Caller, text: str) -> Result:
         return pack.show_here(caller)
     if verb == "share":
         return share.run(caller, text.strip()[len(words[0]):])
+    if verb == "onward":
+        return onward.run(caller, text.strip()[len(words[0]):])
     what = f"unknown subcommand '{verb}'" if verb else "say what to do"
     raise UsageError(what, example=example("agenda", names))
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from commands.agenda.pack import DEFAULT_OPEN_WORKING_DAYS
 from commands.core.access import active_with_role
+from commands.core.dates import day_label
 from commands.core.names import DEFAULT_NAMES
 from commands.core.replies import Destination, Notice, Reply
 from models import (
@@ -301,7 +302,7 @@ def review_notices(session: Session, p: Partnership, now: datetime,
     notices: list[Notice] = []
     for target, _ in reviews_due(session, p, today):
         assert target.review is not None
-        when = target.review.strftime("%-d %B %Y")
+        when = day_label(target.review, long=True, year=True)
         state = "on the agenda" if target.status == TargetStatus.ACTIVE else "closed"
         lines = (f"{target.ref} reached its review date on {when} ({state}; lead officer {target.lead.name}).",
                  "Decide whether Oneday still needs it: keep it with a new review date in the partnership file, "
