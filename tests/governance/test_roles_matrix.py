@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
+from paths import REPO
 from sqlalchemy import select
 
 from bot import cli_retention
@@ -24,7 +24,7 @@ from commands.core.names import DEFAULT_NAMES
 from models import Action, ActionStatus, Agency, Member, OnwardRequest, OnwardStatus, Partnership, Target
 from models.partnership import ROLES
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "roles.md"
+DOC = REPO / "docs" / "roles.md"
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 
 
