@@ -436,8 +436,11 @@ def validate(data: Any) -> tuple[dict[str, Any] | None, list[str]]:
 
 
 def _retention(c: Collector, raw: Any, cohort_keys: set[str], line: int | None) -> dict[str, Any]:
-    """`retention:`: its fields, and `cohorts:` a mapping of cohort key -> months (1 to 1200)."""
-    retention = check_fields(c, "retention", raw or {}, RETENTION, line) or {}
+    """`retention:`: its fields, and `cohorts:` a mapping of cohort key -> months (1 to 1200). A file without the
+    block stores nothing (models/retention.py applies the defaults), so files written before it load unchanged."""
+    if raw is None:
+        return {}
+    retention = check_fields(c, "retention", raw, RETENTION, line) or {}
     periods = retention.get("cohorts") or {}
     line = getattr(raw, "line", None) or line
     if not isinstance(periods, dict):

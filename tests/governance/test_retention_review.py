@@ -21,6 +21,7 @@ from bot.jobs import review_job
 from bot.scheduler import JOBS
 from commands.governance import retention
 from models import Member, OutboxMessage, Partnership, Target, TargetStatus
+from models.retention import RetentionPolicy
 
 REVIEW_DAY = datetime(2027, 1, 7, 10, 0, tzinfo=UTC)  # Thursday, in working hours: OCG-07's review date
 ONEDAY = Path(sys.executable).parent / "oneday"
@@ -110,3 +111,33 @@ def test_plan_and_apply_from_the_command_line(copy_database, northtown_template:
     assert "erased OCG-08" in done.stdout and "left for the next apply: 0" in done.stdout
     after = oneday("plan", "--json", "--now", "2027-01-07T10:00:00+00:00")
     assert ("erase", "OCG-08") not in {(d["kind"], d["subject"]) for d in json.loads(after.stdout)["due"]}
+
+
+def test_the_partnership_file_states_retention_and_exports_it_back(northtown_loaded, northtown_text: str) -> None:  # type: ignore[no-untyped-def]
+    from commands.core.errors import FileErrors
+    from commands.partnership import file as partnership
+
+    def load(text: str) -> list[str]:
+        with db.unit_of_work(northtown_loaded) as session:
+            return partnership.load(session, text, source="northtown.yaml", now=REVIEW_DAY)
+
+    bad = northtown_text + "retention: {keep_months: 0, cohorts: {ocgg: 120, gangs: many}, keep: 1}\n"
+    try:
+        load(bad)
+        raise AssertionError("a bad retention block loaded")
+    except FileErrors as exc:
+        errors = "\n".join(exc.errors)
+    assert "retention.keep_months" in errors and "retention.keep: unknown field" in errors
+    assert "retention.cohorts.ocgg: no cohort 'ocgg' (did you mean 'ocg'?)" in errors
+    assert "retention.cohorts.gangs" in errors
+    with northtown_loaded() as session:
+        assert session.scalar(select(Partnership)).retention == {}  # nothing written
+
+    changes = load(northtown_text + "retention: {keep_months: 84, cohorts: {ocg: 120}}\n")
+    assert any(c.startswith("partnership northtown: retention {} -> ") for c in changes)
+    with northtown_loaded() as session:
+        p = session.scalar(select(Partnership))
+        assert p.retention == {"keep_months": 84, "cohorts": {"ocg": 120}, "archive_spaces": True}
+        exported = partnership.export(session, p)
+    assert load(exported) == []  # the export loads back with no change
+    assert RetentionPolicy.from_settings(p.retention).months_for("ocg") == 120
