@@ -39,6 +39,7 @@ from models import (
     AgendaOverride,
     AuditEvent,
     Cohort,
+    Invitation,
     Meeting,
     Member,
     OnwardRequest,
@@ -230,6 +231,12 @@ def erase_target(session: Session, p: Partnership, target: Target, *, now: datet
     for override in session.scalars(select(AgendaOverride).where(AgendaOverride.target_id == target.id)):
         override.reason = ERASED
         counts["overrides"] += 1
+    suffix = f" ({target.ref})"  # an invitation keeps a coordinator's reason as "added:<reason> (<ref>)"
+    for invitation in session.scalars(select(Invitation).where(Invitation.partnership_id == p.id)):
+        reasons = [f"added:{ERASED}{suffix}" if r.startswith("added:") and r.endswith(suffix) else r
+                   for r in invitation.reasons or []]
+        if reasons != (invitation.reasons or []):
+            invitation.reasons = reasons
     for request in session.scalars(select(OnwardRequest).where(OnwardRequest.target_id == target.id)):
         request.reason, request.decision_note = ERASED, ""
         counts["onward"] += 1

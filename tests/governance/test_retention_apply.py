@@ -38,10 +38,13 @@ LATER = datetime(2027, 2, 1, 10, 0, tzinfo=UTC)  # a month and more after the me
 ACTION = "check benefits claim at the Riverside flats"
 NOTE = "spoke to the landlord about the second tenancy"
 OUTCOME = "claims suspended pending review"
+OVERRIDE = "licence conditions at the bail hostel"
 
 
 def _cycle(env: Any) -> str:
     """Publish, record an action with a note and an outcome on OCG-07; deliver everything. The details text."""
+    added = env.command("U0JO", "/agenda", f"add probation OCG-07 {OVERRIDE}")
+    assert added.status == 200 and OVERRIDE in added.text, added.text
     assert "Published the agenda" in env.command("U0JO", "/agenda", f"publish {DAY}").text
     assert "Action #1 recorded" in env.command("U0TOM", "/action", f"OCG-07 <@U0SAM|sam.patel> {ACTION} in 2 weeks").text
     assert env.command("U0TOM", "/action", f"update 1 {NOTE}").status == 200
@@ -103,18 +106,21 @@ def test_apply_erases_every_detail_deletes_its_messages_and_records_the_erasure(
     posts = {(r.channel, r.sent_ref) for r in sent if r.status == "sent" and "attachment" not in r.payload}
     files = {r.sent_ref for r in sent if r.status == "sent" and "attachment" in r.payload}
     assert len(posts) >= 3 and files, "the cycle sent action DMs and itineraries about OCG-07"
-    needles = [details, ACTION, NOTE, OUTCOME]
-    assert len(_found_anywhere(slack_env.factory, needles)) >= 4  # the scan finds them while they are held
+    needles = [details, ACTION, NOTE, OUTCOME, OVERRIDE]
+    assert {hit.split(": ", 1)[1] for hit in _found_anywhere(slack_env.factory, needles)} == set(needles)  # the scan finds them while they are held
     other = _found_anywhere(slack_env.factory, ["Class A supply network"])  # OCG-01's details: must stay
 
     report = cli_retention.apply(slack_env.factory, None, now=LATER, erasers=_eraser(slack_env), as_member="jo.bloggs")
 
     assert [e["ref"] for e in report.erased] == ["OCG-07"]
-    assert _found_anywhere(slack_env.factory, needles) == []
+    # the coordinator's reason for an override is the justification of an entry in the processing log, which
+    # erasure never rewrites (it is tamper-evident); everywhere else it goes with the rest
+    assert [h for h in _found_anywhere(slack_env.factory, needles) if not h.startswith("audit_event.")
+            or not h.endswith(OVERRIDE)] == []
     assert _found_anywhere(slack_env.factory, ["Class A supply network"]) == other
     # nothing left in the file itself either (freed pages, the write-ahead log)
     raw = b"".join(p.read_bytes() for p in Path(sqlite_db_url.removeprefix("sqlite:///")).parent.glob("*.db*"))
-    assert [n for n in needles if n.encode() in raw] == []
+    assert [n for n in needles if n.encode() in raw] == [OVERRIDE]  # in the processing log only (above)
 
     deleted = {(c.args["channel"], c.args["ts"]) for c in slack_env.fake.calls_to("chat.delete")}
     assert deleted == posts
