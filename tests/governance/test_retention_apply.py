@@ -107,7 +107,8 @@ def test_apply_erases_every_detail_deletes_its_messages_and_records_the_erasure(
     files = {r.sent_ref for r in sent if r.status == "sent" and "attachment" in r.payload}
     assert len(posts) >= 3 and files, "the cycle sent action DMs and itineraries about OCG-07"
     needles = [details, ACTION, NOTE, OUTCOME, OVERRIDE]
-    assert {hit.split(": ", 1)[1] for hit in _found_anywhere(slack_env.factory, needles)} == set(needles)  # the scan finds them while they are held
+    held = {hit.split(": ", 1)[1] for hit in _found_anywhere(slack_env.factory, needles)}
+    assert held == set(needles)  # the scan finds each of them while they are held
     other = _found_anywhere(slack_env.factory, ["Class A supply network"])  # OCG-01's details: must stay
 
     report = cli_retention.apply(slack_env.factory, None, now=LATER, erasers=_eraser(slack_env), as_member="jo.bloggs")
