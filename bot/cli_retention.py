@@ -25,6 +25,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
@@ -147,7 +148,11 @@ def apply(factory: sessionmaker[Session], partnership: str | None, *, now: datet
                                     actor_member_id=actor_id)
         report.archived.append(subject)
     if report.erased:
-        compact(factory)
+        try:
+            compact(factory)
+        except OperationalError as exc:  # another process holds the file: the erasure stands, the rewrite waits
+            report.notes.append(f"the database file could not be rewritten now ({exc.orig}): run "
+                                "`sqlite3 FILE 'VACUUM'` while serve and the worker are stopped, to clear freed pages")
     return report
 
 
