@@ -8,7 +8,8 @@ Erasure (DPA 2018 s.62 "erasure", MoPI disposal) keeps the skeleton and drops th
   outcome categories, note kinds and times: the partnership's depersonalised figures still add up;
 - blanked: the target's details, partner summary and ask; every action's wording, outcome text and note text
   (replaced by models.retention.ERASED, the marker that says something was there); the coordinator's override
-  reasons and onward-disclosure reasons about it; every outbox payload that was about it;
+  reasons about it; the free text (Text columns) of every other entity that points at it (onward-disclosure
+  reasons today, and what later features add); every outbox payload that was about it;
 - taken out of chat: every message the bot sent about it (the outbox recorded the channel and the message ref
   when it sent it) is marked for deletion; `oneday retention apply` deletes them through the platform and
   archives section spaces whose pack has closed.
@@ -25,8 +26,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, Text, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
 
 from commands.agenda.pack import DEFAULT_OPEN_WORKING_DAYS
 from commands.core.access import active_with_role
@@ -38,11 +40,11 @@ from models import (
     ActionNote,
     AgendaOverride,
     AuditEvent,
+    Base,
     Cohort,
     Invitation,
     Meeting,
     Member,
-    OnwardRequest,
     OutboxMessage,
     Outcome,
     Partnership,
@@ -212,7 +214,7 @@ class Erased:
 def erase_target(session: Session, p: Partnership, target: Target, *, now: datetime, actor: str,
                  actor_member_id: int | None, reason: str) -> Erased:
     """Erase one target's content in the caller's transaction (see the module docstring); idempotent."""
-    counts = {"details": 0, "actions": 0, "outcomes": 0, "notes": 0, "overrides": 0, "onward": 0,
+    counts = {"details": 0, "actions": 0, "outcomes": 0, "notes": 0, "overrides": 0,
               "messages": 0, "messages_to_delete": 0}
     if target.details is not None:
         target.details.summary, target.details.partner_summary, target.details.ask = "", "", ""
@@ -237,9 +239,7 @@ def erase_target(session: Session, p: Partnership, target: Target, *, now: datet
                    for r in invitation.reasons or []]
         if reasons != (invitation.reasons or []):
             invitation.reasons = reasons
-    for request in session.scalars(select(OnwardRequest).where(OnwardRequest.target_id == target.id)):
-        request.reason, request.decision_note = ERASED, ""
-        counts["onward"] += 1
+    counts.update(_sweep_free_text(session, target))
     for row in session.scalars(select(OutboxMessage).where(OutboxMessage.partnership_id == p.id)):
         if target.ref not in (row.about or []):
             continue
@@ -259,6 +259,36 @@ def erase_target(session: Session, p: Partnership, target: Target, *, now: datet
                 f"messages blanked, {counts['messages_to_delete']} chat messages to be deleted",
            justification=reason)
     return Erased(target.ref, counts)
+
+
+# Tables erase_target handles itself (or keeps whole: the skeleton, the processing log, the erasure records).
+HANDLED = frozenset({"target", "target_details", "action", "outcome", "action_note", "agenda_override",
+                     "audit_event", "target_erasure", "outbox_message"})
+
+
+def _is_free_text(column: Any) -> bool:
+    kind = column.type
+    return isinstance(kind, Text) or (isinstance(kind, TypeDecorator) and isinstance(kind.impl_instance, Text))
+
+
+def _sweep_free_text(session: Session, target: Target) -> dict[str, int]:
+    """Every other entity that points at the target (a `target_id` column) has its free text (Text columns)
+    blanked: onward disclosure reasons today, and whatever a later feature adds (information brought to the
+    table, decisions), without this module having to learn of it. Returns rows blanked per table."""
+    counts: dict[str, int] = {}
+    for mapper in Base.registry.mappers:
+        table = mapper.local_table
+        if not isinstance(table, Table) or table.name in HANDLED or "target_id" not in table.c:
+            continue
+        texts = [(mapper.get_property_by_column(c).key, c.nullable) for c in table.c if _is_free_text(c)]
+        if not texts:
+            continue
+        owner = mapper.class_.target_id
+        for row in session.scalars(select(mapper.class_).where(owner == target.id)):
+            for key, nullable in texts:
+                setattr(row, key, None if nullable else ERASED)
+            counts[table.name] = counts.get(table.name, 0) + 1
+    return counts
 
 
 def mark_deleted(session: Session, p: Partnership, d: Deletion, *, ok: bool, now: datetime, actor: str,

@@ -39,6 +39,7 @@ ACTION = "check benefits claim at the Riverside flats"
 NOTE = "spoke to the landlord about the second tenancy"
 OUTCOME = "claims suspended pending review"
 OVERRIDE = "licence conditions at the bail hostel"
+ONWARD = "new offender manager for the Riverside brothers"
 
 
 def _cycle(env: Any) -> str:
@@ -49,6 +50,7 @@ def _cycle(env: Any) -> str:
     assert "Action #1 recorded" in env.command("U0TOM", "/action", f"OCG-07 <@U0SAM|sam.patel> {ACTION} in 2 weeks").text
     assert env.command("U0TOM", "/action", f"update 1 {NOTE}").status == 200
     assert env.command("U0SAM", "/outcome", f"1 {OUTCOME} benefit-sanction").status == 200
+    assert "Onward disclosure requested" in env.command("U0SAM", "/agenda", f"onward OCG-07 @bea.morris {ONWARD}").text
     env.drain()
     with env.factory() as session:
         return session.scalar(select(Target).where(Target.ref == "OCG-07")).details.summary
@@ -106,7 +108,7 @@ def test_apply_erases_every_detail_deletes_its_messages_and_records_the_erasure(
     posts = {(r.channel, r.sent_ref) for r in sent if r.status == "sent" and "attachment" not in r.payload}
     files = {r.sent_ref for r in sent if r.status == "sent" and "attachment" in r.payload}
     assert len(posts) >= 3 and files, "the cycle sent action DMs and itineraries about OCG-07"
-    needles = [details, ACTION, NOTE, OUTCOME, OVERRIDE]
+    needles = [details, ACTION, NOTE, OUTCOME, OVERRIDE, ONWARD]
     held = {hit.split(": ", 1)[1] for hit in _found_anywhere(slack_env.factory, needles)}
     assert held == set(needles)  # the scan finds each of them while they are held
     other = _found_anywhere(slack_env.factory, ["Class A supply network"])  # OCG-01's details: must stay
@@ -135,6 +137,7 @@ def test_apply_erases_every_detail_deletes_its_messages_and_records_the_erasure(
                (ERASED, "done", "benefit-sanction", ERASED)  # depersonalised counts kept
         erasure = session.scalar(select(TargetErasure))
         assert erasure.counts["actions"] == 1 and erasure.counts["outcomes"] == 1 and erasure.counts["notes"] >= 1
+        assert erasure.counts["onward_request"] == 1  # found by the sweep of entities that point at the target
         events = list(session.scalars(select(AuditEvent).where(AuditEvent.kind == "erasure",
                                                                AuditEvent.target_ref == "OCG-07")))
         assert events[0].actor == "member:jo.bloggs" and events[0].what.startswith("retention erasure")
