@@ -213,7 +213,8 @@ class Erased:
 
 def erase_target(session: Session, p: Partnership, target: Target, *, now: datetime, actor: str,
                  actor_member_id: int | None, reason: str) -> Erased:
-    """Erase one target's content in the caller's transaction (see the module docstring); idempotent."""
+    """Erase one target's content in the caller's transaction (see the module docstring). Once per target:
+    `targets_to_erase` leaves out those already erased (a second call would break target_erasure's unique key)."""
     counts = {"details": 0, "actions": 0, "outcomes": 0, "notes": 0, "overrides": 0,
               "messages": 0, "messages_to_delete": 0}
     if target.details is not None:
