@@ -9,6 +9,7 @@ same transaction (the outbox sender delivers them). So:
 - the database unavailable (OperationalError) is a warning: nothing was committed, the next run retries.
 
 `publish_agenda_job` publishes each meeting's agenda once its publish date (N working days before) has arrived.
+`review_job` DMs each target's lead officer and the coordinators once its review date has come (retention).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import db
 from bot.outbox import enqueue
 from commands.agenda.schedule import follow, publish_due
+from commands.core.names import DEFAULT_NAMES
 from commands.core.replies import Notice, Result
+from commands.governance.retention import review_notices
 from models import Partnership
 
 log = logging.getLogger("oneday.jobs")
@@ -76,3 +79,10 @@ def publish_agenda_job(factory: sessionmaker[Session], now: datetime) -> int:
 def follow_partnership_job(factory: sessionmaker[Session], now: datetime) -> int:
     """Keep every published meeting still to come in step with its partnership. Returns messages queued."""
     return for_each_partnership(factory, now, "follow-partnership", logged(follow))
+
+
+def review_job(factory: sessionmaker[Session], now: datetime, names: dict[str, str] | None = None) -> int:
+    """Ask for every target whose review date has come to be reviewed: one DM per person per target per review
+    date (the idempotency key), in working hours. Returns messages queued."""
+    return for_each_partnership(factory, now, "review",
+                                lambda s, p, t: review_notices(s, p, t, names or DEFAULT_NAMES))

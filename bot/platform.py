@@ -34,6 +34,10 @@ class Limit:
 
 # Capabilities a platform may declare (`Platform.capabilities`).
 LOOKS_UP_SENT = "looks_up_sent"  # its port's `already_sent` finds a message by its dedupe key (bot/port.py)
+# Its port is also a `SentEraser` (bot/port.py): it deletes a message it sent and archives a space it made, so
+# `oneday retention apply` can take an erased target out of chat history. A platform without it still type-checks;
+# its rows stay marked for deletion and the retention plan lists them.
+ERASES_SENT = "erases_sent"
 
 # Teams (Bot Framework), per bot per conversation: 7 in 1 s, 8 in 2 s, 60 in 30 s, 1,800 in an hour. For
 # bot/teams/ to declare as its `limits`.

@@ -1,6 +1,7 @@
 """The platform port: what the core asks of a chat platform. Slack implements it in bot/slack/port.py;
 a Teams adapter implements the same in bot/teams/ and nothing else changes. `SentLookup` is what a platform
-that can look up what it sent adds (declared as its LOOKS_UP_SENT capability).
+that can look up what it sent adds (declared as its LOOKS_UP_SENT capability); `SentEraser` what a platform that
+can take back what it sent adds (its ERASES_SENT capability: retention deletes messages and archives spaces).
 """
 
 from __future__ import annotations
@@ -71,3 +72,20 @@ class SentLookup(Protocol):
 
         A duration, not an instant: the sender's clock may run "as of" another day (a replayed job, a demo),
         while the platform stamps history with its own; an age means the same on both."""
+
+
+@runtime_checkable
+class SentEraser(Protocol):
+    """A port of a platform that declares ERASES_SENT (bot/platform.py): retention (bot/cli_retention.py) takes
+    an erased target's messages out of chat history and archives section spaces whose pack has closed.
+
+    Both are idempotent: something already gone counts as done (True), so a run that stopped half way can be
+    run again. A failure the platform may recover from raises DeliveryError."""
+
+    def delete_sent(self, channel: str, ref: str, *, file: bool = False) -> bool:
+        """Delete a message the bot posted (`ref` as `post` returned it) or, with `file`, a file it shared
+        (`ref` as `upload` returned it). False when the platform refuses for good (not the bot's, not allowed)."""
+
+    def archive_space(self, space: str) -> bool:
+        """Archive a space the bot created: members keep nothing new, the space stops being a live place.
+        False when the platform refuses for good."""

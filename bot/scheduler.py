@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import system_clock
 from bot.config import DEFAULT_COMMANDS
-from bot.jobs import follow_partnership_job, for_each_partnership, logged, publish_agenda_job
+from bot.jobs import follow_partnership_job, for_each_partnership, logged, publish_agenda_job, review_job
 from commands.agenda import attendance
 from commands.chasing import digest
 from commands.chasing import rounds as chasing
@@ -51,6 +51,10 @@ def section_start(factory: sessionmaker[Session], now: datetime, names: Mapping[
     return f"{n} section start posts queued"
 
 
+def review(factory: sessionmaker[Session], now: datetime, names: Mapping[str, str] = DEFAULT_COMMANDS) -> str:
+    return f"{review_job(factory, now, dict(names))} review messages queued"
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -67,6 +71,8 @@ JOBS: dict[str, Job] = {j.name: j for j in (
         "in step with the partnership (members, ISPs, roles, flags, actions)", follow_partnership),
     Job("section-start", "post I'm here in each section's channel when the section starts (attendance)",
         section_start),
+    Job("review", "ask each target's lead officer and the coordinators to review it once its review date has come "
+        "(once per target per review date, in working hours)", review),
     Job("outbox", "deliver queued messages (paced per channel, retried, exactly once per key)",
         lambda f, now, names: "the outbox is delivered by the sender"),
 )}

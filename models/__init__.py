@@ -19,9 +19,11 @@ from models.meeting_record import (
     PartnerInformation,
     TargetDiscussion,
 )
+from models.onward import OnwardRequest, OnwardStatus
 from models.outbox import OutboxMessage
 from models.partnership import Agency, ChatIdentity, Cohort, Member, Partnership
 from models.reminder_mark import ReminderMark
+from models.retention import SpaceArchive, TargetErasure
 from models.target import PartnerView, Target, TargetDetails, TargetStatus
 from models.workspace import Workspace
 
@@ -46,6 +48,8 @@ __all__ = [
     "Minutes",
     "Member",
     "Outcome",
+    "OnwardRequest",
+    "OnwardStatus",
     "OutboxMessage",
     "OverrideKind",
     "PartnerInformation",
@@ -54,9 +58,11 @@ __all__ = [
     "ReminderMark",
     "SeenEvent",
     "Section",
+    "SpaceArchive",
     "Target",
     "TargetDiscussion",
     "TargetDetails",
+    "TargetErasure",
     "TargetStatus",
     "Workspace",
 ]

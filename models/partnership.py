@@ -28,6 +28,8 @@ class Partnership(Base):
     # Meeting and reminder settings, as the partnership file states them (validated on load).
     meeting: Mapped[dict[str, Any]] = mapped_column(default=dict)
     reminders: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Retention and review periods (partnership file `retention:`; models/retention.py reads them).
+    retention: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     agencies: Mapped[list[Agency]] = relationship(back_populates="partnership", order_by="Agency.key")

@@ -70,6 +70,7 @@ class UploadedFile:
     channel_id: str | None = None
     initial_comment: str | None = None
     completed: bool = False
+    deleted: bool = False
 
 
 @dataclass
@@ -636,6 +637,19 @@ class FakeSlack:
                 "text": a.get("initial_comment") or "", "files": [dict(f) for f in answered]}
         return {"files": answered}
 
+
+    def _api_files_delete(self, a: dict[str, Any]) -> dict[str, Any]:
+        """The bot deletes a file it uploaded: the file and the share message(s) that carried it go."""
+        upload = self.files.get(a["file"])
+        if upload is None:
+            raise SlackError("file_not_found")
+        if upload.deleted:
+            raise SlackError("file_deleted")
+        upload.deleted = True
+        for key, message in list(self._messages.items()):
+            if any(f.get("id") == upload.file_id for f in message.get("files") or []):
+                del self._messages[key]
+        return {}
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"

@@ -39,6 +39,9 @@ SCOPES_BY_METHOD: dict[str, tuple[tuple[str, ...], str]] = {
     "views.publish": ((), "draw each member's App Home"),
     "files.getUploadURLExternal": (("files:write",), "upload the itinerary's .ics file (files_upload_v2)"),
     "files.completeUploadExternal": (("files:write",), "share the uploaded .ics in the member's DM"),
+    "chat.delete": (("chat:write",), "retention: delete the bot's own messages about an erased target"),
+    "files.delete": (("files:write",), "retention: delete an itinerary file that named an erased target"),
+    "conversations.archive": (("groups:write",), "retention: archive a section channel once its pack has closed"),
 }
 # Scopes that are not about a Web API method.
 OTHER_SCOPES: dict[str, str] = {"commands": "the slash commands"}

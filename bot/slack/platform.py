@@ -9,7 +9,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from bot.platform import LOOKS_UP_SENT, Limit
+from bot.platform import ERASES_SENT, LOOKS_UP_SENT, Limit
 from bot.slack.settings import SlackSettings, from_env, slack_settings
 from commands.core.errors import OnedayError
 
@@ -66,7 +66,8 @@ class SlackInbound:
 class SlackPlatform:
     name = "slack"
     limits: tuple[Limit, ...] = (Limit(1, 1.0),)  # about one message a second per channel
-    capabilities = frozenset({LOOKS_UP_SENT})  # conversations.history finds a post by its metadata
+    # conversations.history finds a post by its metadata; chat.delete, files.delete, conversations.archive erase
+    capabilities = frozenset({LOOKS_UP_SENT, ERASES_SENT})
 
     def settings_from_env(self, env: Mapping[str, str]) -> SlackSettings:
         return from_env(env)

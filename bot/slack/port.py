@@ -188,6 +188,42 @@ class SlackPort:
         """Replace an open modal's content (a button pressed inside it, e.g. accepting a statement)."""
         _call(lambda: self.client.views_update(view_id=view_id, view=render_modal(content)))
 
+    # -- retention (bot/port.py SentEraser; declared as ERASES_SENT in bot/slack/platform.py) ---------------
+    def delete_sent(self, channel: str, ref: str, *, file: bool = False) -> bool:
+        """chat.delete for a post, files.delete for a shared file (which takes its share message with it)."""
+        gone = {"message_not_found", "file_not_found", "file_deleted", "channel_not_found"}
+        try:
+            if file:
+                _call(lambda: self.client.files_delete(file=ref))
+            else:
+                _call(lambda: self.client.chat_delete(channel=channel, ts=ref))
+        except DeliveryError as exc:
+            if _error(exc) in gone:
+                return True
+            if exc.permanent or _error(exc) in {"cant_delete_message", "cant_delete_file", "delete_not_allowed"}:
+                log.warning("retention: Slack refused to delete %s: %s", "a file" if file else "a message", exc)
+                return False
+            raise
+        return True
+
+    def archive_space(self, space: str) -> bool:
+        try:
+            _call(lambda: self.client.conversations_archive(channel=space))
+        except DeliveryError as exc:
+            if _error(exc) == "already_archived":
+                return True
+            if exc.permanent or _error(exc) in {"cant_archive_general", "restricted_action"}:
+                log.warning("retention: Slack refused to archive a section channel: %s", exc)
+                return False
+            raise
+        return True
+
+
+def _error(exc: DeliveryError) -> str:
+    """Slack's error code of a DeliveryError raised by `_call` ("Slack error <code>"), else ''."""
+    text = str(exc)
+    return text.removeprefix("Slack error ") if text.startswith("Slack error ") else ""
+
 
 def _match(m: dict[str, Any], key: str, dedupe_id: int | None, attachment: Attachment | None) -> str | None:
     """The ref the outbox records for message `m` if it is the one sought (ts for a post, file id for a file)."""

@@ -10,6 +10,8 @@
 - `minutes <date> [note <section> <text> | release]`: the chair's minutes (commands/meeting/minutes.py).
 - `share <REF> full | summary <text> | ask <text>`: the lead officer (or a coordinator or chair) sets what partners
   outside the core agencies see of a target in the pack (commands/agenda/share.py).
+- `onward <REF> @member <reason>`: ask a chair to share a target's pack once with someone outside its slot
+  (commands/governance/onward.py).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from commands.core.errors import Refused, UsageError
 from commands.core.help import example
 from commands.core.names import command
 from commands.core.replies import Reply, Result
+from commands.governance import onward
 from commands.meeting import minutes
 from models.planning import plan_day
 
@@ -58,6 +61,8 @@ def run(caller: Caller, text: str) -> Result:
         return attendance.run(caller, verb, text.split(None, 1)[1] if len(words) > 1 else "")
     if verb == "share":
         return share.run(caller, text.strip()[len(words[0]):])
+    if verb == "onward":
+        return onward.run(caller, text.strip()[len(words[0]):])
     what = f"unknown subcommand '{verb}'" if verb else "say what to do"
     raise UsageError(what, example=example("agenda", names))
 

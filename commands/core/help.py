@@ -36,6 +36,8 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("{agenda} share OCG-07 summary <text>", "lead officer, coordinator or chair: what partners outside the core "
                                                  "agencies see of a target in the pack: full, summary <text> (a "
                                                  "partner summary you write) or ask <text> (reference and ask only)"),
+        ("{agenda} onward OCG-07 @bea.morris <why>", "ask a chair to share a target's pack once with someone outside "
+                                                     "its slot (onward disclosure; logged)"),
     ]),
     "action": ("Record and manage actions on targets.", [
         ("{action} OCG-07 @sam check benefits claim by Friday", "record an action for an owner"),

@@ -14,6 +14,7 @@ from commands.core.errors import UsageError
 from commands.core.help import HELP, example, help_reply
 from commands.core.names import command
 from commands.core.replies import Result
+from commands.governance import onward
 from commands.meeting import decisions, inform
 
 Handler = Callable[[Caller, str], Result]  # (caller, the text after the command name)
@@ -35,6 +36,7 @@ FORMS: dict[str, FormHandler] = {}
 BUTTONS.update({**action.BUTTONS, **outcome.BUTTONS, **actions.BUTTONS})
 BUTTONS.update(agenda.BUTTONS)
 BUTTONS.update(reminder_buttons.BUTTONS)
+BUTTONS.update(onward.BUTTONS)
 FORMS.update({**action.FORMS, **outcome.FORMS, **reminder_buttons.FORMS})
 FORMS[decisions.FORM] = decisions.submitted
 

@@ -154,11 +154,13 @@ class _Loader:
         p = self.session.scalar(select(Partnership).where(Partnership.key == head["key"]))
         if p is None:
             p = Partnership(key=head["key"], name=head["name"], timezone=head["timezone"],
-                            isp_version=head["isp_version"], meeting={}, reminders={}, created_at=self.now)
+                            isp_version=head["isp_version"], meeting={}, reminders={}, retention={},
+                            created_at=self.now)
             self.session.add(p)
             self.changes.append(f"partnership {head['key']}: created")
         wanted = {"name": head["name"], "timezone": head["timezone"], "isp_version": head["isp_version"],
-                  "meeting": self.spec["meeting"], "reminders": self.spec["reminders"]}
+                  "meeting": self.spec["meeting"], "reminders": self.spec["reminders"],
+                  "retention": self.spec["retention"]}
         _sync(p, wanted, f"partnership {head['key']}", self.changes)
         self.session.flush()
         self.p = p
@@ -315,6 +317,7 @@ def export(session: Session, p: Partnership) -> str:
         "targets": [],
         "meeting": p.meeting,
         "reminders": p.reminders,
+        **({"retention": p.retention} if p.retention else {}),
     }
     for m in members:
         entry = {"key": m.key, "name": m.name, "email": m.email, "agency": m.agency.key, "roles": m.roles,

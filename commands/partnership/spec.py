@@ -23,7 +23,7 @@ REF_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-TOP_KEYS = ("partnership", "agencies", "members", "cohorts", "targets", "meeting", "reminders")
+TOP_KEYS = ("partnership", "agencies", "members", "cohorts", "targets", "meeting", "reminders", "retention")
 
 DEFAULT_REMINDERS: dict[str, Any] = {
     "first_working_days_before": 2,
@@ -276,6 +276,13 @@ RECURRENCE: Fields = {
     "except": (_list(_iso_date), False, []),
     "on_bank_holiday": (_enum(ON_BANK_HOLIDAY), False, "next-working-day"),
 }
+# Retention and review (models/retention.py): months a closed target is kept after its last activity (MoPI group 3:
+# six years), per-cohort periods, and whether section spaces are archived once a meeting's pack has closed.
+RETENTION: Fields = {
+    "keep_months": (_int(1, 1200), False, 72),
+    "cohorts": (None, False, None),
+    "archive_spaces": (_bool, False, True),
+}
 HOURS: Fields = {"start": (_time, True, None), "end": (_time, True, None)}
 REMINDERS: Fields = {
     "first_working_days_before": (_int(0, 30), False, 2),
@@ -430,6 +437,7 @@ def validate(data: Any) -> tuple[dict[str, Any] | None, list[str]]:
     if hours.get("start") and hours.get("end") and hours["start"] >= hours["end"]:
         c.add(None, "reminders.working_hours", f"start {hours['start']} must be before end {hours['end']}")
     reminders["working_hours"] = hours
+    retention = _retention(c, data.get("retention"), cohort_keys, getattr(data, "line", None))
 
     if c.errors:
         return None, c.errors
@@ -438,5 +446,28 @@ def validate(data: Any) -> tuple[dict[str, Any] | None, list[str]]:
             item.pop("_path")
             item.pop("_line")
     spec = {"partnership": head, "agencies": agencies, "members": members, "cohorts": cohorts,
-            "targets": targets, "meeting": meeting, "reminders": reminders}
+            "targets": targets, "meeting": meeting, "reminders": reminders, "retention": retention}
     return spec, []
+
+
+def _retention(c: Collector, raw: Any, cohort_keys: set[str], line: int | None) -> dict[str, Any]:
+    """`retention:`: its fields, and `cohorts:` a mapping of cohort key -> months (1 to 1200). A file without the
+    block stores nothing (models/retention.py applies the defaults), so files written before it load unchanged."""
+    if raw is None:
+        return {}
+    retention = check_fields(c, "retention", raw, RETENTION, line) or {}
+    periods = retention.get("cohorts") or {}
+    line = getattr(raw, "line", None) or line
+    if not isinstance(periods, dict):
+        c.add(line, "retention.cohorts", f"expected a mapping of cohort to months, e.g. {{ocg: 120}}, got "
+                                         f"{show(periods)}")
+        periods = {}
+    checked = {}
+    for key, months in periods.items():
+        if key not in cohort_keys:
+            shown = str(key)[:60]
+            c.add(line, f"retention.cohorts.{shown}", f"no cohort '{shown}'{c.suggest(str(key), cohort_keys)}")
+            continue
+        checked[key] = _int(1, 1200)(c, line, f"retention.cohorts.{key}", months)
+    retention["cohorts"] = checked
+    return retention

@@ -1,7 +1,7 @@
 """meeting record: target status, decisions, partner information, attendance, minutes
 
 Revision ID: 0020
-Revises: 0012
+Revises: 0018
 Create Date: 2026-12-05 07:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0020'
-down_revision: str | None = '0012'
+down_revision: str | None = '0018'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

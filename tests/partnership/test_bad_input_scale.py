@@ -48,7 +48,7 @@ REPO = REPO
 NORTHTOWN = REPO / "bot" / "sample" / "northtown.yaml"
 MB = 1024 * 1024
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00" + bytes(range(256))
-TOP = "partnership, agencies, members, cohorts, targets, meeting, reminders"
+TOP = "partnership, agencies, members, cohorts, targets, meeting, reminders, retention"
 HEADERS = ["Reference", "Kind", "Offender group", "Lead officer", "Flags", "Priority", "Review date", "Summary"]
 GOOD = ["N-0901", "individual", "hcc", "dee.okafor", "drugs", "2", "2027-04-01", "Shoplifting to fund drugs"]
 

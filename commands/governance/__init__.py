@@ -1,0 +1,1 @@
+"""Information governance: retention and review, onward disclosure (issue 16)."""
