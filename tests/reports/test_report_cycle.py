@@ -7,82 +7,40 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import statistics
-import zlib
 from collections import Counter
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from actions_support import reply_text
+from report_support import PNG, leaks, pdf_text, secrets
 from sqlalchemy import select
 
 from commands.reports import render
 from commands.reports.figures import GROUPS, OUTCOME_GROUPS, Figures, compute
 from models import (
     Action,
-    ActionNote,
     ActionStatus,
     Attendance,
     AttendanceStatus,
     AuditEvent,
-    Decision,
     Invitation,
     Meeting,
-    Member,
     OutboxMessage,
-    PartnerInformation,
     Partnership,
     Section,
-    Target,
 )
 from models.action import OUTCOME_CATEGORIES
 
 START, END = date(2026, 11, 1), date(2026, 12, 31)
 LONDON = ZoneInfo("Europe/London")
-PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def figures(cycle) -> Figures:  # type: ignore[no-untyped-def]
     with cycle.factory() as session:
         p = session.scalars(select(Partnership)).one()
         return compute(session, p, START, END, now=cycle.clock())
-
-
-def secrets(cycle) -> list[str]:  # type: ignore[no-untyped-def]
-    """What no report may hold: every target reference and details summary, every member's name, key, email and
-    chat id, every action's wording, every note, outcome, decision and piece of partner information."""
-    with cycle.factory() as session:
-        found = [t.ref for t in session.scalars(select(Target))]
-        found += [t.details.summary for t in session.scalars(select(Target)) if t.details and t.details.summary]
-        for m in session.scalars(select(Member)):
-            found += [m.name, m.key, m.email, *(i.user_id for i in m.identities)]
-        for a in session.scalars(select(Action)):
-            found.append(a.text)
-            if a.outcome is not None:
-                found.append(a.outcome.text)
-        found += [n.text for n in session.scalars(select(ActionNote))]
-        found += [d.text for d in session.scalars(select(Decision))]
-        found += [i.text for i in session.scalars(select(PartnerInformation))]
-    assert len(found) > 200 and all(found)
-    return found
-
-
-def leaks(text: str, forbidden: list[str]) -> list[str]:
-    low = text.lower()
-    return sorted({s for s in forbidden if s.lower() in low})
-
-
-def pdf_text(data: bytes) -> str:
-    """The PDF's bytes with every Flate stream inflated: fpdf2 writes core-font text as literal strings there."""
-    parts = [data.decode("latin-1")]
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
-        try:
-            parts.append(zlib.decompress(stream).decode("latin-1"))
-        except zlib.error:
-            continue
-    return "\n".join(parts)
 
 
 # ------------------------------------------------------------------------------ the figures match the record
