@@ -197,10 +197,10 @@ def compute(session: Session, partnership: Partnership, start: date, end: date, 
         counts = by_agency[agency]
         if created >= lo:
             counts["raised"] += 1
-            by_month[local_day(created).strftime("%Y-%m")]["raised"] += 1
+            by_month[local_day(created).isoformat()[:7]]["raised"] += 1
         if recorded is not None and lo <= recorded < hi:
             counts["completed"] += 1
-            by_month[local_day(recorded).strftime("%Y-%m")]["completed"] += 1
+            by_month[local_day(recorded).isoformat()[:7]]["completed"] += 1
             days.append((local_day(recorded) - local_day(created)).days)
             categories[category] += 1
         if status == ActionStatus.CANCELLED and lo <= updated < hi:
