@@ -3,6 +3,7 @@ requester's DM through the outbox and Slack's upload (the fake Slack keeps the b
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -89,3 +90,17 @@ def test_the_server_and_the_worker_do_not_load_matplotlib_or_fpdf_until_a_report
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_an_attachment_carries_bytes_as_base64_and_one_queued_before_reads_as_text() -> None:
+    """The outbox stores a notice as JSON (asdict): binary travels as base64, and a row queued before binary
+    attachments existed has no `encoding` and is still text."""
+    from dataclasses import asdict
+
+    from commands.core.replies import Attachment
+
+    png = Attachment.binary("chart.png", PNG + b"\x00\xff", "Chart")
+    stored = json.loads(json.dumps(asdict(png)))
+    assert Attachment(**stored).data == PNG + b"\x00\xff" and stored["encoding"] == "base64"
+    old = Attachment(**{"filename": "a.ics", "content": "BEGIN:VCALENDAR\r\n", "title": "Day"})
+    assert old.data == b"BEGIN:VCALENDAR\r\n" and old.encoding == "utf-8"
