@@ -95,8 +95,9 @@ FOOTER = ("Depersonalised: counts by agency, outcome category and month only; no
 
 
 def _cell(value: str) -> str:
-    """A spreadsheet would run text starting with = + - @ as a formula: quote it with an apostrophe."""
-    return f"'{value}" if value.startswith(FORMULA_START) else value
+    """A spreadsheet would run text starting with = + - @ as a formula: quote it with an apostrophe (a lone "-",
+    no figure, is not a formula)."""
+    return f"'{value}" if value.startswith(FORMULA_START) and value != "-" else value
 
 
 def csv_text(f: Figures) -> str:

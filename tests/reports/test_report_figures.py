@@ -67,3 +67,20 @@ def test_a_period_that_ends_before_it_starts_is_refused(northtown_loaded) -> Non
         p = session.scalars(select(Partnership)).one()
         with pytest.raises(PeriodError, match=r"the period starts \(2026-12-02\) after it ends \(2026-12-01\)"):
             compute(session, p, date(2026, 12, 2), date(2026, 12, 1), now=NOW)
+
+
+def test_agency_names_are_escaped_in_html_and_never_run_as_a_spreadsheet_formula() -> None:
+    from commands.reports import render
+    from commands.reports.figures import GROUPS, AgencyActions, Figures, TimeToOutcome
+
+    f = Figures(partnership="North & South", start=date(2026, 11, 1), end=date(2026, 11, 30), as_of=date(2026, 12, 1),
+                meetings_held=0, sections_held=0, actions=(AgencyActions("<b>Ops</b>", 1, 0, 0, 0),
+                                                          AgencyActions("=HYPERLINK(1)", 2, 0, 0, 0)),
+                months=(), time_to_outcome=TimeToOutcome(0, None, None), outcomes_by_category=(),
+                outcomes_by_group=tuple((g, 0) for g in GROUPS), attendance=(), isp=())
+    page = render.html(f, with_chart=False)
+    assert "&lt;b&gt;Ops&lt;/b&gt;" in page and "<b>Ops" not in page and "North &amp; South" in page
+    assert "<img" not in page
+    text = render.csv_text(f)
+    assert "'=HYPERLINK(1)" in text and ",=HYPERLINK" not in text
+    assert render.pdf(f, with_chart=False).startswith(b"%PDF-")
