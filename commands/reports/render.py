@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -159,8 +160,17 @@ def html(f: Figures, *, with_chart: bool = True) -> str:
 
 
 def _latin1(text: str) -> str:
-    """fpdf2's core fonts are Latin-1: anything else (an agency name in another script) shows as '?'."""
-    return text.encode("latin-1", "replace").decode("latin-1")
+    """fpdf2's core fonts are Latin-1, and they keep the PDF's text readable as written (what the tests scan;
+    an embedded font would write glyph numbers). A letter outside Latin-1 loses its accent (Welsh w-circumflex
+    becomes w); anything else shows as '?'."""
+    out = []
+    for ch in text:
+        if ord(ch) < 256:
+            out.append(ch)
+            continue
+        base = unicodedata.normalize("NFKD", ch)[0]
+        out.append(base if ord(base) < 256 else "?")
+    return "".join(out)
 
 
 def pdf(f: Figures, *, with_chart: bool = True) -> bytes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from report_support import pdf_text
 from sqlalchemy import select
 
 from bot import db
@@ -75,6 +76,7 @@ def test_agency_names_are_escaped_in_html_and_never_run_as_a_spreadsheet_formula
 
     f = Figures(partnership="North & South", start=date(2026, 11, 1), end=date(2026, 11, 30), as_of=date(2026, 12, 1),
                 meetings_held=0, sections_held=0, actions=(AgencyActions("<b>Ops</b>", 1, 0, 0, 0),
+                                                          AgencyActions("Gwasanaeth Tân a Dŵr 北", 1, 0, 0, 0),
                                                           AgencyActions("=HYPERLINK(1)", 2, 0, 0, 0)),
                 months=(), time_to_outcome=TimeToOutcome(0, None, None), outcomes_by_category=(),
                 outcomes_by_group=tuple((g, 0) for g in GROUPS), attendance=(), isp=())
@@ -83,4 +85,6 @@ def test_agency_names_are_escaped_in_html_and_never_run_as_a_spreadsheet_formula
     assert "<img" not in page
     text = render.csv_text(f)
     assert "'=HYPERLINK(1)" in text and ",=HYPERLINK" not in text
-    assert render.pdf(f, with_chart=False).startswith(b"%PDF-")
+    document = pdf_text(render.pdf(f, with_chart=False))
+    assert "(Gwasanaeth T\xe2n a Dwr ?)" in document  # Latin-1 kept, accents outside it dropped, the rest '?'
+    assert "(<b>Ops</b>)" in document
