@@ -44,11 +44,13 @@ app.add_typer(jobs_app, name="jobs")
 
 def _register_subapps() -> None:
     from bot.cli_agenda import agenda_app
+    from bot.cli_report import report_cmd
     from bot.cli_retention import retention_app
     from bot.platforms import PLATFORMS
 
     app.add_typer(agenda_app, name="agenda")
     app.add_typer(retention_app, name="retention")
+    app.command("report")(report_cmd)
     for platform in PLATFORMS:  # e.g. `oneday slack ...`
         sub = platform.cli()
         if sub is not None:

@@ -64,10 +64,13 @@ class EmailPort:
         mail["Subject"] = message.title or message.fallback or "Oneday"
         mail["Message-ID"] = make_msgid(domain=self.settings.sender.rpartition("@")[2] or None)
         mail.set_content(render(message))
-        if attachment is not None:
+        if attachment is not None and attachment.filename.endswith(".ics"):
             # text/calendar with method=PUBLISH: calendar clients offer to add the events
-            mail.add_attachment(attachment.content.encode("utf-8"), maintype="text", subtype="calendar",
+            mail.add_attachment(attachment.data, maintype="text", subtype="calendar",
                                 filename=attachment.filename, params={"method": "PUBLISH", "charset": "utf-8"})
+        elif attachment is not None:
+            mail.add_attachment(attachment.data, maintype="application", subtype="octet-stream",
+                                filename=attachment.filename)
         return mail
 
     def _connect(self) -> smtplib.SMTP:

@@ -101,7 +101,7 @@ class SlackPort:
         text, _ = render(message)
         resp = _call(lambda: self.send_client.files_upload_v2(
             channel=channel, filename=attachment.filename, title=attachment.title,
-            content=attachment.content.encode("utf-8"), initial_comment=text))
+            content=attachment.data, initial_comment=text))
         files = resp.get("files") or [resp.get("file") or {}]
         return str(files[0].get("id", ""))
 
@@ -228,7 +228,7 @@ def _error(exc: DeliveryError) -> str:
 def _match(m: dict[str, Any], key: str, dedupe_id: int | None, attachment: Attachment | None) -> str | None:
     """The ref the outbox records for message `m` if it is the one sought (ts for a post, file id for a file)."""
     if attachment is not None:
-        size = len(attachment.content.encode("utf-8"))
+        size = len(attachment.data)
         for f in m.get("files") or []:
             if f.get("name") == attachment.filename and f.get("title") in (attachment.title, None) \
                     and f.get("size") in (size, None):

@@ -28,7 +28,7 @@ def _seal(key: str, payload: dict[str, str]) -> str:
 
 
 def consent_card(attachment: Attachment, key: str) -> dict[str, Any]:
-    data = attachment.content.encode()
+    data = attachment.data
     context = {"filename": attachment.filename, "content": base64.b64encode(data).decode()}
     return {"contentType": CONSENT_TYPE, "name": attachment.filename,
             "content": {"description": attachment.title, "sizeInBytes": len(data),

@@ -1,4 +1,4 @@
-"""`/oneday`: help and who-am-I. Administration grows here."""
+"""`/oneday`: help, who-am-I and the partnership's figures (`report`). Administration grows here."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from commands.core.help import example, help_reply
 from commands.core.names import command
 from commands.core.replies import Reply, Result
 from commands.meeting import toolkit
+from commands.reports import chat as report_chat
 from models.relevance import runs_the_day
 
 
@@ -25,6 +26,8 @@ def run(caller: Caller, text: str) -> Result:
         return Result(whoami(caller))
     if verb == "toolkit":
         return toolkit.run(caller, words[1:])
+    if verb == "report":
+        return report_chat.run(caller, words[1:])
     raise UsageError(f"unknown subcommand '{verb}'", example=example("oneday", names))
 
 

@@ -12,6 +12,8 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("{oneday} whoami", "who Oneday thinks you are: member, agency, roles, sections you may see"),
         ("{oneday} toolkit", "what every agency can bring: flags it acts on, powers, information, and what its "
                              "actions led to (counts); add a flag, e.g. {oneday} toolkit benefits"),
+        ("{oneday} report 2026-10-01 2026-12-31", "analyst, chair or coordinator: the partnership's figures for a "
+                                                  "period (counts only; the chart comes by direct message)"),
         ("{oneday} help", "this help"),
     ]),
     "agenda": ("The meeting day: sections by offender group, each for the partners who have a role in it.", [

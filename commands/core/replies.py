@@ -10,6 +10,7 @@ the renderer leaves out what does not fit and says how many it left out, pointin
 
 from __future__ import annotations
 
+import base64
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -108,11 +109,27 @@ class Destination:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file sent with a message (e.g. an itinerary's .ics)."""
+    """A file sent with a message (e.g. an itinerary's .ics, a report's chart).
+
+    `content` is text, unless `encoding` is "base64": then it is binary (a PNG) written as base64, because a
+    queued notice is stored as JSON in the outbox. Build one from bytes with `Attachment.binary`; read the
+    bytes to send with `data`. A notice queued before binary files existed has no `encoding`: it is text."""
 
     filename: str
     content: str
     title: str
+    encoding: Literal["utf-8", "base64"] = "utf-8"
+
+    @classmethod
+    def binary(cls, filename: str, data: bytes, title: str) -> Attachment:
+        return cls(filename, base64.b64encode(data).decode("ascii"), title, "base64")
+
+    @property
+    def data(self) -> bytes:
+        """The file's bytes, as the platform uploads them."""
+        if self.encoding == "base64":
+            return base64.b64decode(self.content)
+        return self.content.encode("utf-8")
 
 
 @dataclass(frozen=True)
