@@ -275,7 +275,7 @@ def upsert_target(session: Session, p: Partnership, s: dict[str, Any], cohorts: 
                     setattr(t.details, field, text)
                     changes.append(f"target {s['ref']}: {field} changed")
     if len(changes) > before:
-        fields = sorted({c.split(": ", 1)[1].split(" ", 1)[0] for c in changes[before:]})
+        fields = sorted({c.split(": ", 1)[1].split(" ", 1)[0].rstrip(":").split(".", 1)[0] for c in changes[before:]})
         record(session, at=now, partnership_id=p.id, kind=kind, actor=actor, target_id=t.id, target_ref=t.ref,
                what=f"target {kind}: {', '.join(fields)}", justification=justification)
 

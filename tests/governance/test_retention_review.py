@@ -134,7 +134,7 @@ def test_the_partnership_file_states_retention_and_exports_it_back(northtown_loa
         assert session.scalar(select(Partnership)).retention == {}  # nothing written
 
     changes = load(northtown_text + "retention: {keep_months: 84, cohorts: {ocg: 120}}\n")
-    assert any(c.startswith("partnership northtown: retention {} -> ") for c in changes)
+    assert any(c.startswith("partnership northtown: retention.") for c in changes)
     with northtown_loaded() as session:
         p = session.scalar(select(Partnership))
         assert p.retention == {"keep_months": 84, "cohorts": {"ocg": 120}, "archive_spaces": True}

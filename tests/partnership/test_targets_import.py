@@ -106,7 +106,7 @@ def test_import_updates_an_existing_target_as_alteration(northtown_loaded: sessi
     row = ["N-0412", "individual", "gangs", "helen.ward", "violence,housing", "1", "2027-02-18",
            before["summary"]]
     report = run_import(northtown_loaded, write_csv(tmp_path / "one.csv", [row]))
-    assert report.changes == ["target N-0412: priority 2 -> 1"]
+    assert report.changes == ["target N-0412: priority: 2 -> 1"]
     assert target(northtown_loaded, "N-0412") == {**before, "priority": 1}
     with northtown_loaded() as session:
         last = session.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))

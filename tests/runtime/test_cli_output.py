@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from paths import REPO
+
 ONEDAY = Path(sys.executable).parent / "oneday"
-SAMPLE = Path(__file__).resolve().parents[2] / "bot" / "sample" / "northtown.yaml"
+SAMPLE = REPO / "bot" / "sample" / "northtown.yaml"
 
 
 def oneday(tmp_path: Path, *args: str) -> str:

@@ -37,7 +37,8 @@ def test_manifest_package_has_the_bot_commands_and_icons(tmp_path: Path) -> None
     assert manifest["id"] == APP_ID and manifest["bots"][0]["botId"] == APP_ID
     assert set(manifest["bots"][0]["scopes"]) == {"personal", "team", "groupChat"}
     titles = [c["title"] for c in manifest["bots"][0]["commandLists"][0]["commands"]]
-    assert titles[0] == "home" and sorted(titles[1:]) == ["action", "actions", "agenda", "oneday", "outcome"]
+    assert titles[0] == "home"
+    assert sorted(titles[1:]) == ["action", "actions", "agenda", "decision", "inform", "oneday", "outcome"]
     assert manifest["validDomains"] == ["oneday.example.org"]
     again = subprocess.run([str(ONEDAY), "teams", "manifest", "--app-id", APP_ID, "-o", str(out)], env=env,
                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
