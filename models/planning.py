@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from models.action import Action, ActionStatus
 from models.agenda_override import AgendaOverride, OverrideKind
+from models.entitlement_cache import RuleView
 from models.meeting import Meeting, Section
 from models.partnership import Agency, Cohort, Member, Partnership
 from models.relevance import (
@@ -31,17 +32,16 @@ from models.relevance import (
     Directory,
     Override,
     SectionRelevance,
-    SectionsNow,
     TargetInfo,
     TargetRelevance,
     cohort_info,
     directory_of,
-    is_entitled,
     narrowed,
     privileged_members,
     runs_the_day,
     section_relevance,
     target_info,
+    target_relevance,
 )
 from models.target import Target, TargetStatus
 
@@ -485,6 +485,72 @@ def cohort_relevance(session: Session, partnership: Partnership, cohort_id: int,
                              inp.overrides)
 
 
+@dataclass(frozen=True)
+class RuleBase:
+    """`People` plus what turns a target or an action row into the rule's plain data (cohorts by id, member keys by
+    id): everything a showing needs besides the target's own row and its open actions. Read once per version of
+    the partnership (models/entitlement_cache.py), not once per request."""
+
+    people: People
+    cohorts: Mapping[int, CohortInfo]
+    member_keys: Mapping[int, str]
+
+    @property
+    def cohort_keys(self) -> dict[int, str]:
+        return {i: c.key for i, c in self.cohorts.items()}
+
+
+def read_rule_base(session: Session, partnership: Partnership, *, today: date | None = None) -> RuleBase:
+    agencies = list(session.scalars(select(Agency).where(Agency.partnership_id == partnership.id)))
+    members = list(session.scalars(select(Member).where(Member.partnership_id == partnership.id)))
+    overrides, skipped = read_overrides(session, partnership, today=today)
+    cohorts = session.scalars(select(Cohort).where(Cohort.partnership_id == partnership.id))
+    return RuleBase(People(directory_of(partnership, agencies, members), overrides, skipped),
+                    {c.id: cohort_info(c) for c in cohorts}, {m.id: m.key for m in members})
+
+
+def _open_actions_of(session: Session, partnership: Partnership, base: RuleBase,
+                     target_refs: Mapping[int, str]) -> tuple[ActionInfo, ...]:
+    """The open actions on these targets (ids -> refs), as the rule's plain data (the same reading as
+    `read_rule_input`'s, restricted to the targets asked about)."""
+    q = select(Action.number, Action.target_id, Action.owner_id, Action.status, Action.due).where(
+        Action.partnership_id == partnership.id, Action.status == ActionStatus.OPEN,
+        Action.target_id.in_(list(target_refs)))
+    return tuple(ActionInfo(n, target_refs.get(t, ""), base.member_keys.get(o, ""), st, due)
+                 for n, t, o, st, due in session.execute(q).all())
+
+
+def slot_relevance(session: Session, partnership: Partnership, base: RuleBase, target: Target) -> TargetRelevance:
+    """The rule for one target now: its slot exactly as `cohort_relevance` gives it (the slot of a target reads
+    only the people, its cohort, its own row and its own open actions), without reading the rest of its section.
+    What a showing of one target asks; the section is only needed when a question is about the whole section."""
+    info = target_info(target, base.cohort_keys, base.member_keys)
+    cohort = base.cohorts.get(target.cohort_id) or CohortInfo(info.cohort)
+    actions = _open_actions_of(session, partnership, base, {target.id: target.ref})
+    return target_relevance(base.people.directory, cohort, info, actions, base.people.overrides)
+
+
+def missing_slot(session: Session, partnership: Partnership, base: RuleBase, cohort_id: int,
+                 ref: str) -> TargetRelevance:
+    """The same work as `slot_relevance` for a reference that does not exist (an action query that finds nothing,
+    the rule applied to an empty slot), so that a refusal costs the same whether or not the reference exists."""
+    cohort = base.cohorts.get(cohort_id) or CohortInfo("")
+    actions = _open_actions_of(session, partnership, base, {-1: ref})
+    return target_relevance(base.people.directory, cohort, TargetInfo(ref, cohort.key, ""), actions,
+                            base.people.overrides)
+
+
+def section_of(session: Session, partnership: Partnership, base: RuleBase, cohort_id: int) -> SectionRelevance:
+    """`cohort_relevance` on a `RuleBase` already read: the cohort's active targets and their open actions."""
+    targets = list(session.scalars(select(Target).where(Target.partnership_id == partnership.id,
+                                                        Target.cohort_id == cohort_id)))
+    infos = [target_info(t, base.cohort_keys, base.member_keys) for t in targets]
+    actions = _open_actions_of(session, partnership, base, {t.id: t.ref for t in targets})
+    cohort = base.cohorts.get(cohort_id) or CohortInfo("")
+    return section_relevance(base.people.directory, cohort, [t for t in infos if t.active], actions,
+                             base.people.overrides)
+
+
 def plan_input(session: Session, partnership: Partnership, day: date) -> PlanInput:
     """Read everything the planner needs, once, into plain data."""
     inp = read_rule_input(session, partnership, day=day)
@@ -527,7 +593,7 @@ def not_entitled(session: Session, partnership: Partnership, member_key: str, re
     targets = {t.ref: t for t in session.scalars(select(Target).where(Target.partnership_id == partnership.id,
                                                                       Target.ref.in_(list(refs))))}
     today = now.astimezone(ZoneInfo(partnership.timezone or "Europe/London")).date() if now else None
-    sections: dict[int, SectionRelevance] = {}
+    view = rule_view(session, partnership, today)
     refused = []
     for ref in refs:
         target = targets.get(ref)
@@ -538,8 +604,36 @@ def not_entitled(session: Session, partnership: Partnership, member_key: str, re
             if not (target.lead_id == member.id and not narrowed(member)):
                 refused.append(ref)
             continue
-        if target.cohort_id not in sections:
-            sections[target.cohort_id] = cohort_relevance(session, partnership, target.cohort_id, today=today)
-        if not is_entitled(member_key, ref, SectionsNow((sections[target.cohort_id],))):
+        if member_key not in target_slot(view, target).members:
             refused.append(ref)
     return refused
+
+
+# ------------------------------------------------------------------ the rule now, cached per version
+
+
+def rule_view(session: Session, partnership: Partnership, today: date | None) -> RuleView:
+    """A view of the rule for one request or one delivery (models/entitlement_cache.py)."""
+    return RuleView(session, partnership, today)
+
+
+def rule_base(view: RuleView) -> RuleBase:
+    base: RuleBase = view.base(lambda: read_rule_base(view.session, view.partnership, today=view.today))
+    return base
+
+
+def section_now(view: RuleView, cohort_id: int) -> SectionRelevance:
+    """`cohort_relevance` now, through the cache: the same reading and the same rule as the day's plan."""
+    return view.section(cohort_id, lambda: section_of(view.session, view.partnership, rule_base(view), cohort_id))
+
+
+def target_slot(view: RuleView, target: Target) -> TargetRelevance:
+    """The target's slot as `cohort_relevance` gives it now (its section's `slot(ref)`), through the cache."""
+    return view.slot(target.cohort_id, target.id,
+                     lambda: slot_relevance(view.session, view.partnership, rule_base(view), target))
+
+
+def missing_target_slot(view: RuleView, cohort_id: int, ref: str) -> TargetRelevance:
+    """`target_slot`'s work for a reference that does not exist (cached alike: no timing oracle)."""
+    return view.slot(cohort_id, ("missing", ref),
+                     lambda: missing_slot(view.session, view.partnership, rule_base(view), cohort_id, ref))
