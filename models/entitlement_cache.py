@@ -30,10 +30,10 @@ for its duration, as it already kept the sections it had computed. A session tha
 rule's input in its transaction (flushed, or pending while autoflush is off) neither reads nor fills the shared
 cache: its answers must include its own uncommitted writes, and must never be served to anyone else (the
 transaction may still roll back). The key also holds the day (`today`: a meeting's overrides apply until its day)
-and the engine (one cache per database). A question about one target is answered from its own open actions (one
-indexed query) on the cached shared part, and is not cached: its cost does not grow with the partnership either.
-The caches are LRUs with fixed sizes: memory is bounded whatever the
-number of partnerships, days or versions.
+and the engine (one cache per database). A question about one target is answered from its section when that is
+cached, else from the target's own open actions (one indexed query) on the cached shared part: right after a change
+to a section, a command about one of its targets does not pay for reading the whole section. The caches are LRUs
+with fixed sizes: memory is bounded whatever the number of partnerships, days or versions.
 """
 
 from __future__ import annotations
@@ -68,6 +68,13 @@ _CHANGED = "oneday.rule_input_changed"  # session.info: this transaction wrote t
 _OWN_BUMP = "oneday_rule_bump"  # execution option on the hook's own statements
 
 SIZES = {"bases": 64, "sections": 64}
+# From this many references of one cohort in one request, the whole section is computed (and cached) rather than
+# each slot on its own.
+SECTION_AFTER = 4
+
+Indexed = tuple[SectionRelevance, dict[str, TargetRelevance]]
+NO_INDEX: dict[str, TargetRelevance] = {}
+NOT_CACHED: Indexed = (SectionRelevance("", (), {}, (), (), ()), NO_INDEX)
 
 
 class LRU(Generic[V]):
@@ -105,7 +112,7 @@ class Store:
     """One database's cached answers."""
 
     bases: LRU[Any] = field(default_factory=lambda: LRU(SIZES["bases"]))
-    sections: LRU[SectionRelevance] = field(default_factory=lambda: LRU(SIZES["sections"]))
+    sections: LRU[Indexed] = field(default_factory=lambda: LRU(SIZES["sections"]))
 
 
 _stores: weakref.WeakKeyDictionary[Engine, Store] = weakref.WeakKeyDictionary()
@@ -286,8 +293,9 @@ class RuleView:
         self.session, self.partnership, self.today = session, partnership, today
         self._versions: Versions | None = None
         self._base: Any = None
-        self._sections: dict[int, SectionRelevance] = {}
-        self._slots: dict[Hashable, TargetRelevance] = {}
+        self._sections: dict[int, Indexed] = {}
+        self._slots: dict[tuple[int, str], TargetRelevance | None] = {}
+        self._asked: dict[int, int] = {}
         self._store = store_for(session)
 
     def _shared(self) -> Versions | None:
@@ -310,11 +318,19 @@ class RuleView:
         return self._base
 
     def section(self, cohort_id: int, compute: Callable[[], SectionRelevance]) -> SectionRelevance:
+        return self._indexed(cohort_id, compute)[0]
+
+    def _indexed(self, cohort_id: int, compute: Callable[[], SectionRelevance] | None) -> Indexed:
+        """The section with its slots by ref: memoised, else from the shared cache, else computed (if `compute`
+        is given; otherwise an empty marker is returned and nothing is computed)."""
         if cohort_id not in self._sections:
             key = self._section_key(cohort_id)
             found = self._store.sections.get(key) if key else None
             if found is None:
-                found = compute()
+                if compute is None:
+                    return NOT_CACHED
+                section = compute()
+                found = (section, {s.ref: s for s in section.slots})
                 if key:
                     self._store.sections.put(key, found)
             self._sections[cohort_id] = found
@@ -326,13 +342,23 @@ class RuleView:
             return None
         return (self.partnership.id, v.partnership, cohort_id, v.cohorts.get(cohort_id), self.today)
 
-    def slot(self, cohort_id: int, name: Hashable, compute: Callable[[], TargetRelevance]) -> TargetRelevance:
-        """One target's slot (`name` is its id, or ("missing", ref) for a reference that does not exist), memoised
-        for the request only. Not shared: computing it is one indexed query (the target's open actions) on the
-        cached `base`, so its cost does not grow with the partnership, and always running it keeps a refusal's
-        statements the same whether or not the reference exists and whoever asked before (no timing oracle)."""
-        memo = (cohort_id, name)
-        if memo not in self._slots:
-            self._shared()  # the versions are read at the first question, whatever it is: the same statements
-            self._slots[memo] = compute()
-        return self._slots[memo]
+    def slot(self, cohort_id: int, ref: str, compute_slot: Callable[[], TargetRelevance],
+             compute_section: Callable[[], SectionRelevance]) -> TargetRelevance | None:
+        """One reference's slot in its cohort's section now (None: not on it, e.g. a closed target).
+
+        From the section when this request or the shared cache has it (no query); else, for the first few
+        references of a cohort, computed alone (`compute_slot`: one indexed query, the reference's own open
+        actions: a command about one target does not read its whole section after every change to it); from
+        the SECTION_AFTER-th reference of the same cohort in one request (a pack, a list), the whole section is
+        computed once and cached instead. A reference that does not exist goes the same way, by the cohort it is
+        assigned to, so a refusal's work does not depend on whether the reference exists.
+        """
+        memo = (cohort_id, ref)
+        if memo in self._slots:
+            return self._slots[memo]
+        self._asked[cohort_id] = self._asked.get(cohort_id, 0) + 1
+        compute = compute_section if self._asked[cohort_id] >= SECTION_AFTER else None
+        _, index = self._indexed(cohort_id, compute)
+        found = index.get(ref) if index is not NO_INDEX else compute_slot()
+        self._slots[memo] = found
+        return found

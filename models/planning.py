@@ -604,7 +604,8 @@ def not_entitled(session: Session, partnership: Partnership, member_key: str, re
             if not (target.lead_id == member.id and not narrowed(member)):
                 refused.append(ref)
             continue
-        if member_key not in target_slot(view, target).members:
+        slot = target_slot(view, target)
+        if slot is None or member_key not in slot.members:
             refused.append(ref)
     return refused
 
@@ -627,13 +628,15 @@ def section_now(view: RuleView, cohort_id: int) -> SectionRelevance:
     return view.section(cohort_id, lambda: section_of(view.session, view.partnership, rule_base(view), cohort_id))
 
 
-def target_slot(view: RuleView, target: Target) -> TargetRelevance:
-    """The target's slot as `cohort_relevance` gives it now (its section's `slot(ref)`), through the cache."""
-    return view.slot(target.cohort_id, target.id,
-                     lambda: slot_relevance(view.session, view.partnership, rule_base(view), target))
+def target_slot(view: RuleView, target: Target) -> TargetRelevance | None:
+    """The target's slot as `cohort_relevance` gives it now (its section's `slot(ref)`; None if it is not on the
+    section, e.g. closed), through the cache."""
+    return view.slot(target.cohort_id, target.ref,
+                     lambda: slot_relevance(view.session, view.partnership, rule_base(view), target),
+                     lambda: section_of(view.session, view.partnership, rule_base(view), target.cohort_id))
 
 
-def missing_target_slot(view: RuleView, cohort_id: int, ref: str) -> TargetRelevance:
-    """`target_slot`'s work for a reference that does not exist (cached alike: no timing oracle)."""
-    return view.slot(cohort_id, ("missing", ref),
-                     lambda: missing_slot(view.session, view.partnership, rule_base(view), cohort_id, ref))
+def missing_target_slot(view: RuleView, cohort_id: int, ref: str) -> None:
+    """`target_slot`'s work for a reference that does not exist, on the cohort chosen for it: no timing oracle."""
+    view.slot(cohort_id, ref, lambda: missing_slot(view.session, view.partnership, rule_base(view), cohort_id, ref),
+              lambda: section_of(view.session, view.partnership, rule_base(view), cohort_id))

@@ -83,7 +83,7 @@ def member_may_see(caller: Caller, member: Member, target: Target) -> bool:
     slot = planning.target_slot(rule_view(caller), target)  # read whatever the answer: the same work every time
     if target.status != TargetStatus.ACTIVE:
         return target.lead_id == member.id and not narrowed(member)
-    return member.key in slot.members  # is_entitled on the target's slot of its section now
+    return slot is not None and member.key in slot.members  # is_entitled on its slot of its section now
 
 
 def _checked(caller: Caller, ref: str, target: Target | None) -> bool:
