@@ -512,12 +512,15 @@ def read_rule_base(session: Session, partnership: Partnership, *, today: date | 
 def _open_actions_of(session: Session, partnership: Partnership, base: RuleBase,
                      target_refs: Mapping[int, str]) -> tuple[ActionInfo, ...]:
     """The open actions on these targets (ids -> refs), as the rule's plain data (the same reading as
-    `read_rule_input`'s, restricted to the targets asked about)."""
+    `read_rule_input`'s, restricted to the targets asked about). The query filters on the targets alone and the
+    status is checked here: with a filter on the partnership or the status too, SQLite's planner picks the
+    partial index of open actions by (partnership, due) or the status index and reads every open action of the
+    partnership (~12 ms at 6,500) instead of the targets' own rows through ix_action_target_id (the targets are
+    the partnership's; closed actions of a target are its history, a few rows)."""
     q = select(Action.number, Action.target_id, Action.owner_id, Action.status, Action.due).where(
-        Action.partnership_id == partnership.id, Action.status == ActionStatus.OPEN,
         Action.target_id.in_(list(target_refs)))
     return tuple(ActionInfo(n, target_refs.get(t, ""), base.member_keys.get(o, ""), st, due)
-                 for n, t, o, st, due in session.execute(q).all())
+                 for n, t, o, st, due in session.execute(q).all() if st == ActionStatus.OPEN)
 
 
 def slot_relevance(session: Session, partnership: Partnership, base: RuleBase, target: Target) -> TargetRelevance:
