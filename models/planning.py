@@ -325,7 +325,7 @@ def plan(inp: PlanInput) -> DayPlan:
         by_ref = {s.ref: s for s in first.slots}
         running = running_order(ordered, by_ref, inp.directory)
         rel = first if running == ordered else section_relevance(inp.directory, cohort, running, inp.actions,
-                                                                 inp.overrides)
+                                                                 inp.overrides, known=by_ref)
         drafts.append((cohort, rel))
 
     day_start = minutes_of(inp.settings.day_start)
@@ -355,14 +355,17 @@ def plan(inp: PlanInput) -> DayPlan:
                 notes.append(f"{cohort.key}: a break falls between {hhmm(prev[1])} and {hhmm(nxt[0])}")
         sections.append(PlannedSection(cohort.key, cohort.name, slots[0].start, slots[-1].end, rel, slots))
 
+    # each member's slots per section, in one pass over the slots (not members x slots)
+    theirs: dict[str, dict[int, list[PlannedSlot]]] = {}
+    for i, s in enumerate(sections):
+        for planned in s.slots:
+            for m in dict.fromkeys(planned.members):
+                theirs.setdefault(m, {}).setdefault(i, []).append(planned)
     itineraries: dict[str, tuple[Stop, ...]] = {}
     for member in sorted(attendance):
-        stops = []
-        for s in sections:
-            theirs = tuple(slot for slot in s.slots if member in slot.members)
-            if theirs:
-                stops.append(Stop(s.cohort, theirs[0].start, theirs[-1].end, theirs))
-        itineraries[member] = tuple(stops)
+        by_section = theirs.get(member, {})
+        itineraries[member] = tuple(Stop(s.cohort, at[0].start, at[-1].end, tuple(at))
+                                    for i, s in enumerate(sections) if (at := by_section.get(i)))
     in_slots = sum(slot.minutes for stops in itineraries.values() for stop in stops for slot in stop.slots)
     whole = sum(s.minutes for s in sections for _ in s.members)
     active_agencies = sum(1 for a in inp.directory.agencies.values() if a.active)
