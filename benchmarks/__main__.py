@@ -88,7 +88,8 @@ def mix_table(r: dict[str, Any]) -> Table:
     meta = r["meta"]
     conc = meta["concurrency"]
     table = Table(title=f"Command mix through the served app (uvicorn edge, SQLite file): c=1 N={meta['sequential']}, "
-                        f"c={conc} N={meta['concurrent']}; floor = bare bolt ack on the same server, same run",
+                        f"c={conc} N={meta['concurrent']}; floor = bare bolt ack on the same server, same run; "
+                        f"load average {meta['load_before']} -> {meta['load_after']} on {os.cpu_count()} cores",
                   caption=f"goals: p50 <= {GOALS['p50_vs_floor']:.0f}x floor; p99 at c={conc} <= "
                           f"{GOALS['p99_c16_ms']:.0f} ms; throughput >= {GOALS['throughput_vs_bare']:.0%} of bare; "
                           f"10x / 1x <= {GOALS['growth']}x (c=1 p50). * = goal missed")

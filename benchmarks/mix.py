@@ -27,6 +27,7 @@ c=16 run's. The table's "10x / 1x" is the c=1 p50 ratio.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -50,6 +51,7 @@ class Command:
     expect: str | None  # in the ack body (commands); buttons are checked through the fake Slack's views.open
     what: dict[str, Any] = field(default_factory=dict)  # run_load's command/texts/button/values
     opens_view: bool = False
+    share: float = 1.0  # of the requests (the pack's own cost grows with its section: fewer keep make bench short)
 
 
 @dataclass
@@ -136,7 +138,7 @@ def _commands(session: Any, today: date, requests: int) -> tuple[list[Command], 
         Command(f"/actions {LISTED}", LISTED, {"command": "/actions", "text": LISTED}),
         Command("Done (reminder button)", None, {"button": "action.done", "values": [str(n) for n in done]},
                 opens_view=True),
-        Command("View pack", None, {"button": PACK_VIEW, "values": [str(mine.id)]}, opens_view=True),
+        Command("View pack", None, {"button": PACK_VIEW, "values": [str(mine.id)]}, opens_view=True, share=0.25),
         Command("/action REF @member ... by <date>", "recorded", {"command": "/action", "texts": [
             f"{for_action[i % len(for_action)]} @{OWNER} check claim {i} and the tenancy by {by}"
             for i in range(requests)]}),
@@ -211,7 +213,8 @@ def run_benchmark(workdir: Path, *, sequential: int = 200, concurrent: int = 400
     # /outcome closes what /action created: the same number of requests (each connection's opening request too)
     requests = sequential + warmup + 1 + concurrent + warmup + concurrency
     results: dict[str, Any] = {"sizes": {}, "floor": {}, "meta": {
-        "sequential": sequential, "concurrent": concurrent, "concurrency": concurrency, "warmup": warmup}}
+        "sequential": sequential, "concurrent": concurrent, "concurrency": concurrency, "warmup": warmup,
+        "load_before": round(os.getloadavg()[0], 1)}}
     with ExitStack() as stack:
         client = ack.LoadClient()
         stack.callback(client.close)
@@ -231,7 +234,8 @@ def run_benchmark(workdir: Path, *, sequential: int = 200, concurrent: int = 400
                                         "open_actions": subject.open_actions, "commands": {}}
                 for cmd in subject.commands:
                     runs = {}
-                    for c, n in ((1, sequential), (concurrency, concurrent)):
+                    for c, n in ((1, max(int(sequential * cmd.share), 10)),
+                                 (concurrency, max(int(concurrent * cmd.share), 2 * concurrency))):
                         say(f"mix {label}: {cmd.name}, c={c}, {n} requests")
                         views_before = len(fake.calls_to("views.open"))
                         raw = client.run(subject.url, requests=n, concurrency=c, warmup=warmup, expect=cmd.expect,
@@ -250,6 +254,7 @@ def run_benchmark(workdir: Path, *, sequential: int = 200, concurrent: int = 400
     one, ten = results["sizes"]["1x"]["commands"], results["sizes"]["10x"]["commands"]
     results["growth"] = {name: round(ten[name]["c1"]["p50_ms"] / one[name]["c1"]["p50_ms"], 2) for name in one}
     results["duration_s"] = round(time.perf_counter() - started, 1)
+    results["meta"]["load_after"] = round(os.getloadavg()[0], 1)  # a shared machine: say how busy it was
     return results
 
 
