@@ -11,8 +11,9 @@ a `/action` answered by another replica, the worker closing an action) is seen b
 everywhere:
 
 * `partnership.rule_version` changes when anything every target's answer reads changes: the partnership row
-  (ISP version, time zone), agencies, members, chat identities, cohorts, the coordinator's overrides, and
-  targets added, removed or renamed;
+  (ISP version, time zone, meeting settings), agencies, members, chat identities, cohorts, the coordinator's
+  overrides, meetings and their sections (the day's plan reads when each target was last discussed), and targets
+  added, removed or renamed;
 * `cohort.rule_version` changes when one of the cohort's targets or one of their actions changes (in the rule's
   terms: number, target, owner, status, due), so recording an action leaves the other sections' answers warm.
 
@@ -52,6 +53,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from models.action import Action
 from models.agenda_override import AgendaOverride
+from models.meeting import Meeting, Section
 from models.partnership import Agency, ChatIdentity, Cohort, Member, Partnership, new_rule_version
 from models.relevance import SectionRelevance, TargetRelevance
 from models.target import Target
@@ -59,7 +61,9 @@ from models.target import Target
 V = TypeVar("V")
 
 # Entities every answer reads: a change bumps the partnership's version.
-PARTNERSHIP_WIDE: tuple[type, ...] = (Partnership, Agency, Member, ChatIdentity, Cohort, AgendaOverride)
+# Meetings and their sections are read by the day's plan (when each target was last discussed).
+PARTNERSHIP_WIDE: tuple[type, ...] = (Partnership, Agency, Member, ChatIdentity, Cohort, AgendaOverride, Meeting,
+                                      Section)
 # Action columns the rule reads (an update of anything else, e.g. its wording, leaves the answers valid).
 ACTION_RULE_COLUMNS = ("number", "target_id", "owner_id", "status", "due", "partnership_id")
 RULE_ENTITIES: tuple[type, ...] = (*PARTNERSHIP_WIDE, Target, Action)
@@ -67,7 +71,7 @@ RULE_ENTITIES: tuple[type, ...] = (*PARTNERSHIP_WIDE, Target, Action)
 _CHANGED = "oneday.rule_input_changed"  # session.info: this transaction wrote the rule's input
 _OWN_BUMP = "oneday_rule_bump"  # execution option on the hook's own statements
 
-SIZES = {"bases": 64, "sections": 64}
+SIZES = {"bases": 64, "sections": 64, "plans": 8}
 # From this many references of one cohort in one request, the whole section is computed (and cached) rather than
 # each slot on its own.
 SECTION_AFTER = 4
@@ -113,6 +117,7 @@ class Store:
 
     bases: LRU[Any] = field(default_factory=lambda: LRU(SIZES["bases"]))
     sections: LRU[Indexed] = field(default_factory=lambda: LRU(SIZES["sections"]))
+    plans: LRU[Any] = field(default_factory=lambda: LRU(SIZES["plans"]))
 
 
 _stores: weakref.WeakKeyDictionary[Engine, Store] = weakref.WeakKeyDictionary()
@@ -316,6 +321,19 @@ class RuleView:
                 if key:
                     self._store.bases.put(key, self._base)
         return self._base
+
+    def plan(self, day: date, compute: Callable[[], V]) -> V:
+        """The day's plan (models.planning.plan_day): it reads the whole partnership, so it is keyed by the
+        partnership's version and every cohort's (the follow-partnership job asks for each upcoming meeting every
+        minute: unchanged, it costs the versions query)."""
+        v = self._shared()
+        key = (self.partnership.id, v.partnership, tuple(sorted(v.cohorts.items())), day) if v else None
+        found = self._store.plans.get(key) if key else None
+        if found is None:
+            found = compute()
+            if key:
+                self._store.plans.put(key, found)
+        return found  # type: ignore[no-any-return]
 
     def section(self, cohort_id: int, compute: Callable[[], SectionRelevance]) -> SectionRelevance:
         return self._indexed(cohort_id, compute)[0]

@@ -574,8 +574,11 @@ def plan_input(session: Session, partnership: Partnership, day: date) -> PlanInp
 
 
 def plan_day(session: Session, partnership: Partnership, day: date) -> DayPlan:
-    """The plan for one meeting day, read from the database; nothing is written."""
-    return plan(plan_input(session, partnership, day))
+    """The plan for one meeting day, read from the database; nothing is written. Cached per version of the
+    partnership and of each cohort (models/entitlement_cache.py): the same input gives the same plan."""
+    plan_of: DayPlan = rule_view(session, partnership, None).plan(
+        day, lambda: plan(plan_input(session, partnership, day)))
+    return plan_of
 
 
 def entitled_to(session: Session, partnership: Partnership, member_key: str, target_ref: str, *,

@@ -22,9 +22,20 @@ from bot.clock import system_clock
 from commands.core import access
 from commands.core.context import Caller
 from commands.partnership.file import load
-from models import Action, ActionStatus, Agency, ChatIdentity, Cohort, Member, Partnership, Target, TargetStatus
+from models import (
+    Action,
+    ActionStatus,
+    Agency,
+    ChatIdentity,
+    Cohort,
+    Meeting,
+    Member,
+    Partnership,
+    Target,
+    TargetStatus,
+)
 from models import entitlement_cache as cache
-from models.planning import not_entitled
+from models.planning import not_entitled, plan_day
 
 Answers = dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]]
 
@@ -205,8 +216,8 @@ def test_a_rolled_back_write_leaves_nothing_behind(northtown_loaded: Any) -> Non
     assert answers(northtown_loaded) == before == cold(northtown_loaded)
 
 
-@pytest.mark.parametrize("writer", ["agency", "member", "identity", "cohort", "partnership", "target", "action",
-                                    "action wording"])
+@pytest.mark.parametrize("writer", ["agency", "member", "identity", "cohort", "partnership", "meeting", "target",
+                                    "action", "action wording"])
 def test_each_kind_of_write_changes_the_version_it_should(northtown_loaded: Any, writer: str) -> None:
     def versions() -> cache.Versions:
         with northtown_loaded() as session:
@@ -226,6 +237,8 @@ def test_each_kind_of_write_changes_the_version_it_should(northtown_loaded: Any,
             "cohort": lambda: setattr(target.cohort, "agencies", []),
             "partnership": lambda: setattr(target.partnership if hasattr(target, "partnership") else
                                            session.scalar(select(Partnership)), "isp_version", "2030-1"),
+            "meeting": lambda: session.add(Meeting(partnership_id=target.partnership_id, date=date(2026, 11, 3),
+                                                   created_at=NOW)),
             "target": lambda: setattr(target, "flags", ["nothing"]),
             "action": lambda: setattr(action, "status", ActionStatus.DONE),
             "action wording": lambda: setattr(action, "text", "reworded"),
@@ -233,7 +246,7 @@ def test_each_kind_of_write_changes_the_version_it_should(northtown_loaded: Any,
         edit[writer]()
         cohort_id = target.cohort_id
     after = versions()
-    wide = writer in ("agency", "member", "identity", "cohort", "partnership")
+    wide = writer in ("agency", "member", "identity", "cohort", "partnership", "meeting")
     assert (after.partnership != before.partnership) == wide
     assert (after.cohorts[cohort_id] != before.cohorts[cohort_id]) == (writer in ("target", "action"))
     others = {c: v for c, v in after.cohorts.items() if c != cohort_id}
@@ -288,3 +301,31 @@ def test_warm_answers_equal_cold_ones_through_random_changes(northtown_loaded: A
         served += hits(northtown_loaded) - before_hits
         assert warm == cold(northtown_loaded)
     assert served > 0
+
+
+def test_the_days_plan_is_cached_until_its_input_changes(northtown_loaded: Any) -> None:
+    """plan_day (what the follow-partnership job asks every minute) is served warm while nothing changed, and is
+    the cold plan again after a change to one section's actions and after a meeting is recorded."""
+    day = date(2026, 12, 8)
+
+    def planned() -> Any:
+        with northtown_loaded() as session:
+            return plan_day(session, session.scalar(select(Partnership)), day)
+
+    def cold_plan() -> Any:
+        cache.clear()
+        return planned()
+
+    first = cold_plan()
+    with northtown_loaded() as session:
+        plans = cache.store_for(session).plans
+    assert planned() is first  # warm: the same object, nothing recomputed
+    member, _, ref = a_pair_not_entitled(northtown_loaded)
+    add_action(northtown_loaded, member, ref)
+    after_action = planned()
+    assert after_action is not first and after_action == cold_plan() and after_action != first
+    with db.unit_of_work(northtown_loaded) as session:
+        p = session.scalar(select(Partnership))
+        session.add(Meeting(partnership_id=p.id, date=date(2026, 11, 10), created_at=NOW))
+    assert planned() == cold_plan()
+    assert plans.hits >= 1
