@@ -264,8 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrent", type=int, default=2000, help="ack: requests at concurrency C (default 2000)")
     parser.add_argument("--concurrency", type=int, default=16, help="ack: client threads for the concurrent run")
     parser.add_argument("--warmup", type=int, default=50, help="ack: unmeasured requests before each run")
-    parser.add_argument("--mix-sequential", type=int, default=200, help="mix: requests per command at c=1")
-    parser.add_argument("--mix-concurrent", type=int, default=400, help="mix: requests per command at c=C")
+    parser.add_argument("--mix-sequential", type=int, default=100, help="mix: requests per command at c=1")
+    parser.add_argument("--mix-concurrent", type=int, default=200, help="mix: requests per command at c=C")
     parser.add_argument("--commands", type=int, default=10_000, help="memory: commands sent (default 10000)")
     args = parser.parse_args(argv)
 

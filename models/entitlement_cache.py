@@ -71,7 +71,7 @@ RULE_ENTITIES: tuple[type, ...] = (*PARTNERSHIP_WIDE, Target, Action)
 _CHANGED = "oneday.rule_input_changed"  # session.info: this transaction wrote the rule's input
 _OWN_BUMP = "oneday_rule_bump"  # execution option on the hook's own statements
 
-SIZES = {"bases": 64, "sections": 64, "plans": 8}
+SIZES = {"bases": 64, "sections": 256, "plans": 8}  # entries per database, per process (README: Capacity)
 # From this many references of one cohort in one request, the whole section is computed (and cached) rather than
 # each slot on its own.
 SECTION_AFTER = 4
