@@ -1,6 +1,7 @@
 """`python -m benchmarks` (`make bench`): Oneday's performance scenarios, each against a baseline from the same run.
 
-Scenarios (`--only NAME,...` runs a subset): ack (slash-command ack latency), plan (agenda plan + render at 600
+Scenarios (`--only NAME,...` runs a subset): ack (slash-command ack latency), mix (the real commands, buttons
+and View pack at the sample size and 10x, against the bare bolt floor), plan (agenda plan + render at 600
 and 6,000 targets), reminders (a reminder round over 20,000 and 200,000 actions, SQLite and PostgreSQL), outbox
 (delivery rate against a fake Slack enforcing 1 message/s per channel), memory (RSS of `oneday serve` idle and
 after 10,000 commands). Prints one table per scenario; `--json PATH` also saves the results. Exits 1 if any
@@ -23,9 +24,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import ack, memory, outbox, plan, reminders
+from benchmarks import ack, memory, mix, outbox, plan, reminders
 
-SCENARIOS = ("ack", "plan", "reminders", "outbox", "memory")
+SCENARIOS = ("ack", "mix", "plan", "reminders", "outbox", "memory")
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -77,6 +78,46 @@ def growth_table(results: dict[str, Any]) -> Table:
         g = growth[label]
         table.add_row(label, str(g["members"]), _fmt(g["p50_ms"], "ms"), _fmt(g["p99_ms"], "ms"),
                       _fmt(g["throughput_rps"], "req/s"))
+    return table
+
+
+GOALS = {"p50_vs_floor": 3.0, "p99_c16_ms": 25.0, "throughput_vs_bare": 0.5, "growth": 1.2}
+
+
+def mix_table(r: dict[str, Any]) -> Table:
+    meta = r["meta"]
+    conc = meta["concurrency"]
+    table = Table(title=f"Command mix through the served app (uvicorn edge, SQLite file): c=1 N={meta['sequential']}, "
+                        f"c={conc} N={meta['concurrent']}; floor = bare bolt ack on the same server, same run; "
+                        f"load average {meta['load_before']} -> {meta['load_after']} on {os.cpu_count()} cores",
+                  caption=f"goals: p50 <= {GOALS['p50_vs_floor']:.0f}x floor; p99 at c={conc} <= "
+                          f"{GOALS['p99_c16_ms']:.0f} ms; throughput >= {GOALS['throughput_vs_bare']:.0%} of bare; "
+                          f"10x / 1x <= {GOALS['growth']}x (c=1 p50). * = goal missed")
+    for col in ("size", "command", "p50 c=1", "p99 c=1", "x floor", f"p99 c={conc}", f"req/s c={conc}",
+                "vs bare", "10x / 1x"):
+        table.add_column(col, justify="left" if col in ("size", "command") else "right")
+
+    def mark(text: str, missed: bool) -> str:
+        return text + (" *" if missed else "")
+
+    for label, size in r["sizes"].items():
+        floor = r["floor"][label]
+        f1, fc = floor["c1"], floor[f"c{conc}"]
+        table.add_row(f"{label}: {size['members']:,} members, {size['targets']:,} targets, "
+                      f"{size['open_actions']:,} open actions", "floor: bare bolt ack", _ms(f1["p50_ms"]),
+                      _ms(f1["p99_ms"]), "1.00x", _ms(fc["p99_ms"]), _fmt(fc["throughput_rps"], "req/s"), "1.00x", "")
+        for name, runs in size["commands"].items():
+            one, many = runs["c1"], runs[f"c{conc}"]
+            x_floor = one["p50_ms"] / f1["p50_ms"]
+            vs_bare = many["throughput_rps"] / fc["throughput_rps"]
+            growth = r["growth"][name] if label != "1x" else None
+            table.add_row("", name, _ms(one["p50_ms"]), _ms(one["p99_ms"]),
+                          mark(f"{x_floor:.2f}x", x_floor > GOALS["p50_vs_floor"]),
+                          mark(_ms(many["p99_ms"]), many["p99_ms"] > GOALS["p99_c16_ms"]),
+                          _fmt(many["throughput_rps"], "req/s"),
+                          mark(f"{vs_bare:.2f}x", vs_bare < GOALS["throughput_vs_bare"]),
+                          "" if growth is None else mark(f"{growth:.2f}x", growth > GOALS["growth"]))
+        table.add_section()
     return table
 
 
@@ -188,6 +229,8 @@ def errors_of(results: dict[str, Any]) -> list[str]:
         for label, run in a["growth"].items():
             if isinstance(run, dict) and run["errors"]:
                 found.append(f"ack growth {label}: {run['errors']} errors, first: {run['first_error']}")
+    if results.get("mix"):
+        found += mix.errors_of(results["mix"])
     o = results.get("outbox")
     if o and (not o["drained"] or o["delivered"] != o["messages"] or o["rejected"]):
         found.append(f"outbox: delivered {o['delivered']} of {o['messages']} (drained: {o['drained']}, "
@@ -221,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrent", type=int, default=2000, help="ack: requests at concurrency C (default 2000)")
     parser.add_argument("--concurrency", type=int, default=16, help="ack: client threads for the concurrent run")
     parser.add_argument("--warmup", type=int, default=50, help="ack: unmeasured requests before each run")
+    parser.add_argument("--mix-sequential", type=int, default=100, help="mix: requests per command at c=1")
+    parser.add_argument("--mix-concurrent", type=int, default=200, help="mix: requests per command at c=C")
     parser.add_argument("--commands", type=int, default=10_000, help="memory: commands sent (default 10000)")
     args = parser.parse_args(argv)
 
@@ -240,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, Callable[[], dict[str, Any]]] = {
             "ack": lambda: ack.run_benchmark(sequential=args.sequential, concurrent=args.concurrent,
                                              concurrency=args.concurrency, warmup=args.warmup, progress=say),
+            "mix": lambda: mix.run_benchmark(workdir, sequential=args.mix_sequential,
+                                             concurrent=args.mix_concurrent, concurrency=args.concurrency,
+                                             warmup=args.warmup // 2, progress=say),
             "plan": lambda: plan.run_benchmark(workdir, progress=say),
             "reminders": lambda: reminders.run_benchmark(workdir, progress=say),
             "outbox": lambda: outbox.run_benchmark(workdir, progress=say),
@@ -271,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
         retries += sum(r.get("connect_retries", 0) for r in a["growth"].values() if isinstance(r, dict))
         out.print(f"ack: connection set-up retries (not measured): {retries}")
         timings.append(f"ack {a['meta']['duration_s']} s")
+    if "mix" in results:
+        out.print(mix_table(results["mix"]))
+        timings.append(f"mix {results['mix']['duration_s']} s")
     for name, table in (("plan", plan_table), ("reminders", reminders_table), ("outbox", outbox_table),
                         ("memory", memory_table)):
         if name in results:

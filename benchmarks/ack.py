@@ -114,10 +114,31 @@ def _command_body(user_id: str, text: str, command: str) -> str:
                       "trigger_id": new_trigger_id()})
 
 
+def _button_body(user_id: str, action_id: str, value: str) -> str:
+    """The form Slack posts for a button press (tests/slack_requests.block_actions_payload, fresh trigger id)."""
+    from slack_requests import block_actions_payload
+
+    return urlencode({"payload": json.dumps(block_actions_payload(action_id, value, user_id=user_id))})
+
+
 def run_load(url: str, secret: str, *, requests: int, concurrency: int, warmup: int, expect: str | None,
-             user_id: str = USER, text: str = TEXT, command: str = COMMAND) -> dict[str, Any]:
-    """Drive `requests` signed commands with `concurrency` keep-alive connections; per-request latencies."""
+             user_id: str = USER, text: str = TEXT, command: str = COMMAND, texts: list[str] | None = None,
+             button: str | None = None, values: list[str] | None = None) -> dict[str, Any]:
+    """Drive `requests` signed commands with `concurrency` keep-alive connections; per-request latencies.
+
+    `texts` (cycled, warm-up included) gives each request its own command text; `button` with `values` sends
+    button presses (block_actions) instead of a command."""
+    import itertools
+
     from slack_requests import sign
+
+    counter = itertools.count()  # next() on it is atomic under the GIL: each request takes its own index
+
+    def body_of() -> str:
+        i = next(counter)
+        if button is not None:
+            return _button_body(user_id, button, (values or [""])[i % len(values or [""])])
+        return _command_body(user_id, texts[i % len(texts)] if texts else text, command)
 
     parts = urlsplit(url)
     share = [requests // concurrency + (1 if i < requests % concurrency else 0) for i in range(concurrency)]
@@ -134,7 +155,7 @@ def run_load(url: str, secret: str, *, requests: int, concurrency: int, warmup: 
         return conn
 
     def one(conn: http.client.HTTPConnection) -> tuple[float, str | None]:
-        body = _command_body(user_id, text, command).encode()
+        body = body_of().encode()
         headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(secret, body)}
         started = time.perf_counter()
         conn.request("POST", parts.path, body, headers)
@@ -253,10 +274,11 @@ class LoadClient:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=dict(os.environ))
 
     def run(self, url: str, *, requests: int, concurrency: int, warmup: int, expect: str | None,
-            user_id: str = USER) -> dict[str, Any]:
+            user_id: str = USER, **what: Any) -> dict[str, Any]:
+        """`what`: run_load's command, text, texts, button and values."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         job = {"url": url, "secret": SECRET, "requests": requests, "concurrency": concurrency, "warmup": warmup,
-               "expect": expect, "user_id": user_id}
+               "expect": expect, "user_id": user_id, **what}
         self.proc.stdin.write(json.dumps(job) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()

@@ -91,8 +91,10 @@ def add_open_actions(session: Any, every: int = 4) -> int:
     """One open action per `every` active targets, owners round-robin over active members; returns how many."""
     from sqlalchemy import func, insert, select
 
+    from bot.clock import system_clock
     from models import Action, Member, Partnership, Target
 
+    now = system_clock()
     p = session.scalar(select(Partnership))
     members = list(session.scalars(select(Member.id).where(Member.partnership_id == p.id, Member.active.is_(True))
                                    .order_by(Member.id)))
@@ -104,7 +106,7 @@ def add_open_actions(session: Any, every: int = 4) -> int:
         rows.append({"partnership_id": p.id, "number": number + i, "target_id": target_id,
                      "owner_id": members[i % len(members)], "created_by_id": members[0],
                      "text": f"bench action {number + i}", "due": MEETING_DAY + timedelta(days=(i % 29) - 14),
-                     "status": "open"})
+                     "status": "open", "created_at": now, "updated_at": now})
     if rows:
         session.execute(insert(Action), rows)
     return len(rows)

@@ -3,6 +3,7 @@
 Importing this package registers every table on `Base.metadata` (Alembic and the tests rely on that).
 """
 
+from models import entitlement_cache  # noqa: F401 (registers the rule-version hooks in every process)
 from models.action import Action, ActionStatus, Outcome
 from models.action_note import ActionNote
 from models.agenda_override import AgendaOverride, OverrideKind

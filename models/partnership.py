@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, TenantMixin, UTCDateTime
+
+
+def new_rule_version() -> int:
+    """A fresh, random version token for the need-to-know rule's input (see models/entitlement_cache.py: random
+    rather than a counter, so a rolled-back transaction or another database can never reuse a version)."""
+    return secrets.randbits(62)
+
 
 CATEGORIES = ("statutory", "local-authority", "non-statutory", "national-regional")
 ROLES = ("coordinator", "chair", "lead", "partner", "analyst")
@@ -31,6 +39,9 @@ class Partnership(Base):
     # Retention and review periods (partnership file `retention:`; models/retention.py reads them).
     retention: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Changes whenever anything the need-to-know rule reads for every target changes (agencies, members, cohorts,
+    # overrides, this row...): the key of the cached answers (models/entitlement_cache.py). Set by a flush hook.
+    rule_version: Mapped[int] = mapped_column(BigInteger, default=new_rule_version, server_default="0")
 
     agencies: Mapped[list[Agency]] = relationship(back_populates="partnership", order_by="Agency.key")
     members: Mapped[list[Member]] = relationship(back_populates="partnership", order_by="Member.key")
@@ -127,5 +138,8 @@ class Cohort(TenantMixin, Base):
     personal_data: Mapped[bool] = mapped_column(default=True)
     confidentiality: Mapped[str] = mapped_column(String(2000), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # Changes whenever one of this cohort's targets or their actions changes: the key of its cached section
+    # (models/entitlement_cache.py), so an action recorded in one section leaves the others' answers warm.
+    rule_version: Mapped[int] = mapped_column(BigInteger, default=new_rule_version, server_default="0")
 
     partnership: Mapped[Partnership] = relationship(back_populates="cohorts")

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from models.action import Action, ActionStatus
 from models.agenda_override import AgendaOverride, OverrideKind
+from models.entitlement_cache import RuleView
 from models.meeting import Meeting, Section
 from models.partnership import Agency, Cohort, Member, Partnership
 from models.relevance import (
@@ -31,17 +32,16 @@ from models.relevance import (
     Directory,
     Override,
     SectionRelevance,
-    SectionsNow,
     TargetInfo,
     TargetRelevance,
     cohort_info,
     directory_of,
-    is_entitled,
     narrowed,
     privileged_members,
     runs_the_day,
     section_relevance,
     target_info,
+    target_relevance,
 )
 from models.target import Target, TargetStatus
 
@@ -325,7 +325,7 @@ def plan(inp: PlanInput) -> DayPlan:
         by_ref = {s.ref: s for s in first.slots}
         running = running_order(ordered, by_ref, inp.directory)
         rel = first if running == ordered else section_relevance(inp.directory, cohort, running, inp.actions,
-                                                                 inp.overrides)
+                                                                 inp.overrides, known=by_ref)
         drafts.append((cohort, rel))
 
     day_start = minutes_of(inp.settings.day_start)
@@ -355,14 +355,17 @@ def plan(inp: PlanInput) -> DayPlan:
                 notes.append(f"{cohort.key}: a break falls between {hhmm(prev[1])} and {hhmm(nxt[0])}")
         sections.append(PlannedSection(cohort.key, cohort.name, slots[0].start, slots[-1].end, rel, slots))
 
+    # each member's slots per section, in one pass over the slots (not members x slots)
+    theirs: dict[str, dict[int, list[PlannedSlot]]] = {}
+    for i, s in enumerate(sections):
+        for planned in s.slots:
+            for m in dict.fromkeys(planned.members):
+                theirs.setdefault(m, {}).setdefault(i, []).append(planned)
     itineraries: dict[str, tuple[Stop, ...]] = {}
     for member in sorted(attendance):
-        stops = []
-        for s in sections:
-            theirs = tuple(slot for slot in s.slots if member in slot.members)
-            if theirs:
-                stops.append(Stop(s.cohort, theirs[0].start, theirs[-1].end, theirs))
-        itineraries[member] = tuple(stops)
+        by_section = theirs.get(member, {})
+        itineraries[member] = tuple(Stop(s.cohort, at[0].start, at[-1].end, tuple(at))
+                                    for i, s in enumerate(sections) if (at := by_section.get(i)))
     in_slots = sum(slot.minutes for stops in itineraries.values() for stop in stops for slot in stop.slots)
     whole = sum(s.minutes for s in sections for _ in s.members)
     active_agencies = sum(1 for a in inp.directory.agencies.values() if a.active)
@@ -485,6 +488,75 @@ def cohort_relevance(session: Session, partnership: Partnership, cohort_id: int,
                              inp.overrides)
 
 
+@dataclass(frozen=True)
+class RuleBase:
+    """`People` plus what turns a target or an action row into the rule's plain data (cohorts by id, member keys by
+    id): everything a showing needs besides the target's own row and its open actions. Read once per version of
+    the partnership (models/entitlement_cache.py), not once per request."""
+
+    people: People
+    cohorts: Mapping[int, CohortInfo]
+    member_keys: Mapping[int, str]
+
+    @property
+    def cohort_keys(self) -> dict[int, str]:
+        return {i: c.key for i, c in self.cohorts.items()}
+
+
+def read_rule_base(session: Session, partnership: Partnership, *, today: date | None = None) -> RuleBase:
+    agencies = list(session.scalars(select(Agency).where(Agency.partnership_id == partnership.id)))
+    members = list(session.scalars(select(Member).where(Member.partnership_id == partnership.id)))
+    overrides, skipped = read_overrides(session, partnership, today=today)
+    cohorts = session.scalars(select(Cohort).where(Cohort.partnership_id == partnership.id))
+    return RuleBase(People(directory_of(partnership, agencies, members), overrides, skipped),
+                    {c.id: cohort_info(c) for c in cohorts}, {m.id: m.key for m in members})
+
+
+def _open_actions_of(session: Session, partnership: Partnership, base: RuleBase,
+                     target_refs: Mapping[int, str]) -> tuple[ActionInfo, ...]:
+    """The open actions on these targets (ids -> refs), as the rule's plain data (the same reading as
+    `read_rule_input`'s, restricted to the targets asked about). The query filters on the targets alone and the
+    status is checked here: with a filter on the partnership or the status too, SQLite's planner picks the
+    partial index of open actions by (partnership, due) or the status index and reads every open action of the
+    partnership (~12 ms at 6,500) instead of the targets' own rows through ix_action_target_id (the targets are
+    the partnership's; closed actions of a target are its history, a few rows)."""
+    q = select(Action.number, Action.target_id, Action.owner_id, Action.status, Action.due).where(
+        Action.target_id.in_(list(target_refs)))
+    return tuple(ActionInfo(n, target_refs.get(t, ""), base.member_keys.get(o, ""), st, due)
+                 for n, t, o, st, due in session.execute(q).all() if st == ActionStatus.OPEN)
+
+
+def slot_relevance(session: Session, partnership: Partnership, base: RuleBase, target: Target) -> TargetRelevance:
+    """The rule for one target now: its slot exactly as `cohort_relevance` gives it (the slot of a target reads
+    only the people, its cohort, its own row and its own open actions), without reading the rest of its section.
+    What a showing of one target asks; the section is only needed when a question is about the whole section."""
+    info = target_info(target, base.cohort_keys, base.member_keys)
+    cohort = base.cohorts.get(target.cohort_id) or CohortInfo(info.cohort)
+    actions = _open_actions_of(session, partnership, base, {target.id: target.ref})
+    return target_relevance(base.people.directory, cohort, info, actions, base.people.overrides)
+
+
+def missing_slot(session: Session, partnership: Partnership, base: RuleBase, cohort_id: int,
+                 ref: str) -> TargetRelevance:
+    """The same work as `slot_relevance` for a reference that does not exist (an action query that finds nothing,
+    the rule applied to an empty slot), so that a refusal costs the same whether or not the reference exists."""
+    cohort = base.cohorts.get(cohort_id) or CohortInfo("")
+    actions = _open_actions_of(session, partnership, base, {-1: ref})
+    return target_relevance(base.people.directory, cohort, TargetInfo(ref, cohort.key, ""), actions,
+                            base.people.overrides)
+
+
+def section_of(session: Session, partnership: Partnership, base: RuleBase, cohort_id: int) -> SectionRelevance:
+    """`cohort_relevance` on a `RuleBase` already read: the cohort's active targets and their open actions."""
+    targets = list(session.scalars(select(Target).where(Target.partnership_id == partnership.id,
+                                                        Target.cohort_id == cohort_id)))
+    infos = [target_info(t, base.cohort_keys, base.member_keys) for t in targets]
+    actions = _open_actions_of(session, partnership, base, {t.id: t.ref for t in targets})
+    cohort = base.cohorts.get(cohort_id) or CohortInfo("")
+    return section_relevance(base.people.directory, cohort, [t for t in infos if t.active], actions,
+                             base.people.overrides)
+
+
 def plan_input(session: Session, partnership: Partnership, day: date) -> PlanInput:
     """Read everything the planner needs, once, into plain data."""
     inp = read_rule_input(session, partnership, day=day)
@@ -502,8 +574,11 @@ def plan_input(session: Session, partnership: Partnership, day: date) -> PlanInp
 
 
 def plan_day(session: Session, partnership: Partnership, day: date) -> DayPlan:
-    """The plan for one meeting day, read from the database; nothing is written."""
-    return plan(plan_input(session, partnership, day))
+    """The plan for one meeting day, read from the database; nothing is written. Cached per version of the
+    partnership and of each cohort (models/entitlement_cache.py): the same input gives the same plan."""
+    plan_of: DayPlan = rule_view(session, partnership, None).plan(
+        day, lambda: plan(plan_input(session, partnership, day)))
+    return plan_of
 
 
 def entitled_to(session: Session, partnership: Partnership, member_key: str, target_ref: str, *,
@@ -527,7 +602,7 @@ def not_entitled(session: Session, partnership: Partnership, member_key: str, re
     targets = {t.ref: t for t in session.scalars(select(Target).where(Target.partnership_id == partnership.id,
                                                                       Target.ref.in_(list(refs))))}
     today = now.astimezone(ZoneInfo(partnership.timezone or "Europe/London")).date() if now else None
-    sections: dict[int, SectionRelevance] = {}
+    view = rule_view(session, partnership, today)
     refused = []
     for ref in refs:
         target = targets.get(ref)
@@ -538,8 +613,39 @@ def not_entitled(session: Session, partnership: Partnership, member_key: str, re
             if not (target.lead_id == member.id and not narrowed(member)):
                 refused.append(ref)
             continue
-        if target.cohort_id not in sections:
-            sections[target.cohort_id] = cohort_relevance(session, partnership, target.cohort_id, today=today)
-        if not is_entitled(member_key, ref, SectionsNow((sections[target.cohort_id],))):
+        slot = target_slot(view, target)
+        if slot is None or member_key not in slot.members:
             refused.append(ref)
     return refused
+
+
+# ------------------------------------------------------------------ the rule now, cached per version
+
+
+def rule_view(session: Session, partnership: Partnership, today: date | None) -> RuleView:
+    """A view of the rule for one request or one delivery (models/entitlement_cache.py)."""
+    return RuleView(session, partnership, today)
+
+
+def rule_base(view: RuleView) -> RuleBase:
+    base: RuleBase = view.base(lambda: read_rule_base(view.session, view.partnership, today=view.today))
+    return base
+
+
+def section_now(view: RuleView, cohort_id: int) -> SectionRelevance:
+    """`cohort_relevance` now, through the cache: the same reading and the same rule as the day's plan."""
+    return view.section(cohort_id, lambda: section_of(view.session, view.partnership, rule_base(view), cohort_id))
+
+
+def target_slot(view: RuleView, target: Target) -> TargetRelevance | None:
+    """The target's slot as `cohort_relevance` gives it now (its section's `slot(ref)`; None if it is not on the
+    section, e.g. closed), through the cache."""
+    return view.slot(target.cohort_id, target.ref,
+                     lambda: slot_relevance(view.session, view.partnership, rule_base(view), target),
+                     lambda: section_of(view.session, view.partnership, rule_base(view), target.cohort_id))
+
+
+def missing_target_slot(view: RuleView, cohort_id: int, ref: str) -> None:
+    """`target_slot`'s work for a reference that does not exist, on the cohort chosen for it: no timing oracle."""
+    view.slot(cohort_id, ref, lambda: missing_slot(view.session, view.partnership, rule_base(view), cohort_id, ref),
+              lambda: section_of(view.session, view.partnership, rule_base(view), cohort_id))

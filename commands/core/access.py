@@ -1,7 +1,8 @@
 """Entitlement checks, in one place. Every path that shows or acts on a target calls these.
 
 The decision itself is models.relevance's `is_entitled` / `entitled_sections`, the functions the day's plan and
-its tests use too, applied to the sections as models.planning.cohort_relevance reads them now.
+its tests use too, applied to the sections as models.planning.cohort_relevance reads them now (a target's slot of
+its section, for a question about one target), cached per version of the partnership (models.entitlement_cache).
 
 A member is entitled to a target only if the need-to-know rule, applied per target as the agenda would be planned
 now, entitles them to that target's slot (an agency relevant to it, its lead officer, an owner of an open action
@@ -19,14 +20,13 @@ from sqlalchemy.orm import Session, joinedload
 
 from commands.core.context import Caller
 from commands.core.errors import Refused
-from models import Action, Cohort, Member, PartnerView, Section, Target, TargetStatus
+from models import Action, Cohort, Member, PartnerView, Section, Target, TargetStatus, planning
 from models.audit import record
-from models.planning import cohort_relevance, read_people
+from models.entitlement_cache import RuleView
 from models.relevance import (
     SectionRelevance,
     SectionsNow,
     entitled_sections,
-    is_entitled,
     narrowed,
     runs_the_day,
 )
@@ -40,20 +40,20 @@ def log_refusal(caller: Caller, *, what: str, justification: str, target_id: int
            justification=justification)
 
 
+def rule_view(caller: Caller) -> RuleView:
+    """The request's view of the rule (one per request: the versions it read, the answers it has had)."""
+    view: RuleView | None = caller.__dict__.get("_rule_view")
+    if view is None:
+        view = caller.__dict__["_rule_view"] = planning.rule_view(caller.session, caller.partnership,
+                                                                  caller.local_now.date())
+    return view
+
+
 def section_now(caller: Caller, cohort_id: int) -> SectionRelevance:
-    """The need-to-know rule for one cohort's section with today's targets and open actions (memoised per
-    request): models.planning.cohort_relevance, the same reading and rule as the day's plan."""
-    cache: dict[int, SectionRelevance] = caller.__dict__.setdefault("_sections", {})
-    if cohort_id not in cache:
-        cohort = caller.session.get(Cohort, cohort_id)
-        assert cohort is not None and cohort.partnership_id == caller.partnership.id
-        people = caller.__dict__.get("_people")
-        if people is None:
-            people = caller.__dict__["_people"] = read_people(caller.session, caller.partnership,
-                                                              today=caller.local_now.date())
-        cache[cohort_id] = cohort_relevance(caller.session, caller.partnership, cohort_id,
-                                            today=caller.local_now.date(), people=people)
-    return cache[cohort_id]
+    """The need-to-know rule for one cohort's section with today's targets and open actions:
+    models.planning.cohort_relevance, the same reading and rule as the day's plan, cached per version of the
+    partnership (models/entitlement_cache.py) and memoised per request."""
+    return planning.section_now(rule_view(caller), cohort_id)
 
 
 def _now(member: Member, *sections: SectionRelevance) -> SectionsNow:
@@ -80,16 +80,16 @@ def member_may_see(caller: Caller, member: Member, target: Target) -> bool:
         return False
     if runs_the_day(member):
         return True
-    section = section_now(caller, target.cohort_id)  # read whatever the answer: the same work every time
+    slot = planning.target_slot(rule_view(caller), target)  # read whatever the answer: the same work every time
     if target.status != TargetStatus.ACTIVE:
         return target.lead_id == member.id and not narrowed(member)
-    return is_entitled(member.key, target.ref, _now(member, section))
+    return slot is not None and member.key in slot.members  # is_entitled on its slot of its section now
 
 
 def _checked(caller: Caller, ref: str, target: Target | None) -> bool:
     """`member_may_see` for a target that may not exist. For a reference that does not exist the same work is
-    done on a section chosen from the reference (the same queries, the rule applied), so a refusal takes the
-    same path, and so about the same time, whether or not the reference exists: no timing oracle."""
+    done on a section chosen from the reference (the same queries, the rule applied, cached alike), so a refusal
+    takes the same path, and so about the same time, whether or not the reference exists: no timing oracle."""
     cohorts = list(caller.session.scalars(select(Cohort.id).where(Cohort.partnership_id == caller.partnership.id)
                                           .order_by(Cohort.id)))
     if target is not None:
@@ -97,7 +97,7 @@ def _checked(caller: Caller, ref: str, target: Target | None) -> bool:
     if not cohorts or not caller.member.active or runs_the_day(caller.member):
         return False
     cohort_id = cohorts[int(hashlib.sha256(ref.encode()).hexdigest(), 16) % len(cohorts)]
-    is_entitled(caller.member.key, ref, _now(caller.member, section_now(caller, cohort_id)))
+    planning.missing_target_slot(rule_view(caller), cohort_id, ref)
     return False
 
 
