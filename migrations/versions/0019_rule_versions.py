@@ -1,7 +1,7 @@
 """versions of the need-to-know rule's input: partnership.rule_version and cohort.rule_version (entitlement cache)
 
 Revision ID: 0019
-Revises: 0012
+Revises: 0020
 Create Date: 2026-12-05 07:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0019'
-down_revision: str | None = '0012'
+down_revision: str | None = '0020'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
