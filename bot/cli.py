@@ -38,9 +38,12 @@ app.add_typer(jobs_app, name="jobs")
 
 def _register_subapps() -> None:
     from bot.cli_agenda import agenda_app
+    from bot.cli_audit import audit_app, subject_app
     from bot.platforms import PLATFORMS
 
     app.add_typer(agenda_app, name="agenda")
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(subject_app, name="subject")
     for platform in PLATFORMS:  # e.g. `oneday slack ...`
         sub = platform.cli()
         if sub is not None:
