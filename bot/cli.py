@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -161,9 +162,14 @@ def _require_schema() -> None:
         db.upgrade(State.settings.database_url)
 
 
+AS_HELP = "Member key of the person doing this (recorded in the processing log); default: the operating-system user."
+
+
 @partnership_app.command("load")
-def partnership_load(file: Path) -> None:
+def partnership_load(file: Path, as_: Annotated[str | None, typer.Option("--as", help=AS_HELP)] = None) -> None:
     """Validate and apply a partnership file (idempotent; writes nothing if any error is found)."""
+    from bot.cli_audit import cli_actor, os_user
+
     try:
         text = partnership_cmd.read_file(file)  # size, binary and encoding checked before any parsing
     except OnedayError as exc:
@@ -172,7 +178,11 @@ def partnership_load(file: Path) -> None:
     _require_schema()
     try:
         with db.unit_of_work(_factory()) as session:
-            changes = partnership_cmd.load(session, text, source=str(file), now=system_clock())
+            # The members are in the file: a --as member is checked once the file is applied (else all rolls back).
+            label = f"member:{as_}" if as_ else f"os:{os_user()}"
+            changes = partnership_cmd.load(session, text, source=str(file), now=system_clock(), actor=label)
+            if as_:
+                cli_actor(session, partnership_cmd.select_partnership(session, State.settings.partnership), as_)
     except OnedayError as exc:
         fail(exc)
         return
@@ -182,12 +192,21 @@ def partnership_load(file: Path) -> None:
 
 
 @partnership_app.command("export")
-def partnership_export(output: Annotated[Path | None, typer.Option("-o", "--output")] = None) -> None:
-    """Write the partnership file (to stdout, or to --output)."""
+def partnership_export(output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+                       as_: Annotated[str | None, typer.Option("--as", help=AS_HELP)] = None) -> None:
+    """Write the partnership file (to stdout, or to --output); recorded as a disclosure of every target in it."""
+    from bot.cli_audit import cli_actor
+    from commands.governance.showing import record_targets
+
     try:
         with db.unit_of_work(_factory()) as session:
             p = partnership_cmd.select_partnership(session, State.settings.partnership)
+            who = cli_actor(session, p, as_)
             text = partnership_cmd.export(session, p)
+            refs = [t["ref"] for t in yaml.safe_load(text).get("targets") or []]
+            record_targets(session, p, refs, kind="disclosure", actor=who.label, actor_member_id=who.member_id,
+                           now=system_clock(), what="partnership file export (references, flags, details)",
+                           justification="partnership file export", recipients=[who.label, f"file:{output or 'stdout'}"])
     except OnedayError as exc:
         fail(exc)
         return
@@ -250,8 +269,10 @@ def targets_import_cmd(
     file: Path,
     map_: Annotated[list[str] | None, typer.Option("--map", help="FIELD=Header, e.g. ref=URN")] = None,
     partial: Annotated[bool, typer.Option(help="Import the good rows even if some rows are bad.")] = False,
+    as_: Annotated[str | None, typer.Option("--as", help=AS_HELP)] = None,
 ) -> None:
     """Import targets from CSV or XLSX; all or nothing unless --partial."""
+    from bot.cli_audit import cli_actor
     _require_schema()
     try:
         mapping = targets_import.parse_mapping(map_ or [])
@@ -261,8 +282,10 @@ def targets_import_cmd(
             task = bar.add_task("rows", total=total)
             with db.unit_of_work(_factory()) as session:
                 p = partnership_cmd.select_partnership(session, State.settings.partnership)
+                who = cli_actor(session, p, as_)
                 report = targets_import.import_targets(session, p, file, mapping=mapping, partial=partial,
-                                                       now=system_clock(), progress=lambda n: bar.advance(task, n))
+                                                       now=system_clock(), actor=who.label,
+                                                       progress=lambda n: bar.advance(task, n))
     except OnedayError as exc:
         fail(exc)
         return

@@ -28,6 +28,7 @@ def _require_database() -> None:
                           example=cli.LOAD_SAMPLE)
 
 
+AS_HELP = "Member key of the person doing this (recorded in the processing log); default: the operating-system user."
 agenda_app = typer.Typer(help="Plan and publish the meeting day.", no_args_is_help=True)
 
 
@@ -35,16 +36,26 @@ agenda_app = typer.Typer(help="Plan and publish the meeting day.", no_args_is_he
 def plan_cmd(
     date_text: Annotated[str, typer.Option("--date", help="Meeting date, YYYY-MM-DD.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    as_: Annotated[str | None, typer.Option("--as", help=AS_HELP)] = None,
 ) -> None:
-    """Propose the day: sections, times, who is invited and why (nothing is saved)."""
+    """Propose the day: sections, times, who is invited and why (nothing is saved but the processing log's record
+    that its references were shown)."""
     from bot import cli
+    from bot.cli_audit import cli_actor
+    from bot.clock import system_clock
+    from commands.governance.showing import record_targets
 
     try:
         day = agenda_plan.parse_date(date_text)
         _require_database()
         with db.unit_of_work(cli._factory()) as session:
             p = partnership_cmd.select_partnership(session, cli.State.settings.partnership)
+            who = cli_actor(session, p, as_)
             result = agenda_plan.plan(session, p, day)
+            record_targets(session, p, [ref for s in result["sections"] for ref in s["targets"]], kind="consultation",
+                           actor=who.label, actor_member_id=who.member_id, now=system_clock(),
+                           what=f"agenda plan for {day.isoformat()}: reference, slot, agencies invited and why",
+                           justification=f"planning the meeting of {day.isoformat()}", recipients=[who.label])
     except OnedayError as exc:
         cli.fail(exc)
         return
@@ -57,6 +68,7 @@ def plan_cmd(
 @agenda_app.command("publish")
 def publish_cmd(
     date_text: Annotated[str, typer.Option("--date", help="Meeting date, YYYY-MM-DD.")],
+    as_: Annotated[str | None, typer.Option("--as", help=AS_HELP)] = None,
 ) -> None:
     """Publish the day: save it and queue the overview, section channels, pointers and itineraries.
 
@@ -64,6 +76,7 @@ def publish_cmd(
     Publishing again sends only what changed.
     """
     from bot import cli
+    from bot.cli_audit import cli_actor
     from bot.clock import system_clock
     from bot.outbox import enqueue
     from commands.agenda.publish import publish
@@ -74,8 +87,10 @@ def publish_cmd(
         with db.unit_of_work(cli._factory()) as session:
             p = partnership_cmd.select_partnership(session, cli.State.settings.partnership)
             now = system_clock()
-            published = publish(session, p, day, actor="cli", now=now)
-            queued = sum(enqueue(session, p.id, n, now=now) for n in published.notices)
+            who = cli_actor(session, p, as_)
+            published = publish(session, p, day, actor=who.label, actor_member_id=who.member_id, now=now)
+            queued = sum(enqueue(session, p.id, n, now=now, actor=who.label, actor_member_id=who.member_id)
+                         for n in published.notices)
     except OnedayError as exc:
         cli.fail(exc)
         return
