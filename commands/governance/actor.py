@@ -7,6 +7,7 @@ edge reads the user name (commands never read the environment) and hands it here
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -30,6 +31,9 @@ def resolve(session: Session, partnership: Partnership, as_member: str | None, o
         return Actor(f"os:{name}")
     member = session.scalar(select(Member).where(Member.partnership_id == partnership.id, Member.key == as_member))
     if member is None or not member.active:
-        raise UsageError(f"--as: no active member '{as_member}' in {partnership.name}",
-                         example="oneday audit export --as jo.bloggs --target OCG-07 -o ocg-07-log.csv")
+        known = session.scalars(select(Member.key).where(Member.partnership_id == partnership.id,
+                                                         Member.active.is_(True)).order_by(Member.key)).all()
+        near = difflib.get_close_matches(as_member, known, n=1)
+        raise UsageError(f"--as: no active member '{as_member}' in {partnership.name}; give a member key from the "
+                         "partnership file", example=f"--as {(near or known or ['jo.bloggs'])[0]}")
     return Actor(f"member:{member.key}", member.id)
