@@ -65,7 +65,7 @@ def run(caller: Caller, text: str) -> Result:
     last = min(page, max(1, (len(shown) + PAGE - 1) // PAGE))  # as listing() clamps it
     on_page = shown[(last - 1) * PAGE: last * PAGE]
     shown_to_caller(caller, [a.target.ref for a in on_page], what=f"actions listed ({title.lower()}): wording, owner, "
-                    "due date", justification=f"the member's request: /actions {query}".rstrip())
+                    "due date", justification=f"the member's request: {command(caller.names, 'actions', *query.split())}")
     return Result(reply)
 
 

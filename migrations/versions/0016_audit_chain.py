@@ -25,7 +25,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('seq', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('prev_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('hash', sa.String(length=64), nullable=True))
-    _chain_existing_rows()
+    if op.get_context().as_sql:
+        # SQL for a DBA (`oneday db upgrade --sql`, PostgreSQL): the chain's hashes are computed in Python, which a
+        # script cannot do. On an empty log there is nothing to chain; otherwise stop, rather than leave rows
+        # unchained (which `oneday audit verify` would then report as edited).
+        op.execute("DO $$ BEGIN IF EXISTS (SELECT 1 FROM audit_event) THEN RAISE EXCEPTION 'audit_event holds rows: "
+                   "revision 0016 chains them in Python; run oneday db upgrade against this database instead of "
+                   "this script'; END IF; END $$")
+    else:
+        _chain_existing_rows()
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.alter_column('seq', existing_type=sa.Integer(), nullable=False)
         batch_op.alter_column('prev_hash', existing_type=sa.String(length=64), nullable=False)
