@@ -14,6 +14,7 @@ from typing import Annotated, NoReturn
 os.environ.setdefault("TYPER_USE_RICH", "0")
 
 import typer  # noqa: E402
+import yaml  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -44,12 +45,15 @@ app.add_typer(jobs_app, name="jobs")
 
 def _register_subapps() -> None:
     from bot.cli_agenda import agenda_app
+    from bot.cli_audit import audit_app, subject_app
     from bot.cli_report import report_cmd
     from bot.cli_retention import retention_app
     from bot.platforms import PLATFORMS
 
     app.add_typer(agenda_app, name="agenda")
     app.add_typer(retention_app, name="retention")
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(subject_app, name="subject")
     app.command("report")(report_cmd)
     for platform in PLATFORMS:  # e.g. `oneday slack ...`
         sub = platform.cli()
@@ -173,9 +177,15 @@ def _require_schema() -> None:
         db.upgrade(State.settings.database_url)
 
 
+AS_HELP = "Member key of the person doing this (recorded in the processing log); default: the operating-system user."
+
+
 @partnership_app.command("load")
-def partnership_load(file: Annotated[Path, typer.Argument(metavar="FILE.yaml")]) -> None:
+def partnership_load(file: Annotated[Path, typer.Argument(metavar="FILE.yaml")],
+                     as_: Annotated[str | None, typer.Option("--as", metavar="KEY", help=AS_HELP)] = None) -> None:
     """Validate and apply a partnership file (idempotent; writes nothing if any error is found)."""
+    from bot.cli_audit import cli_actor, os_user
+
     try:
         text = partnership_cmd.read_file(file)  # size, binary and encoding checked before any parsing
     except OnedayError as exc:
@@ -184,7 +194,11 @@ def partnership_load(file: Annotated[Path, typer.Argument(metavar="FILE.yaml")])
     _require_schema()
     try:
         with db.unit_of_work(_factory()) as session:
-            changes = partnership_cmd.load(session, text, source=str(file), now=system_clock())
+            # The members are in the file: a --as member is checked once the file is applied (else all rolls back).
+            label = f"member:{as_}" if as_ else f"os:{os_user()}"
+            changes = partnership_cmd.load(session, text, source=str(file), now=system_clock(), actor=label)
+            if as_:
+                cli_actor(session, partnership_cmd.select_partnership(session, State.settings.partnership), as_)
     except OnedayError as exc:
         fail(exc)
         return
@@ -194,12 +208,21 @@ def partnership_load(file: Annotated[Path, typer.Argument(metavar="FILE.yaml")])
 
 
 @partnership_app.command("export")
-def partnership_export(output: Annotated[Path | None, typer.Option("-o", "--output", metavar="FILE")] = None) -> None:
-    """Write the partnership file (to stdout, or to --output)."""
+def partnership_export(output: Annotated[Path | None, typer.Option("-o", "--output", metavar="FILE")] = None,
+                       as_: Annotated[str | None, typer.Option("--as", metavar="KEY", help=AS_HELP)] = None) -> None:
+    """Write the partnership file (to stdout, or to --output); recorded as a disclosure of every target in it."""
+    from bot.cli_audit import cli_actor
+    from commands.governance.showing import record_targets
+
     try:
         with db.unit_of_work(_factory()) as session:
             p = partnership_cmd.select_partnership(session, State.settings.partnership)
+            who = cli_actor(session, p, as_)
             text = partnership_cmd.export(session, p)
+            refs = [t["ref"] for t in yaml.safe_load(text).get("targets") or []]
+            record_targets(session, p, refs, kind="disclosure", actor=who.label, actor_member_id=who.member_id,
+                           now=system_clock(), what="partnership file export (references, flags, details)",
+                           justification="partnership file export", recipients=[who.label, f"file:{output or 'stdout'}"])
     except OnedayError as exc:
         fail(exc)
         return
@@ -263,8 +286,10 @@ def targets_import_cmd(
     map_: Annotated[list[str] | None, typer.Option("--map", metavar="FIELD=HEADER",
                                                    help="Read FIELD from the column HEADER, e.g. ref=URN")] = None,
     partial: Annotated[bool, typer.Option(help="Import the good rows even if some rows are bad.")] = False,
+    as_: Annotated[str | None, typer.Option("--as", metavar="KEY", help=AS_HELP)] = None,
 ) -> None:
     """Import targets from CSV or XLSX; all or nothing unless --partial."""
+    from bot.cli_audit import cli_actor
     _require_schema()
     try:
         mapping = targets_import.parse_mapping(map_ or [])
@@ -274,8 +299,10 @@ def targets_import_cmd(
             task = bar.add_task("rows", total=total)
             with db.unit_of_work(_factory()) as session:
                 p = partnership_cmd.select_partnership(session, State.settings.partnership)
+                who = cli_actor(session, p, as_)
                 report = targets_import.import_targets(session, p, file, mapping=mapping, partial=partial,
-                                                       now=system_clock(), progress=lambda n: bar.advance(task, n))
+                                                       now=system_clock(), actor=who.label,
+                                                       progress=lambda n: bar.advance(task, n))
     except OnedayError as exc:
         fail(exc)
         return

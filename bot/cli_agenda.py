@@ -30,6 +30,7 @@ def _require_database() -> None:
                           example=cli.LOAD_SAMPLE)
 
 
+AS_HELP = "Member key of the person doing this (recorded in the processing log); default: the operating-system user."
 agenda_app = typer.Typer(help="Plan and publish the meeting day.", no_args_is_help=True)
 
 
@@ -37,16 +38,26 @@ agenda_app = typer.Typer(help="Plan and publish the meeting day.", no_args_is_he
 def plan_cmd(
     date_text: Annotated[str, typer.Option("--date", metavar="YYYY-MM-DD", help="Meeting date.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    as_: Annotated[str | None, typer.Option("--as", metavar="KEY", help=AS_HELP)] = None,
 ) -> None:
-    """Propose the day: sections, times, who is invited and why (nothing is saved)."""
+    """Propose the day: sections, times, who is invited and why (nothing is saved but the processing log's record
+    that its references were shown)."""
     from bot import cli
+    from bot.cli_audit import cli_actor
+    from bot.clock import system_clock
+    from commands.governance.showing import record_targets
 
     try:
         day = agenda_plan.parse_date(date_text)
         _require_database()
         with db.unit_of_work(cli._factory()) as session:
             p = partnership_cmd.select_partnership(session, cli.State.settings.partnership)
+            who = cli_actor(session, p, as_)
             result = agenda_plan.plan(session, p, day)
+            record_targets(session, p, [ref for s in result["sections"] for ref in s["targets"]], kind="consultation",
+                           actor=who.label, actor_member_id=who.member_id, now=system_clock(),
+                           what=f"agenda plan for {day.isoformat()}: reference, slot, agencies invited and why",
+                           justification=f"planning the meeting of {day.isoformat()}", recipients=[who.label])
     except OnedayError as exc:
         cli.fail(exc)
         return
@@ -59,6 +70,7 @@ def plan_cmd(
 @agenda_app.command("publish")
 def publish_cmd(
     date_text: Annotated[str, typer.Option("--date", metavar="YYYY-MM-DD", help="Meeting date.")],
+    as_: Annotated[str | None, typer.Option("--as", metavar="KEY", help=AS_HELP)] = None,
 ) -> None:
     """Publish the day: save it and queue the overview, section channels, pointers and itineraries.
 
@@ -66,6 +78,7 @@ def publish_cmd(
     Publishing again sends only what changed.
     """
     from bot import cli
+    from bot.cli_audit import cli_actor
     from bot.clock import system_clock
     from bot.outbox import enqueue
     from commands.agenda.publish import publish
@@ -76,8 +89,10 @@ def publish_cmd(
         with db.unit_of_work(cli._factory()) as session:
             p = partnership_cmd.select_partnership(session, cli.State.settings.partnership)
             now = system_clock()
-            published = publish(session, p, day, actor="cli", now=now)
-            queued = sum(enqueue(session, p.id, n, now=now) for n in published.notices)
+            who = cli_actor(session, p, as_)
+            published = publish(session, p, day, actor=who.label, actor_member_id=who.member_id, now=now)
+            queued = sum(enqueue(session, p.id, n, now=now, actor=who.label, actor_member_id=who.member_id)
+                         for n in published.notices)
     except OnedayError as exc:
         cli.fail(exc)
         return
@@ -129,9 +144,11 @@ def minutes_cmd(
     section_key: Annotated[str, typer.Option("--section", metavar="COHORT", help="The section (cohort key).")],
     fmt: Annotated[str, typer.Option("--format", metavar="md|pdf", help="Markdown or PDF.")] = "md",
     output: Annotated[str, typer.Option("-o", "--output", metavar="FILE", help="Write here (created 0600).")] = "",
+    as_: Annotated[str | None, typer.Option("--as", metavar="KEY", help=AS_HELP)] = None,
 ) -> None:
     """One member's copy of a section's minutes, e.g. for a partner with no chat account (a disclosure, logged)."""
     from bot import cli
+    from bot.cli_audit import cli_actor
     from bot.clock import system_clock
     from bot.documents import markdown_pdf
     from commands.core.context import Caller
@@ -161,12 +178,13 @@ def minutes_cmd(
             if section is None:
                 raise OnedayError(f"'{section_key[:40]}' is not a section of that meeting (its sections: "
                                   f"{', '.join(s.cohort.key for s in meeting.sections)})", example=MINUTES_EXAMPLE)
+            who = cli_actor(session, p, as_)
             text, refs = minutes_cmds.document(Caller(session, p, member, now), section, member)
             targets = {t.ref: t for t in session.scalars(select(Target).where(Target.partnership_id == p.id,
                                                                               Target.ref.in_(refs)))}
             for ref in refs:
-                record(session, at=now, partnership_id=p.id, kind="disclosure", actor="cli",
-                       target_id=targets[ref].id, target_ref=ref, recipients=[member.key],
+                record(session, at=now, partnership_id=p.id, kind="disclosure", actor=who.label,
+                       actor_member_id=who.member_id, target_id=targets[ref].id, target_ref=ref, recipients=[member.key],
                        what=f"minutes exported ({fmt})",
                        justification=f"{day.isoformat()} {section.cohort.key} minutes for {member.key}")
     except OnedayError as exc:

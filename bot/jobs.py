@@ -47,7 +47,7 @@ def for_each_partnership(factory: sessionmaker[Session], now: datetime, name: st
                 p = session.get(Partnership, pid)
                 if p is None:  # deleted since the list was read
                     continue
-                n = sum(enqueue(session, pid, notice, now=now) for notice in plan(session, p, now))
+                n = sum(enqueue(session, pid, notice, now=now, actor=f"job:{name}") for notice in plan(session, p, now))
             queued += n
         except IntegrityError:  # another worker ran this round first: its marks won, ours rolled back
             log.info("%s: partnership %s already handled by another worker", name, pid)

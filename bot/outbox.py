@@ -83,10 +83,14 @@ def destination_platform(session: Session, partnership_id: int, to: Destination)
     return next((name for name in known if name in theirs), home)
 
 
-def enqueue(session: Session, partnership_id: int, notice: Notice, *, now: datetime) -> bool:
+def enqueue(session: Session, partnership_id: int, notice: Notice, *, now: datetime, actor: str | None = None,
+            actor_member_id: int | None = None) -> bool:
     """Add a notice to the outbox, for the platform of its destination. Returns False when one with the same
     key was already queued. A notice about targets goes to one member only: a channel carries nothing about a
-    target (ValueError)."""
+    target (ValueError).
+
+    `actor` is who caused the message ("member:jo", "os:alice", "job:reminders"): its delivery is recorded as a
+    disclosure by them (the worker only carries it out)."""
     if notice.about and notice.to.kind != "member":
         raise ValueError(f"notice {notice.key} is about {', '.join(notice.about)}: it may go to a member only, "
                          f"not to a {notice.to.kind}")
@@ -99,6 +103,8 @@ def enqueue(session: Session, partnership_id: int, notice: Notice, *, now: datet
         payload["attachment"] = asdict(notice.attachment)
     if notice.space:
         payload["space"] = {"name": notice.space.name, "members": list(notice.space.members)}
+    if actor:
+        payload["actor"] = {"label": actor, "member_id": actor_member_id}
     row = OutboxMessage(partnership_id=partnership_id, idempotency_key=notice.key,
                         platform=destination_platform(session, partnership_id, notice.to),
                         destination_kind=notice.to.kind, destination_ref=notice.to.ref,
@@ -322,11 +328,15 @@ class Sender:
         row.status, row.sent_ref, row.sent_at, row.lease_until = "sent", ref, now, None
         row.last_error, row.check_before_send = None, False
         what = f"message: {Reply.from_dict(row.payload['message']).fallback or row.idempotency_key}"[:500]
+        if "attachment" in row.payload:
+            what = f"{what[:400]} (with file {row.payload['attachment'].get('filename', '')})"
+        by = row.payload.get("actor") or {}
         for target_ref in row.about:
-            record(session, at=now, partnership_id=row.partnership_id, kind="disclosure", actor="worker",
+            record(session, at=now, partnership_id=row.partnership_id, kind="disclosure",
+                   actor=by.get("label") or "worker", actor_member_id=by.get("member_id"),
                    target_id=self._target_id(session, row.partnership_id, target_ref), target_ref=target_ref,
                    what=what, recipients=[row.destination_ref],
-                   justification=f"entitled at delivery; notice {row.idempotency_key}")
+                   justification=f"entitled at delivery; notice {row.idempotency_key}; delivered by the worker")
         return "sent"
 
     # -- need-to-know at delivery --------------------------------------------------------------------

@@ -67,7 +67,8 @@ class Runner:
             try:
                 caller = self.caller(session, req, email_of)
                 result = action(caller) if action else router.dispatch(req.intent, caller, req.text)
-                queued = sum(enqueue(session, caller.partnership.id, n, now=caller.now) for n in result.notices)
+                queued = sum(enqueue(session, caller.partnership.id, n, now=caller.now, actor=caller.actor,
+                                     actor_member_id=caller.member.id) for n in result.notices)
             except Refused as exc:  # keep the refusal's audit record; a refusing command writes nothing else
                 outcome, result = "refused", Result(error_reply(exc))
             # One commit for both. If it fails (the database went away), the handler below answers with an

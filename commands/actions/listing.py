@@ -18,6 +18,7 @@ from commands.core.errors import UsageError
 from commands.core.help import example
 from commands.core.names import command
 from commands.core.replies import Button, Reply, Result
+from commands.governance.showing import shown_to_caller
 from models import Action, ActionStatus
 
 # A product decision, not a platform limit: ten actions is what a person reads at a glance, and a partnership's
@@ -60,7 +61,12 @@ def run(caller: Caller, text: str) -> Result:
         title = f"Actions on {target.ref}"
         actions = s.scalars(base.where(Action.target_id == target.id))
     shown = sorted(access.visible_actions(caller, list(actions)), key=_order)
-    return Result(listing(caller, title, shown, query, page))
+    reply = listing(caller, title, shown, query, page)
+    last = min(page, max(1, (len(shown) + PAGE - 1) // PAGE))  # as listing() clamps it
+    on_page = shown[(last - 1) * PAGE: last * PAGE]
+    shown_to_caller(caller, [a.target.ref for a in on_page], what=f"actions listed ({title.lower()}): wording, owner, "
+                    "due date", justification=f"the member's request: {command(caller.names, 'actions', *query.split())}")
+    return Result(reply)
 
 
 def listing(caller: Caller, title: str, actions: list[Action], query: str, page: int) -> Reply:

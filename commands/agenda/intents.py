@@ -29,6 +29,7 @@ from commands.core.help import example
 from commands.core.names import command
 from commands.core.replies import Reply, Result
 from commands.governance import onward
+from commands.governance.showing import shown_to_caller
 from commands.meeting import minutes
 from models.planning import plan_day
 
@@ -127,6 +128,9 @@ def preview(caller: Caller, day: date) -> Result:
             lines.append(f"    EXCLUDED {e.key} ({e.reason})")
     if not day_plan.sections:
         lines.append("No cohort has an active target: there is nothing to publish.")
+    shown_to_caller(caller, [slot.target for s in day_plan.sections for slot in s.slots],
+                    what=f"agenda plan for {day.isoformat()}: reference, slot, agencies invited and why",
+                    justification=f"planning the meeting of {day.isoformat()}")
     for note in day_plan.notes:
         lines.append(f"note: {note}")
     footer = (f"Agency-target pairs invited: {day_plan.pairs_invited} of {day_plan.pairs_possible}. "

@@ -27,6 +27,7 @@ from commands.core.context import Caller
 from commands.core.dates import day_label
 from commands.core.names import command
 from commands.core.replies import Button, Item, Reply
+from commands.governance.showing import shown_to_caller
 from commands.partnership.summary import summarise
 from models import Action, ActionStatus, Agency, Meeting, MeetingStatus, Member, OutboxMessage, Section, Target
 from models.relevance import runs_the_day
@@ -53,6 +54,8 @@ def _actions(caller: Caller) -> list[Item]:
     if not shown:
         return [Item("Your open actions: none.", heading=True)]
     now = today(caller)
+    shown_to_caller(caller, [a.target.ref for a in shown], what="home page: the member's open actions (wording, "
+                    "due date)", justification="the member opened their home page")
     items = [Item(f"Your open actions ({len(shown)})", heading=True)]
     for a in shown:  # all of them: the renderer shows what fits and points at /actions for the rest
         items.append(Item(describe(a, now), action_buttons(a.number)))
@@ -93,6 +96,8 @@ def _your_targets(caller: Caller, section: Section) -> str:
     targets = {t.ref: t for t in caller.session.scalars(select(Target).where(
         Target.partnership_id == caller.partnership.id, Target.ref.in_(refs)))}
     mine = [r for r in refs if r in targets and access.member_may_see(caller, caller.member, targets[r])]
+    shown_to_caller(caller, mine, what="home page: the references of the member's slots",
+                    justification="the member opened their home page")
     return f"your target{'s' if len(mine) != 1 else ''} {', '.join(mine)}" if mine else "no target of yours now"
 
 

@@ -23,6 +23,7 @@ from commands.core.errors import FileErrors, UsageError
 from commands.partnership.file import upsert_target
 from commands.partnership.spec import SUMMARY, TARGET, Collector, check_fields, suggest
 from models import Cohort, Member, Partnership, Target
+from models.audit import record
 
 MB = 1024 * 1024
 MAX_BYTES = 20 * MB
@@ -258,8 +259,14 @@ def import_targets(session: Session, p: Partnership, path: Path, *, mapping: dic
     report.skipped = report.rows - len(good)
     existing = {t.ref: t for t in session.scalars(select(Target).where(Target.partnership_id == p.id))}
     for spec in good:
+        merging, before = spec["ref"] in existing, len(report.changes)
         upsert_target(session, p, spec, cohorts, members, existing, actor, report.changes,
                       justification=f"targets import from {path.name}", now=now)
+        if merging and len(report.changes) > before:  # the spreadsheet's data merged into a record already held
+            t = existing[spec["ref"]]
+            record(session, at=now, partnership_id=p.id, kind="combination", actor=actor, target_id=t.id,
+                   target_ref=t.ref, what=f"targets import merged {path.name} into the existing record",
+                   justification=f"targets import from {path.name}")
     session.flush()
     return report
 

@@ -178,9 +178,10 @@ GOOD = [
      {"outcome": 1, "audit_event": 1, "outbox_message": 1}, ["action:1:outcome:tom.ashby"]),
     ("rose", "outcome", "1 visited, NFA", "Action #1 closed",
      {"outcome": 1, "audit_event": 1, "outbox_message": 2}, ["action:1:outcome:tom.ashby", "action:1:outcome:sam.patel"]),
-    ("sam", "actions", "", "Your open actions", {}, []),
-    ("ed", "actions", "OCG-07", "Actions on OCG-07", {}, []),
-    ("rose", "actions", "@sam.patel", "Open actions owned by Sam Patel", {}, []),
+    # A listing changes nothing but the processing log: one consultation per target whose actions it showed.
+    ("sam", "actions", "", "Your open actions", {"audit_event": 1}, []),
+    ("ed", "actions", "OCG-07", "Actions on OCG-07", {"audit_event": 1}, []),
+    ("rose", "actions", "@sam.patel", "Open actions owned by Sam Patel", {"audit_event": 1}, []),
     ("rose", "actions", "overdue", "Overdue actions", {}, []),
 ]
 

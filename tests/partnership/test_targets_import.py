@@ -108,10 +108,11 @@ def test_import_updates_an_existing_target_as_alteration(northtown_loaded: sessi
     report = run_import(northtown_loaded, write_csv(tmp_path / "one.csv", [row]))
     assert report.changes == ["target N-0412: priority: 2 -> 1"]
     assert target(northtown_loaded, "N-0412") == {**before, "priority": 1}
-    with northtown_loaded() as session:
-        last = session.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
-    assert last is not None and (last.kind, last.target_ref, last.what) == (
-        "alteration", "N-0412", "target alteration: priority")
+    with northtown_loaded() as session:  # the change, then the merge of the spreadsheet into the record held
+        last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(2)).all()[::-1]
+    assert [(e.kind, e.target_ref, e.what) for e in last] == [
+        ("alteration", "N-0412", "target alteration: priority"),
+        ("combination", "N-0412", "targets import merged one.csv into the existing record")]
 
 
 def test_mapping_picks_the_named_column(northtown_loaded: sessionmaker[Session], tmp_path: Path) -> None:
