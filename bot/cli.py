@@ -78,12 +78,14 @@ def _global(
     try:
         settings = config.from_env()
         if database_url:
-            settings = replace(settings, database_url=config.database_url(database_url, "--database-url"))
+            settings = config.check_keys(replace(settings, database_url=config.database_url(database_url,
+                                                                                              "--database-url")))
     except config.ConfigError as exc:
         config_error(exc)
     if partnership:
         settings = replace(settings, partnership=partnership)
     State.settings = settings
+    db.use_keys(settings)  # loaded when a sealed column is first touched (models/sealed.py)
 
 
 MAX_PRINTED_ERRORS = 200  # a report of 10,000 lines is not read; the first ones and a count are

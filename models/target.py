@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, StoredEnum, TenantMixin
 from models.partnership import Cohort, Member
+from models.sealed import SealedJSON, SealedText
 
 KINDS = ("individual", "group")
 
@@ -63,8 +65,12 @@ class TargetDetails(TenantMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("target.id", ondelete="CASCADE"), unique=True)
-    summary: Mapped[str] = mapped_column(Text, default="")
-    partner_summary: Mapped[str] = mapped_column(Text, default="")  # shown instead of `summary` (PartnerView.SUMMARY)
-    ask: Mapped[str] = mapped_column(Text, default="")  # what is asked of partners (PartnerView.ASK)
+    # Sealed at rest (models/sealed.py): the raw database shows none of it.
+    summary: Mapped[str] = mapped_column(SealedText("target_details.summary"), default="")
+    # shown instead of `summary` (PartnerView.SUMMARY)
+    partner_summary: Mapped[str] = mapped_column(SealedText("target_details.partner_summary"), default="")
+    ask: Mapped[str] = mapped_column(SealedText("target_details.ask"), default="")  # asked of partners (ASK)
+    # The DPA 2018 s.38 categories (models/target_facts.py `FACTS`): field -> text or list of texts.
+    facts: Mapped[dict[str, Any]] = mapped_column(SealedJSON("target_details.facts"), default=dict)
 
     target: Mapped[Target] = relationship(back_populates="details")
