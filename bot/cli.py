@@ -38,9 +38,11 @@ app.add_typer(jobs_app, name="jobs")
 
 def _register_subapps() -> None:
     from bot.cli_agenda import agenda_app
+    from bot.cli_keys import keys_app
     from bot.platforms import PLATFORMS
 
     app.add_typer(agenda_app, name="agenda")
+    app.add_typer(keys_app, name="keys")
     for platform in PLATFORMS:  # e.g. `oneday slack ...`
         sub = platform.cli()
         if sub is not None:
@@ -199,7 +201,7 @@ def _write_out(text: str, output: Path | None) -> None:
         sys.stdout.write(text)
         return
     try:
-        output.write_text(text, encoding="utf-8")
+        db.write_private(output, text)  # 0600: an export carries target details
     except OSError as exc:
         fail(OnedayError(f"cannot write {output}: {exc.strerror or exc}"))
         return
@@ -425,7 +427,13 @@ def main() -> None:
         config.from_env()
     except config.ConfigError as exc:
         config_error(exc)
-    app()
+    from models.sealed import SealedError
+
+    try:
+        app()
+    except SealedError as exc:  # a wrong or missing data key: one line, not a traceback
+        sys.stderr.write(f"error: {exc}\n")
+        raise SystemExit(2) from None
 
 
 _register_subapps()

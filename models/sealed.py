@@ -146,6 +146,14 @@ def ring() -> KeyRing:
         return _ring
 
 
+def _reload() -> KeyRing:
+    global _ring
+    with _lock:
+        if _source is not None:
+            _ring = _source()
+    return ring()
+
+
 # ------------------------------------------------------------------ sealing one value
 
 
@@ -172,9 +180,13 @@ def open_(stored: str, context: str, keys: KeyRing | None = None) -> str:
     migration 0017 or `oneday keys rotate`) comes back as it is."""
     if not is_sealed(stored):
         return stored
+    own = keys is None
     keys = keys or ring()
     kid, _, body = stored[len(PREFIX):].partition(":")
     key = keys.key(kid)
+    if key is None and own:  # a rotation may have written a new key file since this process loaded its ring
+        keys = _reload()
+        key = keys.key(kid)
     if key is None:
         raise SealedError(f"{context} holds data sealed with data key {kid}, which this process does not have (it "
                           f"has {', '.join(keys.ids)}): ONEDAY_DATA_KEY or ONEDAY_DATA_KEY_FILE is not the key this "

@@ -313,7 +313,20 @@ def export(session: Session, p: Partnership) -> str:
         if details:
             entry["details"] = details
         doc["targets"].append(entry)
-    return yamlfile.dump(neutralise_all(doc))
+    return handling_header(marking(cohorts.values()), f"{p.name} partnership file") + yamlfile.dump(neutralise_all(doc))
+
+
+def marking(cohorts: Any) -> str:
+    """The handling marking of a document that may carry anything of these cohorts: the highest of theirs."""
+    marks = {c.handling for c in cohorts}
+    return "OFFICIAL-SENSITIVE" if "OFFICIAL-SENSITIVE" in marks or not marks else "OFFICIAL"
+
+
+def handling_header(mark: str, what: str, comment: str = "# ") -> str:
+    """The first lines of every export and document (UK Government Security Classifications): its marking, then
+    what it is and how to handle it. Written as comments, so the file still loads."""
+    return (f"{comment}{mark}\n{comment}{what}: contains police intelligence shared under the partnership's ISP; "
+            f"need-to-know only, do not forward or copy.\n")
 
 
 def neutralise(text: str) -> str:
