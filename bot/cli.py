@@ -249,7 +249,9 @@ def print_summary(s: summary_cmd.Summary) -> None:
 @targets_app.command("import")
 def targets_import_cmd(
     file: Path,
-    map_: Annotated[list[str] | None, typer.Option("--map", help="FIELD=Header, e.g. ref=URN")] = None,
+    map_: Annotated[list[str] | None, typer.Option(
+        "--map", help='Header=field, several comma-separated; Header=ignore skips a column: "URN=ref,DOB=date_of_birth"'
+    )] = None,
     partial: Annotated[bool, typer.Option(help="Import the good rows even if some rows are bad.")] = False,
 ) -> None:
     """Import targets from CSV or XLSX; all or nothing unless --partial."""
