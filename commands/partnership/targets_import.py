@@ -266,7 +266,7 @@ def import_targets(session: Session, p: Partnership, path: Path, *, mapping: dic
                    progress: Callable[[int], None] | None = None) -> ImportReport:
     """Check every row, then write all of them (or, with partial=True, the good ones)."""
     headers, rows = read_rows(path)
-    columns = resolve_columns(headers, mapping or {})
+    columns = resolve_columns(headers, mapping if mapping is not None else {})
     cohorts = {c.key: c for c in session.scalars(select(Cohort).where(Cohort.partnership_id == p.id,
                                                                        Cohort.active.is_(True)))}
     members = {m.key: m for m in session.scalars(select(Member).where(Member.partnership_id == p.id,
