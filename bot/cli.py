@@ -80,8 +80,7 @@ def _global(
     try:
         settings = config.from_env()
         if database_url:
-            settings = config.check_keys(replace(settings, database_url=config.database_url(database_url,
-                                                                                              "--database-url")))
+            settings = replace(settings, database_url=config.database_url(database_url, "--database-url"))
     except config.ConfigError as exc:
         config_error(exc)
     if partnership:
@@ -112,7 +111,16 @@ def fail(exc: OnedayError) -> None:
     raise typer.Exit(2 if not isinstance(exc, FileErrors) else 1)
 
 
+def require_keys() -> None:
+    """Every command that opens the database: a shared one without a data key is refused before it is opened."""
+    try:
+        config.check_keys(State.settings)
+    except config.ConfigError as exc:
+        config_error(exc)
+
+
 def _factory():  # type: ignore[no-untyped-def]
+    require_keys()
     engine = db.make_engine(State.settings.database_url)
     return db.session_factory(engine)
 
@@ -131,6 +139,7 @@ def db_upgrade(
     if not sql:
         if from_ or dialect:
             fail(OnedayError("--from and --dialect only go with --sql", example="oneday db upgrade --sql --from 0011"))
+        require_keys()  # migration 0017 seals what is stored
         db.upgrade(State.settings.database_url, revision)
         out.print(f"database at revision {db.current_revision(State.settings.database_url)}")
         return
@@ -148,6 +157,7 @@ def db_upgrade(
 @db_app.command("downgrade")
 def db_downgrade(revision: str) -> None:
     """Step the schema back (e.g. to 'base')."""
+    require_keys()
     db.downgrade(State.settings.database_url, revision)
     out.print(f"database at revision {db.current_revision(State.settings.database_url)}")
 
@@ -158,6 +168,7 @@ def db_current() -> None:
 
 
 def _require_schema() -> None:
+    require_keys()
     if db.current_revision(State.settings.database_url) is None:
         db.upgrade(State.settings.database_url)
 
@@ -315,6 +326,7 @@ def worker(
 
     logs.configure()
     _check_platforms(serving=False)
+    require_keys()
     stop = stop_on_sigterm()
     if not wait_for_database(State.settings.database_url, stop):
         return
@@ -429,12 +441,17 @@ def main() -> None:
         config.from_env()
     except config.ConfigError as exc:
         config_error(exc)
+    from sqlalchemy.exc import StatementError
+
     from models.sealed import SealedError
 
     try:
         app()
-    except SealedError as exc:  # a wrong or missing data key: one line, not a traceback
-        sys.stderr.write(f"error: {exc}\n")
+    except (SealedError, StatementError) as exc:  # a wrong or missing data key: one line, not a traceback
+        sealed = exc if isinstance(exc, SealedError) else exc.orig
+        if not isinstance(sealed, SealedError):
+            raise
+        sys.stderr.write(f"error: {sealed}\n")
         raise SystemExit(2) from None
 
 

@@ -8,7 +8,7 @@ secrets and the database password: settings end up in logs and tracebacks.
 Data keys (encryption at rest, models/sealed.py): ONEDAY_DATA_KEY (base64; several comma-separated while a
 rotation runs, the first seals) or ONEDAY_DATA_KEY_FILE (one base64 key a line, the first seals). With neither,
 a SQLite database gets a key file beside it (`oneday.db.key`, 0600, created on first use: the demo and a trial
-need no setting); any other database refuses to start, because a key made up on one replica would be unknown to
+need no setting); any other database refuses to start (check_keys), because a key made up on one replica would be unknown to
 the others and lost with its container.
 
 Each chat platform reads its own variables (bot/platforms.py `settings_from_env`, e.g. bot/slack/settings.py)
@@ -181,7 +181,9 @@ def default_key_file(url: str) -> Path | None:
 
 
 def check_keys(settings: Settings) -> Settings:
-    """Refuse a shared database without a configured key (see the module's docstring)."""
+    """Refuse a shared database without a configured key (see the module's docstring). Checked by every command
+    that opens the database (bot/cli.py `require_keys`), not by `from_env`: `oneday db upgrade --sql` writes SQL
+    for a DBA and needs no key."""
     if settings.data_keys or settings.data_key_file or make_url(settings.database_url).get_backend_name() == "sqlite":
         return settings
     raise ConfigError("ONEDAY_DATA_KEY", "", "or ONEDAY_DATA_KEY_FILE must be set when the database is not SQLite "
@@ -201,7 +203,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
                           "(one source of keys)", KEY_EXAMPLE)
     if key_file:
         read_key_file(key_file)  # checked now, read again at first use (a rotation rewrites it)
-    return check_keys(Settings(
+    return Settings(
         database_url=database_url(env.get("DATABASE_URL") or sqlite_url(DEFAULT_DB)),
         partnership=env.get("ONEDAY_PARTNERSHIP") or None,
         commands=command_names(env),
@@ -210,4 +212,4 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         platforms={p.name: p.settings_from_env(env) for p in PLATFORMS},
         data_keys=keys,
         data_key_file=key_file,
-    ))
+    )

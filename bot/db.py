@@ -95,6 +95,15 @@ def key_source(settings: Settings) -> Callable[[], sealed.KeyRing]:
     if settings.data_key_file is not None:
         named = settings.data_key_file
         return lambda: sealed.KeyRing(config.read_key_file(named))
+    try:
+        config.check_keys(settings)
+    except config.ConfigError as exc:  # the CLI refuses earlier (require_keys); this is for any other way in
+        problem = str(exc)
+
+        def refuse() -> sealed.KeyRing:
+            raise sealed.SealedError(problem)
+
+        return refuse
     path = config.default_key_file(settings.database_url)
     if path is None:
         ring = sealed.KeyRing.generate()

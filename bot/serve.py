@@ -94,7 +94,7 @@ def create_app() -> EdgeApp:
     from bot import config, logs
 
     logs.configure()
-    settings = config.from_env()
+    settings = config.check_keys(config.from_env())
     db.use_keys(settings)
     return build_app(settings)
 

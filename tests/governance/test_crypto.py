@@ -226,16 +226,28 @@ def test_a_bad_key_setting_is_refused_before_anything_runs(tmp_path: Path) -> No
     assert short not in done.stderr  # a secret is never echoed
 
 
-def test_postgresql_without_a_key_refuses_to_start(tmp_path: Path) -> None:
-    done = _oneday(tmp_path, "jobs", "list", DATABASE_URL="postgresql+psycopg://oneday:secret@db.invalid/oneday",
-                   ONEDAY_DATA_KEY=None)
-    assert done.returncode == 2
-    assert "ONEDAY_DATA_KEY or ONEDAY_DATA_KEY_FILE must be set when the database is not SQLite" in done.stderr
+@pytest.mark.parametrize("command", [("worker",), ("serve",), ("db", "upgrade"), ("partnership", "export")])
+def test_postgresql_without_a_key_refuses_to_start(tmp_path: Path, command: tuple[str, ...]) -> None:
+    # Nothing listens on port 9: the refusal comes before any connection (the worker would otherwise wait).
+    done = _oneday(tmp_path, *command, DATABASE_URL="postgresql+psycopg://oneday:secret@127.0.0.1:9/oneday",
+                   ONEDAY_DATA_KEY=None, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="s")
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("error: ONEDAY_DATA_KEY or ONEDAY_DATA_KEY_FILE must be set when the database is not "
+                           "SQLite")
     assert "secret" not in done.stderr
+    settings = config.from_env({"DATABASE_URL": "postgresql+psycopg://oneday@db.invalid/oneday"})
     with pytest.raises(config.ConfigError, match="must be set when the database is not SQLite"):
-        config.from_env({"DATABASE_URL": "postgresql+psycopg://oneday@db.invalid/oneday"})
-    assert config.from_env({"DATABASE_URL": "postgresql+psycopg://oneday@db.invalid/oneday",
-                            "ONEDAY_DATA_KEY": sealed.encode_key(sealed.new_key())}).data_keys
+        config.check_keys(settings)
+    with pytest.raises(sealed.SealedError, match="must be set when the database is not SQLite"):
+        db.key_source(settings)()  # any other way in is refused at the first sealed value
+
+
+def test_the_sql_for_a_dba_needs_no_key(tmp_path: Path) -> None:
+    done = _oneday(tmp_path, "db", "upgrade", "--sql", DATABASE_URL="postgresql+psycopg://o:p@127.0.0.1:9/oneday",
+                   ONEDAY_DATA_KEY=None)
+    assert done.returncode == 0, done.stderr
+    assert "ADD COLUMN facts TEXT" in done.stdout and "ALTER COLUMN payload TYPE TEXT USING payload::text" in done.stdout
 
 
 def test_sqlite_without_a_key_makes_its_own_private_key_file_on_first_use(tmp_path: Path) -> None:
