@@ -10,7 +10,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -271,3 +271,44 @@ def test_sqlite_without_a_key_makes_its_own_private_key_file_on_first_use(tmp_pa
     export = _oneday(tmp_path, "partnership", "export", DATABASE_URL=None, ONEDAY_DATA_KEY=None)
     assert export.returncode == 0, export.stderr
     assert "Class A supply network operating from two addresses" in export.stdout
+
+
+# ---------------------------------------------------------------- migration 0017 converts what is stored
+
+
+def _roundtrip_through_0017(url: str, secrets: list[str], dump: Callable[[], str]) -> None:
+    db.downgrade(url, "0012")  # before encryption at rest: every value written back in clear
+    clear = dump()
+    assert [s for s in secrets if s not in clear] == []
+    db.upgrade(url)  # 0017 seals them all, with this process's key
+    sealed_dump = dump()
+    assert _leaks(sealed_dump, secrets) == []
+    assert f"enc1:{sealed.ring().current_id}:" in sealed_dump
+
+
+def test_migration_0017_seals_existing_clear_text_and_its_downgrade_opens_it(cycle_copy: Path) -> None:
+    secrets = _secrets(cycle_copy)
+    _roundtrip_through_0017(f"sqlite:///{cycle_copy}", secrets, lambda: _dump(cycle_copy))
+    assert sorted(_secrets(cycle_copy)) == sorted(secrets)  # and the models read them back
+
+
+def test_migration_0017_on_postgresql(pg_db_url: str, northtown_text: str) -> None:
+    engine = db.make_engine(pg_db_url)
+    try:
+        with db.unit_of_work(db.session_factory(engine)) as session:
+            partnership.load(session, northtown_text, source="northtown.yaml", now=STACK_START)
+        with db.session_factory(engine)() as session:
+            secrets = [d.summary for d in session.scalars(select(TargetDetails)) if d.summary]
+        assert secrets
+    finally:
+        engine.dispose()
+
+    def fresh_dump() -> str:
+        e = db.make_engine(pg_db_url)
+        try:
+            with e.connect() as conn:
+                return "\n".join(conn.execute(text("SELECT summary FROM target_details")).scalars().all())
+        finally:
+            e.dispose()
+
+    _roundtrip_through_0017(pg_db_url, secrets, fresh_dump)
