@@ -48,13 +48,43 @@ def write_key_file(path: Path, keys: tuple[bytes, ...]) -> None:
 
 
 @keys_app.command("generate")
-def generate() -> None:
-    """Print a new random data key (base64 of 32 bytes)."""
-    sys.stdout.write(sealed.encode_key(sealed.new_key()) + "\n")
+def generate(output: Annotated[Path | None, typer.Option("-o", "--output", help="Write a new key file (0600) "
+                                                         "instead of printing; never overwrites one.")] = None) -> None:
+    """Print a new random data key (base64 of 32 bytes), or write it as a new key file."""
+    from bot.cli import fail
+    from commands.core.errors import OnedayError
+
+    key = sealed.encode_key(sealed.new_key())
+    if output is None:
+        sys.stdout.write(key + "\n")
+        return
+    try:
+        fd = os.open(output, os.O_CREAT | os.O_EXCL | os.O_WRONLY, db.PRIVATE)
+    except FileExistsError:
+        fail(OnedayError(f"{output} exists: a key file is never overwritten (its key may be the only way to read a "
+                         "database)", example="oneday keys generate -o data.key"))
+        return
+    except OSError as exc:
+        fail(OnedayError(f"cannot write {output}: {exc.strerror or exc}"))
+        return
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(f"# Oneday data key: the first key seals, any others only open.\n{key}\n")
 
 
 def _columns() -> list[tuple[str, str]]:
     return sealed.sealed_columns(Base.metadata.tables.values())
+
+
+def _require_database(settings: config.Settings) -> bool:
+    """Keys apply to a database with Oneday's tables; an empty one is said so (and nothing is created)."""
+    from bot.cli import fail, require_keys
+    from commands.core.errors import OnedayError
+
+    require_keys()
+    if db.current_revision(settings.database_url) is None:
+        fail(OnedayError("the database is empty: nothing is sealed yet", example="oneday db upgrade"))
+        return False
+    return True
 
 
 @keys_app.command("status")
@@ -63,6 +93,8 @@ def status() -> None:
     from bot.cli import out
 
     settings = _settings()
+    if not _require_database(settings):
+        return
     ring = sealed.ring()
     engine = db.make_engine(settings.database_url)
     try:
@@ -87,6 +119,8 @@ def rotate(batch: Annotated[int, typer.Option(min=1, help="Values re-sealed per 
     from commands.core.errors import OnedayError
 
     settings = _settings()
+    if not _require_database(settings):
+        return
     ring = sealed.ring()
     path = _key_file(settings)
     if len(ring.keys) == 1:

@@ -131,7 +131,7 @@ def command_names(env: Mapping[str, str]) -> dict[str, str]:
     return commands
 
 
-KEY_EXAMPLE = "ONEDAY_DATA_KEY_FILE=/etc/oneday/data.key (make one with: oneday keys generate > data.key)"
+KEY_EXAMPLE = "ONEDAY_DATA_KEY_FILE=/etc/oneday/data.key (make one with: oneday keys generate -o data.key)"
 
 
 def data_keys(env: Mapping[str, str]) -> tuple[bytes, ...]:

@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from bot import db
 from commands.partnership import file as partnership
+from models import sealed
 
 ONEDAY = Path(sys.executable).parent / "oneday"
 
@@ -97,3 +98,28 @@ def test_the_marking_is_the_highest_of_the_sections() -> None:
     assert partnership.marking([C("OFFICIAL"), C("OFFICIAL")]) == "OFFICIAL"
     assert partnership.marking([C("OFFICIAL"), C("OFFICIAL-SENSITIVE")]) == "OFFICIAL-SENSITIVE"
     assert partnership.marking([]) == "OFFICIAL-SENSITIVE"  # nothing known: the stricter one
+
+
+def test_a_generated_key_file_is_0600_and_never_overwritten(tmp_path: Path, open_umask: None) -> None:
+    env = {**os.environ, "COLUMNS": "300", "NO_COLOR": "1"}
+    made = subprocess.run([str(ONEDAY), "keys", "generate", "-o", "data.key"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    key_file = tmp_path / "data.key"
+    assert mode(key_file) == 0o600
+    first = key_file.read_text(encoding="ascii")
+    again = subprocess.run([str(ONEDAY), "keys", "generate", "-o", "data.key"], env=env, cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2 and "is never overwritten" in again.stderr
+    assert key_file.read_text(encoding="ascii") == first
+    used = subprocess.run([str(ONEDAY), "keys", "status"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env={**env, "ONEDAY_DATA_KEY": "", "ONEDAY_DATA_KEY_FILE": str(key_file),
+                               "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}"})
+    assert used.returncode == 2 and "the database is empty: nothing is sealed yet" in used.stderr
+    db.upgrade(f"sqlite:///{tmp_path / 'k.db'}")
+    used = subprocess.run([str(ONEDAY), "keys", "status"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env={**env, "ONEDAY_DATA_KEY": "", "ONEDAY_DATA_KEY_FILE": str(key_file),
+                               "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}"})
+    assert used.returncode == 0, used.stderr
+    assert "every stored value is sealed with the current key" in used.stdout
+    assert sealed.KeyRing((sealed.decode_key(first.splitlines()[-1]),)).current_id in used.stdout
