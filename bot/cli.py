@@ -46,6 +46,7 @@ app.add_typer(jobs_app, name="jobs")
 def _register_subapps() -> None:
     from bot.cli_agenda import agenda_app
     from bot.cli_audit import audit_app, subject_app
+    from bot.cli_keys import keys_app
     from bot.cli_report import report_cmd
     from bot.cli_retention import retention_app
     from bot.platforms import PLATFORMS
@@ -54,6 +55,7 @@ def _register_subapps() -> None:
     app.add_typer(retention_app, name="retention")
     app.add_typer(audit_app, name="audit")
     app.add_typer(subject_app, name="subject")
+    app.add_typer(keys_app, name="keys")
     app.command("report")(report_cmd)
     for platform in PLATFORMS:  # e.g. `oneday slack ...`
         sub = platform.cli()
@@ -102,6 +104,7 @@ def _global(
     if partnership:
         settings = replace(settings, partnership=partnership)
     State.settings = settings
+    db.use_keys(settings)  # loaded when a sealed column is first touched (models/sealed.py)
 
 
 MAX_PRINTED_ERRORS = 200  # a report of 10,000 lines is not read; the first ones and a count are
@@ -126,7 +129,16 @@ def fail(exc: OnedayError) -> None:
     raise typer.Exit(2 if not isinstance(exc, FileErrors) else 1)
 
 
+def require_keys() -> None:
+    """Every command that opens the database: a shared one without a data key is refused before it is opened."""
+    try:
+        config.check_keys(State.settings)
+    except config.ConfigError as exc:
+        config_error(exc)
+
+
 def _factory():  # type: ignore[no-untyped-def]
+    require_keys()
     engine = db.make_engine(State.settings.database_url)
     return db.session_factory(engine)
 
@@ -146,6 +158,7 @@ def db_upgrade(
     if not sql:
         if from_ or dialect:
             fail(OnedayError("--from and --dialect only go with --sql", example="oneday db upgrade --sql --from 0011"))
+        require_keys()  # migration 0017 seals what is stored
         db.upgrade(State.settings.database_url, revision)
         out.print(f"database at revision {db.current_revision(State.settings.database_url)}")
         return
@@ -163,6 +176,7 @@ def db_upgrade(
 @db_app.command("downgrade")
 def db_downgrade(revision: str) -> None:
     """Step the schema back (e.g. to 'base')."""
+    require_keys()
     db.downgrade(State.settings.database_url, revision)
     out.print(f"database at revision {db.current_revision(State.settings.database_url)}")
 
@@ -173,6 +187,7 @@ def db_current() -> None:
 
 
 def _require_schema() -> None:
+    require_keys()
     if db.current_revision(State.settings.database_url) is None:
         db.upgrade(State.settings.database_url)
 
@@ -235,7 +250,7 @@ def _write_out(text: str, output: Path | None) -> None:
         sys.stdout.write(text)
         return
     try:
-        output.write_text(text, encoding="utf-8")
+        db.write_private(output, text)  # 0600: an export carries target details
     except OSError as exc:
         fail(OnedayError(f"cannot write {output}: {exc.strerror or exc}"))
         return
@@ -283,8 +298,10 @@ def print_summary(s: summary_cmd.Summary) -> None:
 @targets_app.command("import")
 def targets_import_cmd(
     file: Annotated[Path, typer.Argument(metavar="FILE.csv|FILE.xlsx")],
-    map_: Annotated[list[str] | None, typer.Option("--map", metavar="FIELD=HEADER",
-                                                   help="Read FIELD from the column HEADER, e.g. ref=URN")] = None,
+    map_: Annotated[list[str] | None, typer.Option(
+        "--map", metavar="HEADER=FIELD",
+        help='Header=field, several comma-separated; Header=ignore skips a column: "URN=ref,DOB=date_of_birth"'
+    )] = None,
     partial: Annotated[bool, typer.Option(help="Import the good rows even if some rows are bad.")] = False,
     as_: Annotated[str | None, typer.Option("--as", metavar="KEY", help=AS_HELP)] = None,
 ) -> None:
@@ -353,6 +370,7 @@ def worker(
 
     logs.configure()
     _check_platforms(serving=False)
+    require_keys()
     stop = stop_on_sigterm()
     if not wait_for_database(State.settings.database_url, stop):
         return
@@ -468,7 +486,18 @@ def main() -> None:
         config.from_env()
     except config.ConfigError as exc:
         config_error(exc)
-    app()
+    from sqlalchemy.exc import StatementError
+
+    from models.sealed import SealedError
+
+    try:
+        app()
+    except (SealedError, StatementError) as exc:  # a wrong or missing data key: one line, not a traceback
+        sealed = exc if isinstance(exc, SealedError) else exc.orig
+        if not isinstance(sealed, SealedError):
+            raise
+        sys.stderr.write(f"error: {sealed}\n")
+        raise SystemExit(2) from None
 
 
 _register_subapps()

@@ -5,6 +5,12 @@ Every value that is parsed is checked here, at start-up, not where it is first u
 (bot/cli.py) instead of a traceback minutes later in a worker thread. The repr of `Settings` masks tokens,
 secrets and the database password: settings end up in logs and tracebacks.
 
+Data keys (encryption at rest, models/sealed.py): ONEDAY_DATA_KEY (base64; several comma-separated while a
+rotation runs, the first seals) or ONEDAY_DATA_KEY_FILE (one base64 key a line, the first seals). With neither,
+a SQLite database gets a key file beside it (`oneday.db.key`, 0600, created on first use: the demo and a trial
+need no setting); any other database refuses to start (check_keys), because a key made up on one replica would be unknown to
+the others and lost with its container.
+
 Each chat platform reads its own variables (bot/platforms.py `settings_from_env`, e.g. bot/slack/settings.py)
 into `Settings.platforms`, under its name; this module knows none of them.
 """
@@ -24,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 from bot.redact import safe_url
 from commands.core.names import DEFAULT_NAMES
+from models.sealed import decode_key, key_id
 
 DEFAULT_DB = Path("oneday.db")
 
@@ -50,6 +57,8 @@ class Settings:
     job_interval_seconds: float = 60.0
     # platform name -> that platform's own settings (each masks its secrets in its repr)
     platforms: dict[str, Any] = field(default_factory=dict)
+    data_keys: tuple[bytes, ...] = ()  # from ONEDAY_DATA_KEY; the first seals
+    data_key_file: Path | None = None  # ONEDAY_DATA_KEY_FILE
 
     def __repr__(self) -> str:
         shown = []
@@ -57,6 +66,8 @@ class Settings:
             value = getattr(self, f.name)
             if f.name == "database_url":
                 value = safe_url(value)
+            if f.name == "data_keys":  # their ids, never the keys
+                value = tuple(f"key {key_id(k)}" for k in value)
             shown.append(f"{f.name}={value!r}")
         return f"Settings({', '.join(shown)})"
 
@@ -120,11 +131,78 @@ def command_names(env: Mapping[str, str]) -> dict[str, str]:
     return commands
 
 
+KEY_EXAMPLE = "ONEDAY_DATA_KEY_FILE=/etc/oneday/data.key (make one with: oneday keys generate -o data.key)"
+
+
+def data_keys(env: Mapping[str, str]) -> tuple[bytes, ...]:
+    raw = env.get("ONEDAY_DATA_KEY")
+    if not raw:
+        return ()
+    keys = []
+    for n, part in enumerate(raw.split(","), start=1):
+        try:
+            keys.append(decode_key(part))
+        except ValueError as exc:
+            # The value is a secret: never echo it, only where it went wrong.
+            raise ConfigError("ONEDAY_DATA_KEY", f"<key {n}: {exc}>", "must be base64 of 32 random bytes (several "
+                              "comma-separated while rotating, the new one first)",
+                              "ONEDAY_DATA_KEY=$(oneday keys generate)") from None
+    return tuple(keys)
+
+
+def read_key_file(path: Path, name: str = "ONEDAY_DATA_KEY_FILE") -> tuple[bytes, ...]:
+    """The keys of a key file: one base64 key a line (the first seals), blank lines and `#` comments ignored."""
+    try:
+        text = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(name, str(path), f"must name a readable key file ({_reason(exc)})", KEY_EXAMPLE) from None
+    keys = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            keys.append(decode_key(line))
+        except ValueError as exc:
+            raise ConfigError(name, str(path), f"must hold one base64 key of 32 bytes a line (line {n}: {exc})",
+                              KEY_EXAMPLE) from None
+    if not keys:
+        raise ConfigError(name, str(path), "must hold at least one key", KEY_EXAMPLE)
+    return tuple(keys)
+
+
+def default_key_file(url: str) -> Path | None:
+    """Where a SQLite database without a configured key keeps its own: beside it (`oneday.db` ->
+    `oneday.db.key`). None for SQLite in memory (a key for the process's life) and for other databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database + ".key")
+
+
+def check_keys(settings: Settings) -> Settings:
+    """Refuse a shared database without a configured key (see the module's docstring). Checked by every command
+    that opens the database (bot/cli.py `require_keys`), not by `from_env`: `oneday db upgrade --sql` writes SQL
+    for a DBA and needs no key."""
+    if settings.data_keys or settings.data_key_file or make_url(settings.database_url).get_backend_name() == "sqlite":
+        return settings
+    raise ConfigError("ONEDAY_DATA_KEY", "", "or ONEDAY_DATA_KEY_FILE must be set when the database is not SQLite "
+                      f"(target details are encrypted at rest; database: {safe_url(settings.database_url)})",
+                      KEY_EXAMPLE)
+
+
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from the environment; raises ConfigError on the first value that cannot be used."""
     from bot.platforms import PLATFORMS  # they import this module for ConfigError
 
     env = os.environ if env is None else env
+    keys = data_keys(env)
+    key_file = Path(env["ONEDAY_DATA_KEY_FILE"]) if env.get("ONEDAY_DATA_KEY_FILE") else None
+    if keys and key_file:
+        raise ConfigError("ONEDAY_DATA_KEY_FILE", str(key_file), "must not be set together with ONEDAY_DATA_KEY "
+                          "(one source of keys)", KEY_EXAMPLE)
+    if key_file:
+        read_key_file(key_file)  # checked now, read again at first use (a rotation rewrites it)
     return Settings(
         database_url=database_url(env.get("DATABASE_URL") or sqlite_url(DEFAULT_DB)),
         partnership=env.get("ONEDAY_PARTNERSHIP") or None,
@@ -132,4 +210,6 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         outbox_lease_seconds=seconds(env, "ONEDAY_OUTBOX_LEASE_SECONDS", 60.0),
         job_interval_seconds=seconds(env, "ONEDAY_JOB_INTERVAL_SECONDS", 60.0),
         platforms={p.name: p.settings_from_env(env) for p in PLATFORMS},
+        data_keys=keys,
+        data_key_file=key_file,
     )

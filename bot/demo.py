@@ -38,7 +38,7 @@ from bot.sample import northtown
 from bot.scheduler import JOBS
 from commands.partnership import file as partnership_cmd
 from commands.partnership import summary as summary_cmd
-from models import Agency, AuditEvent, Member, Partnership
+from models import Agency, AuditEvent, Member, Partnership, sealed
 from models.planning import NATIONAL_REGIONAL, DayPlan, plan_day
 
 LONDON = ZoneInfo("Europe/London")
@@ -258,7 +258,8 @@ def plan_lines(session: Session) -> tuple[list[str], OneSlot | None]:
 
 def run(*, out: Console, person: str | None = None, quiet: bool = False, sample: Traversable = SAMPLE) -> int:
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="oneday-demo-") as tmp:
+    # A throwaway database, sealed with a throwaway key (models/sealed.py) that leaves with it.
+    with tempfile.TemporaryDirectory(prefix="oneday-demo-") as tmp, sealed.using(sealed.KeyRing.generate()):
         url = config.sqlite_url(Path(tmp) / "demo.db")
         db.upgrade(url)
         engine = db.make_engine(url)

@@ -94,7 +94,9 @@ def create_app() -> EdgeApp:
     from bot import config, logs
 
     logs.configure()
-    return build_app(config.from_env())
+    settings = config.check_keys(config.from_env())
+    db.use_keys(settings)
+    return build_app(settings)
 
 
 def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import pool
 
 import models
 from migrations.lock import migration_lock
+from models import sealed
 from models.base import UTCDateTime
 from models.engine import make_engine
 
@@ -24,9 +25,14 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | Liter
     """Render our column types as plain SQLAlchemy ones, so migrations never import models."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, sealed.SealedText | sealed.SealedJSON):
+        return "sa.Text()"
     return False
 
 target_metadata = config.attributes.get("target_metadata", models.Base.metadata)
+# Data migrations that seal or open stored values (0017) use the models' sealing with the process's key ring.
+config.attributes.setdefault("reseal_column", sealed.reseal_column)
+config.attributes.setdefault("unseal_columns", sealed.unseal_all)
 
 
 def run_migrations_offline() -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, StoredEnum, TenantMixin, UTCDateTime
 from models.partnership import Member
+from models.sealed import SealedText
 from models.target import Target
 
 
@@ -58,7 +59,7 @@ class Action(TenantMixin, Base):
     target_id: Mapped[int] = mapped_column(ForeignKey("target.id"), index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(SealedText("action.text"))  # sealed at rest
     due: Mapped[date | None] = mapped_column(index=True)
     status: Mapped[ActionStatus] = mapped_column(StoredEnum(ActionStatus), default=ActionStatus.OPEN, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -75,7 +76,7 @@ class Outcome(TenantMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), unique=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(SealedText("outcome.text"))  # sealed at rest
     category: Mapped[str] = mapped_column(String(48))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.action import Action
 from models.base import Base, TenantMixin, UTCDateTime
 from models.partnership import Member
+from models.sealed import SealedText
 
 
 class ActionNote(TenantMixin, Base):
@@ -22,7 +23,7 @@ class ActionNote(TenantMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(SealedText("action_note.text"))  # sealed at rest
     author_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -16,12 +16,13 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, StoredEnum, TenantMixin, UTCDateTime
 from models.meeting import Section
 from models.partnership import Member
+from models.sealed import SealedText
 from models.target import Target
 
 
@@ -55,7 +56,7 @@ class Decision(TenantMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     section_id: Mapped[int] = mapped_column(ForeignKey("section.id", ondelete="CASCADE"), index=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("target.id", ondelete="CASCADE"), index=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(SealedText("decision.text"))  # sealed at rest
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -69,7 +70,7 @@ class PartnerInformation(TenantMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("target.id", ondelete="CASCADE"), index=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(SealedText("partner_information.text"))  # sealed at rest
     from_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
@@ -112,7 +113,7 @@ class Minutes(TenantMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     section_id: Mapped[int] = mapped_column(ForeignKey("section.id", ondelete="CASCADE"))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(SealedText("minutes.note"), default="")  # sealed at rest
     edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     released_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, StoredEnum, TenantMixin, UTCDateTime
 from models.partnership import Member
+from models.sealed import SealedText
 from models.target import Target
 
 
@@ -33,7 +34,7 @@ class OnwardRequest(TenantMixin, Base):
     target_id: Mapped[int] = mapped_column(ForeignKey("target.id", ondelete="CASCADE"), index=True)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     recipient_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(SealedText("onward_request.reason"))  # sealed at rest
     status: Mapped[OnwardStatus] = mapped_column(StoredEnum(OnwardStatus), default=OnwardStatus.PENDING)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     decision_note: Mapped[str] = mapped_column(Text, default="")

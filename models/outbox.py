@@ -15,6 +15,7 @@ from sqlalchemy import Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantMixin, UTCDateTime
+from models.sealed import SealedJSON
 
 # withheld: not sent because at delivery its recipient was no longer entitled to a target it is about (final).
 STATUSES = ("pending", "sending", "sent", "failed", "withheld")
@@ -34,7 +35,8 @@ class OutboxMessage(TenantMixin, Base):
     destination_kind: Mapped[str] = mapped_column(String(16))  # member | space | section
     destination_ref: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str | None] = mapped_column(String(64))  # resolved platform channel, once known
-    payload: Mapped[dict[str, Any]] = mapped_column()
+    # Sealed at rest (models/sealed.py): a DM's body may carry action wording or a target's details.
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedJSON("outbox_message.payload"))
     # The target references the message carries anything about (Notice.about): need-to-know is asked again for
     # each of them, for the recipient, when the row is delivered.
     about: Mapped[list[str]] = mapped_column(default=list)

@@ -4,14 +4,52 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, StoredEnum, TenantMixin
 from models.partnership import Cohort, Member
+from models.sealed import SealedJSON, SealedText
 
 KINDS = ("individual", "group")
+
+# Structured target details, the categories DPA 2018 s.38 asks a controller to keep apart: who the person is
+# (names, aliases, date of birth), where and what (addresses, vehicles, business interests), who with
+# (associates), why they are known and whether that is a fact or an assessment (s.38(2)), which category of data
+# subject they are (s.38(3): suspect, convicted, victim, witness, at risk) and the warning markers staff need for
+# their safety. Field -> how it is shown; LIST_FACTS hold several values. Stored sealed, in TargetDetails.facts.
+FACTS: dict[str, str] = {
+    "names": "Name(s)",
+    "aliases": "Aliases",
+    "date_of_birth": "Date of birth",
+    "subject_status": "Status",
+    "addresses": "Addresses",
+    "vehicles": "Vehicles",
+    "associates": "Associates",
+    "business_interests": "Business interests",
+    "why_known": "Why known",
+    "basis": "Fact or assessment",
+    "warnings": "Staff-safety warnings",
+}
+LIST_FACTS = ("names", "aliases", "addresses", "vehicles", "associates", "business_interests", "warnings")
+SUBJECT_STATUSES = ("suspect", "convicted", "victim", "witness", "at-risk")
+BASES = ("fact", "assessment")
+
+
+def fact_lines(facts: dict[str, Any]) -> list[str]:
+    """The structured details as "Label: value" lines, in FACTS order, warnings first (a reader must not miss
+    them); empty fields left out."""
+    order = ["warnings", *[f for f in FACTS if f != "warnings"]]
+    lines = []
+    for name in order:
+        value = facts.get(name)
+        if not value:
+            continue
+        shown = "; ".join(value) if isinstance(value, list) else str(value)
+        lines.append(f"{'WARNING - ' if name == 'warnings' else ''}{FACTS[name]}: {shown}")
+    return lines
 
 
 class TargetStatus(StrEnum):
@@ -63,8 +101,12 @@ class TargetDetails(TenantMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("target.id", ondelete="CASCADE"), unique=True)
-    summary: Mapped[str] = mapped_column(Text, default="")
-    partner_summary: Mapped[str] = mapped_column(Text, default="")  # shown instead of `summary` (PartnerView.SUMMARY)
-    ask: Mapped[str] = mapped_column(Text, default="")  # what is asked of partners (PartnerView.ASK)
+    # Sealed at rest (models/sealed.py): the raw database shows none of it.
+    summary: Mapped[str] = mapped_column(SealedText("target_details.summary"), default="")
+    # shown instead of `summary` (PartnerView.SUMMARY)
+    partner_summary: Mapped[str] = mapped_column(SealedText("target_details.partner_summary"), default="")
+    ask: Mapped[str] = mapped_column(SealedText("target_details.ask"), default="")  # asked of partners (ASK)
+    # The DPA 2018 s.38 categories (`FACTS` above): field -> text or list of texts; dates as YYYY-MM-DD.
+    facts: Mapped[dict[str, Any]] = mapped_column(SealedJSON("target_details.facts"), default=dict)
 
     target: Mapped[Target] = relationship(back_populates="details")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
 import shutil
@@ -15,6 +17,22 @@ from pgserver import ThrowawayPostgres
 # Every `oneday serve` the suite starts runs one worker process (the default is the machine's cores), so a test's
 # fake Slack sees one bolt app's start-up and one Socket Mode connection; tests/runtime/test_edge.py runs several.
 os.environ.setdefault("ONEDAY_WORKERS", "1")
+
+# Encryption at rest (models/sealed.py): one fixed test data key, for this process and every `oneday` the suite
+# starts (they inherit the environment), so a database prepared here opens there. Tests of the default key file
+# and of wrong keys set their own.
+TEST_DATA_KEY = base64.b64encode(hashlib.sha256(b"oneday test data key").digest()).decode("ascii")
+os.environ["ONEDAY_DATA_KEY"] = TEST_DATA_KEY
+os.environ.pop("ONEDAY_DATA_KEY_FILE", None)
+
+
+def _install_test_key() -> None:
+    from models import sealed
+
+    sealed.use(sealed.KeyRing((base64.b64decode(TEST_DATA_KEY),)))
+
+
+_install_test_key()
 
 # ----------------------------------------------------------------------------------------
 # PostgreSQL: a real, throwaway server started by the test run itself.

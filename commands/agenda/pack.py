@@ -36,6 +36,7 @@ from models import (
 )
 from models.audit import record
 from models.calendar import pack_closes
+from models.target import fact_lines
 
 ACCEPT = "pack.accept"
 # What each consultation record says was shown, by the view the viewer got (commands/core/access.partner_view_for).
@@ -186,6 +187,7 @@ def _pack(caller: Caller, section: Section) -> Result:
             lines.append(f"    Partner summary: {written or '(no summary written yet)'}")
         else:
             lines.append(f"    {t.details.summary if t.details and t.details.summary else '(no details recorded)'}")
+            lines += [f"    {fact}" for fact in fact_lines(t.details.facts or {} if t.details else {})]
         lines.append(f"    Lead officer: {lead.name} ({lead.agency.name})")
         for a in (a for a in actions if a.target_id == t.id):
             due = f", due {day_label(a.due, day, weekday=False)}" if a.due else ""

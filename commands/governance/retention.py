@@ -219,6 +219,7 @@ def erase_target(session: Session, p: Partnership, target: Target, *, now: datet
               "messages": 0, "messages_to_delete": 0}
     if target.details is not None:
         target.details.summary, target.details.partner_summary, target.details.ask = "", "", ""
+        target.details.facts = {}  # the structured (s.38) details: names, dates of birth, addresses, ...
         counts["details"] = 1
     actions = list(session.scalars(select(Action).where(Action.target_id == target.id)))
     for action in actions:

@@ -260,16 +260,20 @@ def upsert_target(session: Session, p: Partnership, s: dict[str, Any], cohorts: 
     summary = (s.get("details") or {}).get("summary")
     # the texts for partners, where the file gives them (left out, they stay as they are)
     for_partners = {k: v for k, v in (s.get("details") or {}).items() if k in ("partner_summary", "ask") and v}
+    facts = partnership_spec.facts_of(s.get("details"))  # the structured details (s.38); left out: empty
     if s.get("details") is not None or t.details is not None:
         summary = summary or ""
         if t.details is None:
-            if summary or for_partners:
-                t.details = TargetDetails(partnership_id=p.id, summary=summary, **for_partners)
+            if summary or for_partners or facts:
+                t.details = TargetDetails(partnership_id=p.id, summary=summary, facts=facts, **for_partners)
                 changes.append(f"target {s['ref']}: details added")
         else:
             if t.details.summary != summary:
                 t.details.summary = summary
                 changes.append(f"target {s['ref']}: details changed")
+            if (t.details.facts or {}) != facts:
+                t.details.facts = facts
+                changes.append(f"target {s['ref']}: structured details changed")
             for field, text in for_partners.items():
                 if getattr(t.details, field) != text:
                     setattr(t.details, field, text)
@@ -342,11 +346,26 @@ def export(session: Session, p: Partnership) -> str:
             entry["partner_view"] = t.partner_view.value
         # empty texts are written as no field: load refuses empty text
         details = {k: v for k, v in (("summary", t.details.summary), ("partner_summary", t.details.partner_summary),
-                                     ("ask", t.details.ask)) if v} if t.details is not None else {}
+                                     ("ask", t.details.ask), *(t.details.facts or {}).items()) if v} \
+            if t.details is not None else {}
         if details:
             entry["details"] = details
         doc["targets"].append(entry)
-    return yamlfile.dump(neutralise_all(doc))
+    header = handling_header(marking(cohorts.values()), f"{neutralise(p.name)} partnership file")
+    return header + yamlfile.dump(neutralise_all(doc))
+
+
+def marking(cohorts: Any) -> str:
+    """The handling marking of a document that may carry anything of these cohorts: the highest of theirs."""
+    marks = {c.handling for c in cohorts}
+    return "OFFICIAL-SENSITIVE" if "OFFICIAL-SENSITIVE" in marks or not marks else "OFFICIAL"
+
+
+def handling_header(mark: str, what: str, comment: str = "# ") -> str:
+    """The first lines of every export and document (UK Government Security Classifications): its marking, then
+    what it is and how to handle it. Written as comments, so the file still loads."""
+    return (f"{comment}{mark}\n{comment}{what}: contains police intelligence shared under the partnership's ISP; "
+            f"need-to-know only, do not forward or copy.\n")
 
 
 def neutralise(text: str) -> str:

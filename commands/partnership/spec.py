@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from commands.core.platforms import PLATFORMS, Platform, canonical
 from models.partnership import CATEGORIES, HANDLING, ROLES
 from models.recurrence import ON_BANK_HOLIDAY, WEEKDAYS
-from models.target import KINDS, PartnerView, TargetStatus
+from models.target import BASES, KINDS, SUBJECT_STATUSES, PartnerView, TargetStatus
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 REF_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
@@ -199,6 +199,37 @@ REF = _str(32, REF_RE, "reference (capital letters, digits and '-', e.g. OCG-07)
 SUMMARY = _str(4000)
 # A target's texts for partners (TargetDetails.partner_summary and .ask); left out, they stay as they are.
 PARTNER_DETAILS: Fields = {"partner_summary": (SUMMARY, False, None), "ask": (_str(1000), False, None)}
+# A target's structured details, DPA 2018 s.38 (models/target.py FACTS), under `details:`; each a list of texts
+# or one text; the date of birth kept as YYYY-MM-DD text. Left out, a field is empty (the file is the record).
+def _texts(max_len: int) -> Check:
+    """A list of texts; one text is taken as a list of one (`names: Sam Smith`)."""
+    as_list = _list(_str(max_len))
+
+    def check(c: Collector, line: int | None, path: str, v: Any) -> Any:
+        return as_list(c, line, path, [v] if isinstance(v, str) else v)
+
+    return check
+
+
+FACT_FIELDS: Fields = {
+    "names": (_texts(200), False, []),
+    "aliases": (_texts(200), False, []),
+    "date_of_birth": (_iso_date, False, None),
+    "subject_status": (_enum(SUBJECT_STATUSES), False, None),
+    "addresses": (_texts(300), False, []),
+    "vehicles": (_texts(100), False, []),
+    "associates": (_texts(200), False, []),
+    "business_interests": (_texts(300), False, []),
+    "why_known": (_str(2000), False, None),
+    "basis": (_enum(BASES), False, None),
+    "warnings": (_texts(200), False, []),
+}
+
+
+def facts_of(details: dict[str, Any] | None) -> dict[str, Any]:
+    """The structured details of a checked `details` mapping, without empty fields (what TargetDetails.facts
+    stores, so a file and the database compare equal)."""
+    return {k: details[k] for k in FACT_FIELDS if details and details.get(k) not in (None, "", [])}
 
 # name -> (check, required, default)
 Fields = dict[str, tuple[Check | None, bool, Any]]  # None: checked by its own function
@@ -356,7 +387,7 @@ def _details(c: Collector, target: dict[str, Any]) -> None:
     if raw is None:
         target["details"] = None
         return
-    fields: Fields = {"summary": (SUMMARY, False, ""), **PARTNER_DETAILS}
+    fields: Fields = {"summary": (SUMMARY, False, ""), **PARTNER_DETAILS, **FACT_FIELDS}
     target["details"] = check_fields(c, f"{target['_path']}.details", raw, fields, target["_line"])
 
 

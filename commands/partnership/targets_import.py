@@ -1,8 +1,10 @@
 """Import targets from the analysts' spreadsheet (CSV or XLSX), all or nothing by default.
 
-Column headers are matched to fields by a mapping: sensible defaults (``Reference``, ``Offender group``...)
-overridden with ``--map field=Header``. Every row is checked before anything is written; the report names the
-row and the column of each problem.
+Column headers are matched to fields by a mapping: sensible defaults (``Reference``, ``Offender group``, ``Date of
+birth``, ``Address``...) overridden with ``--map "Header=field,..."`` (or the older ``field=Header``). No column is
+dropped silently: a column that maps to no field is named and the import refused, unless the mapping says
+``Header=ignore``. Every row is checked before anything is written; the report names the row and the column of
+each problem. The structured details (DPA 2018 s.38, models/target.py FACTS) go to ``details`` like the summary.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from sqlalchemy.orm import Session
 
 from commands.core.errors import FileErrors, UsageError
 from commands.partnership.file import upsert_target
-from commands.partnership.spec import SUMMARY, TARGET, Collector, check_fields, suggest
+from commands.partnership.spec import FACT_FIELDS, SUMMARY, TARGET, Collector, check_fields, suggest
 from models import Cohort, Member, Partnership, Target
 from models.audit import record
+from models.target import LIST_FACTS
 
 MB = 1024 * 1024
 MAX_BYTES = 20 * MB
@@ -42,8 +45,30 @@ DEFAULT_HEADERS: dict[str, tuple[str, ...]] = {
     "status": ("status",),
     "review": ("review", "review date", "next review"),
     "summary": ("summary", "details", "notes"),
+    # the structured details (DPA 2018 s.38), as analysts' sheets usually head them
+    "names": ("name", "names", "full name", "nominal name", "subject name"),
+    "aliases": ("alias", "aliases", "aka", "also known as", "nickname", "nicknames"),
+    "date_of_birth": ("date of birth", "dob", "d o b", "birth date", "born"),
+    "subject_status": ("subject status", "subject category", "data subject", "category of subject"),
+    "addresses": ("address", "addresses", "home address", "known addresses", "last known address"),
+    "vehicles": ("vehicle", "vehicles", "vrm", "vehicle reg", "vehicle registration", "registration"),
+    "associates": ("associate", "associates", "known associates"),
+    "business_interests": ("business", "businesses", "business interests", "companies"),
+    "why_known": ("why known", "reason known", "grounds", "rationale"),
+    "basis": ("basis", "fact or assessment", "fact/assessment", "fact/assessed"),
+    "warnings": ("warnings", "warning markers", "warning signals", "safety warnings", "staff safety",
+                 "officer safety"),
 }
 REQUIRED = ("ref", "kind", "cohort", "lead")
+IGNORE = ("ignore", "-")  # `--map "Header=ignore"`: read past this column on purpose
+# A list field's cell holds several values separated by ';' or new lines (an address has commas of its own).
+LIST_SPLIT = re.compile(r"[;\n]")
+
+
+class ColumnMap(dict[str, str]):
+    """field -> header, and the headers the user said to ignore."""
+
+    ignored: tuple[str, ...] = ()
 
 
 def _norm(header: str) -> str:
@@ -58,14 +83,27 @@ class ImportReport:
     skipped: int = 0
 
 
-def parse_mapping(pairs: list[str]) -> dict[str, str]:
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, header = pair.partition("=")
-        if not sep or name.strip() not in DEFAULT_HEADERS or not header.strip():
-            raise UsageError(f"bad column mapping '{pair}': write FIELD=Header with FIELD one of "
-                             f"{', '.join(DEFAULT_HEADERS)}", example='--map ref="Nominal URN"')
-        mapping[name.strip()] = header.strip()
+MAP_EXAMPLE = '--map "Nominal URN=ref,DOB=date_of_birth,Gang=ignore"'
+
+
+def parse_mapping(pairs: list[str]) -> ColumnMap:
+    """`Header=field` (or `field=Header`, the older way round), several in one value separated by commas;
+    `Header=ignore` reads past a column on purpose."""
+    mapping = ColumnMap()
+    ignored: list[str] = []
+    for value in pairs:
+        for pair in re.split(r",(?=[^,=]*=)", value):  # a comma inside a header stays in it
+            left, sep, right = (x.strip() for x in pair.partition("="))
+            if sep and left and right.lower() in IGNORE:
+                ignored.append(left)
+            elif sep and left and right in DEFAULT_HEADERS:
+                mapping[right] = left
+            elif sep and right and left in DEFAULT_HEADERS:
+                mapping[left] = right
+            else:
+                raise UsageError(f"bad column mapping '{pair}': write Header=field with field one of "
+                                 f"{', '.join(DEFAULT_HEADERS)}, or Header=ignore", example=MAP_EXAMPLE)
+    mapping.ignored = tuple(ignored)
     return mapping
 
 
@@ -183,6 +221,19 @@ def resolve_columns(headers: list[str], mapping: dict[str, str]) -> dict[str, in
     if missing:
         raise UsageError(f"no column for {', '.join(missing)}; headers are: {', '.join(h for h in headers if h)}",
                          example=f'--map {missing[0]}="Your header"')
+    ignored = {_norm(h) for h in getattr(mapping, "ignored", ())}
+    unknown = [h for h in ignored if h not in normed]
+    if unknown:
+        raise UsageError(f"column '{unknown[0]}' (to ignore) is not in the header row: "
+                         f"{', '.join(h for h in headers if h)}", example=MAP_EXAMPLE)
+    used = set(columns.values())
+    unmapped = [h for i, h in enumerate(headers) if h.strip() and i not in used and _norm(h) not in ignored]
+    if unmapped:  # never dropped silently: its data would be lost without anyone knowing
+        listed = ", ".join(f"'{h}'" for h in unmapped)
+        raise UsageError(f"{'column' if len(unmapped) == 1 else 'columns'} {listed} "
+                         f"{'maps' if len(unmapped) == 1 else 'map'} to no field, so nothing was imported: map "
+                         f"each to a field ({', '.join(DEFAULT_HEADERS)}) or say to ignore it",
+                         example=f'--map "{unmapped[0]}=ignore"')
     return columns
 
 
@@ -196,13 +247,17 @@ def _cell_to_field(name: str, value: Any) -> Any:
         value = value.strip()
         if name == "flags":
             return [f.strip().lower() for f in re.split(r"[;,]", value) if f.strip()]
+        if name in LIST_FACTS:
+            return [f.strip() for f in LIST_SPLIT.split(value) if f.strip()]
+        if name in ("subject_status", "basis"):
+            return value.lower().replace(" ", "-")
         if name == "priority" and value.isdecimal():
             return int(value)
         if name == "ref":
             return value.upper()
         if name in ("kind", "status", "cohort", "lead"):
             return value.lower()
-    if name == "review" and hasattr(value, "date"):
+    if name in ("review", "date_of_birth") and hasattr(value, "date"):
         return value.date()
     return value
 
@@ -212,7 +267,7 @@ def import_targets(session: Session, p: Partnership, path: Path, *, mapping: dic
                    progress: Callable[[int], None] | None = None) -> ImportReport:
     """Check every row, then write all of them (or, with partial=True, the good ones)."""
     headers, rows = read_rows(path)
-    columns = resolve_columns(headers, mapping or {})
+    columns = resolve_columns(headers, mapping if mapping is not None else {})
     cohorts = {c.key: c for c in session.scalars(select(Cohort).where(Cohort.partnership_id == p.id,
                                                                        Cohort.active.is_(True)))}
     members = {m.key: m for m in session.scalars(select(Member).where(Member.partnership_id == p.id,
@@ -227,14 +282,15 @@ def import_targets(session: Session, p: Partnership, path: Path, *, mapping: dic
         if report.rows > MAX_ROWS:
             raise UsageError(f"{path.name} has more than {MAX_ROWS:,} rows; split it and import each part")
         raw = {name: _cell_to_field(name, row[i] if i < len(row) else None) for name, i in columns.items()}
-        summary = raw.pop("summary", None)
-        if summary is not None:
-            raw["details"] = {"summary": str(summary)}
+        details = {k: raw.pop(k) for k in ("summary", *FACT_FIELDS) if k in raw}
+        details = {k: str(v) if k == "summary" else v for k, v in details.items() if v is not None}
+        if details:
+            raw["details"] = details
         c = Collector()
         spec = check_fields(c, f"row {number}", {k: v for k, v in raw.items() if v is not None}, TARGET)
         if spec is not None and spec.get("details") is not None:
-            details = check_fields(c, f"row {number}", spec["details"], {"summary": (SUMMARY, False, "")})
-            spec["details"] = details
+            spec["details"] = check_fields(c, f"row {number}", spec["details"],
+                                           {"summary": (SUMMARY, False, ""), **FACT_FIELDS})
         if spec is not None:
             if spec["cohort"] and spec["cohort"] not in cohorts:
                 c.add(None, f"row {number}.cohort", f"unknown cohort '{spec['cohort']}'"

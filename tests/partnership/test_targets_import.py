@@ -121,8 +121,13 @@ def test_mapping_picks_the_named_column(northtown_loaded: sessionmaker[Session],
     rows = [["IGNORED-1", "N-0950", *GOOD_ROWS[0][1:]]]
     path = write_csv(tmp_path / "mapped.csv", rows, headers)
 
-    mapping = targets_import.parse_mapping(["ref=URN"])
-    assert mapping == {"ref": "URN"}
+    # the other column is not dropped silently: it is named, and nothing imported until the mapping says to ignore it
+    with pytest.raises(UsageError) as info:
+        run_import(northtown_loaded, path, mapping=targets_import.parse_mapping(["ref=URN"]))
+    assert info.value.message.startswith("column 'Reference' maps to no field, so nothing was imported")
+    assert info.value.example == '--map "Reference=ignore"'
+    mapping = targets_import.parse_mapping(["ref=URN", "Reference=ignore"])
+    assert mapping == {"ref": "URN"} and mapping.ignored == ("Reference",)
     report = run_import(northtown_loaded, path, mapping=mapping)
 
     assert "target N-0950: created" in report.changes

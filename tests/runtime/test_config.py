@@ -3,6 +3,7 @@ every subcommand and for --help; secrets never appear in a repr or a printed URL
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 from bot.config import ConfigError, from_env
 from bot.redact import safe_url
 from bot.slack.settings import slack_settings
+from models.sealed import key_id
 
 ONEDAY = Path(sys.executable).parent / "oneday"
 
@@ -77,10 +79,13 @@ def test_a_bad_database_url_option_is_reported_like_the_variable() -> None:
     assert line.endswith("(got 'nonsense')")
 
 
+KEY = base64.b64encode(bytes(range(32))).decode()  # a data key (PostgreSQL needs one: bot/config.py check_keys)
+
+
 def test_good_values_are_read() -> None:
     s = from_env({"ONEDAY_OUTBOX_LEASE_SECONDS": "90.5", "ONEDAY_JOB_INTERVAL_SECONDS": "", "SLACK_SCOPES":
                   "commands, chat:write", "ONEDAY_COMMAND_ACTION": "task", "SLACK_API_URL": "http://127.0.0.1:9/api/",
-                  "DATABASE_URL": "postgresql+psycopg://u:p@h/db"})
+                  "DATABASE_URL": "postgresql+psycopg://u:p@h/db", "ONEDAY_DATA_KEY": KEY})
     assert (s.outbox_lease_seconds, s.job_interval_seconds) == (90.5, 60.0)
     slack = slack_settings(s)  # each platform reads its own variables (bot/slack/settings.py)
     assert slack.scopes == ("commands", "chat:write") and s.commands["action"] == "/task"
@@ -96,7 +101,8 @@ def test_a_long_bad_value_is_shortened_in_the_message() -> None:
 def test_settings_repr_masks_tokens_secrets_and_the_database_password() -> None:
     values = {"SLACK_BOT_TOKEN": "xoxb-canary-bot-4471", "SLACK_SIGNING_SECRET": "canary-signing-9902",
               "SLACK_APP_TOKEN": "xapp-canary-app-3310", "SLACK_CLIENT_SECRET": "canary-client-5529",
-              "SLACK_CLIENT_ID": "1234.5678", "DATABASE_URL": "postgresql+psycopg://oneday:canary-pw-8812@db/oneday"}
+              "SLACK_CLIENT_ID": "1234.5678", "DATABASE_URL": "postgresql+psycopg://oneday:canary-pw-8812@db/oneday",
+              "ONEDAY_DATA_KEY": KEY}
     settings = from_env(values)
     shown = repr(settings) + str(settings) + f"{settings}"
     for name, value in values.items():
@@ -105,6 +111,7 @@ def test_settings_repr_masks_tokens_secrets_and_the_database_password() -> None:
     assert "canary-pw-8812" not in shown
     assert "bot_token='***'" in shown and "client_secret='***'" in shown and "signing_secret='***'" in shown
     assert "oneday:***@db/oneday" in shown and "client_id='1234.5678'" in shown  # not a secret
+    assert f"data_keys=('key {key_id(base64.b64decode(KEY))}',)" in shown  # a data key by its id only
     assert "app_token=None" in repr(from_env({}))  # unset stays visibly unset
     assert slack_settings(settings).bot_token == "xoxb-canary-bot-4471"  # masked in the repr only
 
