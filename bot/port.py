@@ -71,3 +71,12 @@ class SentLookup(Protocol):
 
         A duration, not an instant: the sender's clock may run "as of" another day (a replayed job, a demo),
         while the platform stamps history with its own; an age means the same on both."""
+
+
+@runtime_checkable
+class PerPartnership(Protocol):
+    """A port that speaks for several workspaces (Slack OAuth installs: one bot token per workspace). The outbox
+    asks it for the port of each row's partnership, so a row of workspace A is never sent with B's token."""
+
+    def for_partnership(self, partnership_id: int) -> ChatPort:
+        """The port that sends as the partnership's own installation (self when there is only one)."""

@@ -12,6 +12,7 @@ from models.chat_state import HomeView, SeenEvent
 from models.meeting import Invitation, Meeting, MeetingStatus, Section
 from models.meeting_record import Decision, DiscussionStatus, PartnerInformation, TargetDiscussion
 from models.outbox import OutboxMessage
+from models.pacing import ConversationPace
 from models.partnership import Agency, ChatIdentity, Cohort, Member, Partnership
 from models.reminder_mark import ReminderMark
 from models.target import PartnerView, Target, TargetDetails, TargetStatus
@@ -30,6 +31,7 @@ __all__ = [
     "DiscussionStatus",
     "HomeView",
     "Cohort",
+    "ConversationPace",
     "Invitation",
     "Meeting",
     "MeetingStatus",

@@ -6,6 +6,7 @@ import copy
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -55,13 +56,28 @@ HISTORY_PAGES = 10  # pages of 200 messages scanned by already_sent before givin
 class SlackPort:
     platform = "slack"
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, *, per_partnership: Callable[[int], WebClient] | None = None) -> None:
+        """`per_partnership` (OAuth installs): the client of a partnership's own workspace; the outbox then sends
+        each row through `for_partnership(row.partnership_id)`, never with another workspace's token."""
         self.client = client
+        self._per_partnership = per_partnership
+        self._scoped: dict[int, SlackPort] = {}
+        self._scoped_lock = threading.Lock()
         # Sends go through a copy that never retries by itself: a connection reset after Slack accepted a
         # post would otherwise post it twice. The outbox retries instead, looking before it posts again.
         self.send_client = copy.copy(client)
         self.send_client.retry_handlers = []
         self._me: str | None = None
+
+    def for_partnership(self, partnership_id: int) -> SlackPort:
+        """The port that speaks as the partnership's installation (this one with a single bot token)."""
+        if self._per_partnership is None:
+            return self
+        with self._scoped_lock:
+            port = self._scoped.get(partnership_id)
+            if port is None:
+                port = self._scoped[partnership_id] = SlackPort(self._per_partnership(partnership_id))
+            return port
 
     def post(self, channel: str, message: Reply, dedupe_key: str | None = None, *,
              dedupe_id: int | None = None) -> str:

@@ -1,0 +1,160 @@
+"""The outbox with several workspaces and several senders: each row goes out with its own workspace's
+installation token, and pacing per channel is shared through the database, so senders together keep Slack's
+one message a second per channel. Against the loopback fake Slack, which records each call's token and time."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fake_slack import FakeSlack
+from moments import FILE_LOADED
+from slack_requests import clear_proxy_env
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import Installation
+from sqlalchemy import select
+from test_install import SOUTHTOWN
+
+from bot import db
+from bot.clock import TickingClock
+from bot.config import Settings
+from bot.outbox import Sender, enqueue
+from bot.pacing import SharedPacer
+from bot.platform import Limit
+from bot.slack.install import installation_store
+from bot.slack.platform import SLACK
+from bot.slack.port import SlackPort
+from bot.slack.settings import SlackSettings
+from commands.core import workspaces
+from commands.core.replies import Destination, Notice, Reply
+from commands.partnership import file as partnership
+from models import ConversationPace, OutboxMessage, Partnership
+
+NORTH_TOKEN, SOUTH_TOKEN = "xoxb-north-1111", "xoxb-south-2222"
+CLIENT_ID, CLIENT_SECRET = "1111.2222", "oauth-client-secret"
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    clear_proxy_env()
+    with FakeSlack() as f:
+        yield f
+
+
+def install(engine, settings: Settings, team: str, token: str) -> None:  # type: ignore[no-untyped-def]
+    installation_store(settings, engine).save(Installation(
+        app_id="A0ONEDAY", team_id=team, bot_token=token, bot_id=f"B{team}", bot_user_id=f"U{team}",
+        bot_scopes=["chat:write"], user_id="UADMIN", installed_at=NOW.timestamp()))
+
+
+def queue(factory, key: str, notices: list[Notice]) -> None:  # type: ignore[no-untyped-def]
+    with db.unit_of_work(factory) as session:
+        p = session.scalar(select(Partnership).where(Partnership.key == key))
+        for n in notices:
+            assert enqueue(session, p.id, n, now=NOW)
+
+
+def say(key: str, channel: str) -> Notice:
+    return Notice(Destination.space(channel), Reply(title=key), key=key)
+
+
+def test_each_row_goes_out_with_its_own_workspaces_token(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
+    factory = northtown_loaded
+    engine = factory.kw["bind"]
+    with db.unit_of_work(factory) as session:
+        partnership.load(session, SOUTHTOWN, source="southtown.yaml", now=FILE_LOADED)
+        north = session.scalar(select(Partnership).where(Partnership.key == "northtown"))
+        south = session.scalar(select(Partnership).where(Partnership.key == "southtown"))
+        workspaces.link(session, north, platform="slack", workspace_id="T0NORTH", now=FILE_LOADED)
+        workspaces.link(session, south, platform="slack", workspace_id="T0SOUTH", now=FILE_LOADED)
+    settings = Settings(database_url=str(engine.url), platforms={"slack": SlackSettings(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, api_url=fake.base_url)})
+    install(engine, settings, "T0NORTH", NORTH_TOKEN)
+    install(engine, settings, "T0SOUTH", SOUTH_TOKEN)
+    # Interleaved, several channels each, so one sender batch holds rows of both workspaces.
+    for i in range(4):
+        queue(factory, "northtown", [say(f"north-{i}", f"C0NORTH{i % 2}")])
+        queue(factory, "southtown", [say(f"south-{i}", f"C0SOUTH{i % 2}")])
+
+    port = SLACK.outgoing_port(settings, engine, factory)  # what `oneday worker` builds: no SLACK_BOT_TOKEN
+    assert Sender(factory, port, clock=TickingClock(NOW), batch=50).drain(timeout=30)
+    posts = fake.calls_to("chat.postMessage")
+    assert len(posts) == 8
+    by_token = {(c.args["text"].split("-")[0], c.token) for c in posts}
+    assert by_token == {("north", NORTH_TOKEN), ("south", SOUTH_TOKEN)}  # never the other workspace's token
+    fake.assert_no_rejections()
+
+    # A partnership whose workspace has no installation: its row stays queued, never borrows a token.
+    with db.unit_of_work(factory) as session:
+        workspaces.unlink(session, platform="slack", workspace_id="T0SOUTH", now=FILE_LOADED)
+        south = session.scalar(select(Partnership).where(Partnership.key == "southtown"))
+        workspaces.link(session, south, platform="slack", workspace_id="T0NOINSTALL", now=FILE_LOADED)
+    queue(factory, "southtown", [say("south-late", "C0SOUTH0")])
+    queue(factory, "northtown", [say("north-late", "C0NORTH0")])
+    fake.clear()
+    sender = Sender(factory, SLACK.outgoing_port(settings, engine, factory), clock=TickingClock(NOW))
+    for _ in range(3):
+        sender.run_once()
+    assert [(c.args["text"], c.token) for c in fake.calls_to("chat.postMessage")] == [("north-late", NORTH_TOKEN)]
+    with factory() as session:
+        late = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == "south-late"))
+        assert late.status == "pending" and "no installed Slack workspace" in (late.last_error or "")
+
+
+def posts_per_window(fake: FakeSlack, channel: str, window: float) -> int:
+    """The most posts the fake Slack accepted to `channel` in any `window` seconds (by its own record)."""
+    times = sorted(c.at for c in fake.calls_to("chat.postMessage") if c.args["channel"] == channel)
+    return max((sum(1 for t in times[i:] if t < start + window) for i, start in enumerate(times)), default=0)
+
+
+def test_two_senders_together_keep_one_message_a_second_per_channel(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
+    """Two senders (threads, each its own connection, one database) drain eight messages to one channel: together
+    they never post two within Slack's second; a channel of its own is not held up by it."""
+    factory = northtown_loaded
+    queue(factory, "northtown", [say(f"busy-{i}", "C0BUSY") for i in range(6)] + [say("quiet", "C0QUIET")])
+    fake.limit_per_channel(1.0)  # Slack's limit: a faster post would get a 429
+    clock = TickingClock(NOW)
+
+    def sender(name: str) -> Sender:
+        client = WebClient(token="xoxb-test", base_url=fake.base_url, retry_handlers=[])
+        return Sender(factory, SlackPort(client), worker_id=name, clock=clock, batch=2)
+
+    senders = [sender("a"), sender("b")]
+    done: list[bool] = []
+    threads = [threading.Thread(target=lambda s=s: done.append(s.drain(timeout=60))) for s in senders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert done == [True, True]
+    posts = fake.calls_to("chat.postMessage")
+    assert sorted(c.args["text"] for c in posts) == sorted([f"busy-{i}" for i in range(6)] + ["quiet"])
+    assert fake.ratelimited == []  # no post came faster than the fake's one a second
+    assert posts_per_window(fake, "C0BUSY", 0.9) == 1
+    with factory() as session:
+        claimed_by = set(session.scalars(select(OutboxMessage.claimed_by).where(
+            OutboxMessage.destination_ref == "C0BUSY")))
+    assert claimed_by == {"a", "b"}  # both senders did send to the busy channel
+    fake.assert_no_rejections()
+
+
+def test_a_retry_after_holds_the_channel_for_every_sender(factory) -> None:  # type: ignore[no-untyped-def]
+    pacer = SharedPacer("slack", (Limit(1, 1.0),))
+    with db.unit_of_work(factory) as session:
+        assert pacer.reserve(session, "C1", NOW) == 0
+        assert pacer.reserve(session, "C2", NOW) == 0  # per channel
+    with db.unit_of_work(factory) as session:  # another transaction, as another sender would
+        assert pacer.reserve(session, "C1", NOW) == pytest.approx(1.0)
+        pacer.hold(session, "C1", 30.0, NOW)
+    with db.unit_of_work(factory) as session:
+        later = NOW.replace(second=5)
+        assert pacer.reserve(session, "C1", later) == pytest.approx(25.0)
+        assert pacer.reserve(session, "C2", later) == 0
+        teams = SharedPacer("teams", (Limit(7, 1.0), Limit(8, 2.0)))
+        assert [teams.reserve(session, "C1", NOW) for _ in range(8)] == [0] * 7 + [pytest.approx(1.0)]
+    with factory() as session:
+        rows = {(r.platform, r.conversation): len(r.recent) for r in session.scalars(select(ConversationPace))}
+    assert rows == {("slack", "C1"): 1, ("slack", "C2"): 1, ("teams", "C1"): 7}  # as many as the limits count
