@@ -41,7 +41,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import platforms
+from bot import metrics, platforms
 from bot.clock import system_clock
 from bot.pacing import SharedPacer
 from bot.platform import LOOKS_UP_SENT
@@ -339,6 +339,7 @@ class Sender:
         now = self.clock()
         row.status, row.sent_ref, row.sent_at, row.lease_until = "sent", ref, now, None
         row.last_error, row.check_before_send = None, False
+        metrics.delivered(row.platform, "sent")
         what = f"message: {Reply.from_dict(row.payload['message']).fallback or row.idempotency_key}"[:500]
         for target_ref in row.about:
             record(session, at=now, partnership_id=row.partnership_id, kind="disclosure", actor="worker",
@@ -381,6 +382,7 @@ class Sender:
         member = session.scalar(select(Member).where(Member.partnership_id == row.partnership_id, Member.key == key))
         name = member.name if member is not None else key
         row.status, row.lease_until = "withheld", None
+        metrics.delivered(row.platform, "withheld")
         row.last_error = (f"withheld: {key} is no longer entitled to {', '.join(refs)}"
                           + (" (an earlier attempt may have reached them)" if row.check_before_send else ""))[:500]
         log.warning("outbox row %s withheld: its recipient is no longer entitled to a target it is about", row.id)
@@ -422,14 +424,17 @@ class Sender:
                 self.outlets[row.platform].pacer.hold(session, row.channel, exc.retry_after, self.clock())
             row.status = "pending"
             row.next_attempt_at = self.clock() + timedelta(seconds=exc.retry_after)
+            metrics.delivered(row.platform, "ratelimited")
             return "ratelimited"
         row.attempts += 1
         if exc.permanent or row.attempts >= MAX_ATTEMPTS:
             row.status = "failed"
             log.error("outbox message %s failed for good after %s attempts: %s", row.id, row.attempts, exc)
+            metrics.delivered(row.platform, "failed")
             return "failed"
         row.status = "pending"
         row.next_attempt_at = self.clock() + timedelta(seconds=backoff(row.attempts))
+        metrics.delivered(row.platform, "retry")
         return "retry"
 
     def run_once(self) -> int:
