@@ -6,7 +6,6 @@ import copy
 import json
 import logging
 import re
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -61,8 +60,6 @@ class SlackPort:
         each row through `for_partnership(row.partnership_id)`, never with another workspace's token."""
         self.client = client
         self._per_partnership = per_partnership
-        self._scoped: dict[int, SlackPort] = {}
-        self._scoped_lock = threading.Lock()
         # Sends go through a copy that never retries by itself: a connection reset after Slack accepted a
         # post would otherwise post it twice. The outbox retries instead, looking before it posts again.
         self.send_client = copy.copy(client)
@@ -70,14 +67,12 @@ class SlackPort:
         self._me: str | None = None
 
     def for_partnership(self, partnership_id: int) -> SlackPort:
-        """The port that speaks as the partnership's installation (this one with a single bot token)."""
+        """The port that speaks as the partnership's installation (this one with a single bot token). A new one
+        each time (the sender asks once per delivery step): its token is looked up at its first call, so a
+        workspace re-linked or re-installed meanwhile is never spoken for with the token it had before."""
         if self._per_partnership is None:
             return self
-        with self._scoped_lock:
-            port = self._scoped.get(partnership_id)
-            if port is None:
-                port = self._scoped[partnership_id] = SlackPort(self._per_partnership(partnership_id))
-            return port
+        return SlackPort(self._per_partnership(partnership_id))
 
     def post(self, channel: str, message: Reply, dedupe_key: str | None = None, *,
              dedupe_id: int | None = None) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from cluster import load_northtown
 from fake_slack import FakeSlack
 from moments import FILE_LOADED
 from slack_requests import clear_proxy_env
@@ -111,18 +112,35 @@ def posts_per_window(fake: FakeSlack, channel: str, window: float) -> int:
 
 
 def test_two_senders_together_keep_one_message_a_second_per_channel(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
-    """Two senders (threads, each its own connection, one database) drain eight messages to one channel: together
-    they never post two within Slack's second; a channel of its own is not held up by it."""
-    factory = northtown_loaded
+    """Two senders (threads, each its own connection, one database) drain seven messages, six to one channel:
+    together they never post two to it within Slack's second."""
+    two_senders_keep_the_pace([northtown_loaded, northtown_loaded], fake)
+
+
+@pytest.mark.postgres
+def test_two_senders_on_postgresql_keep_the_pace_with_row_locks(pg_db_url: str, fake: FakeSlack) -> None:
+    """The same on PostgreSQL, each sender with an engine of its own (as two worker processes have): the
+    conversation's row lock (FOR UPDATE) and SKIP LOCKED claims."""
+    load_northtown(pg_db_url, NOW)
+    engines = [db.make_engine(pg_db_url) for _ in range(2)]
+    try:
+        two_senders_keep_the_pace([db.session_factory(e) for e in engines], fake)
+    finally:
+        for e in engines:
+            e.dispose()
+
+
+def two_senders_keep_the_pace(factories: list, fake: FakeSlack) -> None:  # type: ignore[type-arg]
+    factory = factories[0]
     queue(factory, "northtown", [say(f"busy-{i}", "C0BUSY") for i in range(6)] + [say("quiet", "C0QUIET")])
     fake.limit_per_channel(1.0)  # Slack's limit: a faster post would get a 429
     clock = TickingClock(NOW)
 
-    def sender(name: str) -> Sender:
+    def sender(name: str, factory) -> Sender:  # type: ignore[no-untyped-def]
         client = WebClient(token="xoxb-test", base_url=fake.base_url, retry_handlers=[])
         return Sender(factory, SlackPort(client), worker_id=name, clock=clock, batch=2)
 
-    senders = [sender("a"), sender("b")]
+    senders = [sender("a", factories[0]), sender("b", factories[1])]
     done: list[bool] = []
     threads = [threading.Thread(target=lambda s=s: done.append(s.drain(timeout=60))) for s in senders]
     for t in threads:
