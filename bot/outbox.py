@@ -279,6 +279,10 @@ class Sender:
             if row is None or row.status != "sending" or row.claimed_by != self.worker_id:
                 return "skipped"
             out = self._outlet(row)  # claimed by this sender: one of its platforms
+            if row.channel and "space" not in row.payload:  # a conversation another send has just used: cheaply
+                wait = out.pacer.peek(session, row.channel, self.clock())  # hand it back, before entitlement
+                if wait > 0:
+                    return self._paced(row, wait)
             if row.about:
                 refused = self._not_entitled(session, row)
                 if refused:
@@ -295,12 +299,15 @@ class Sender:
             reserved = self.clock()
             wait = out.pacer.reserve(session, channel, reserved)
             if wait > 0:  # this conversation is paced (by any sender): hand the row back for later
-                row.status, row.lease_until = "pending", None
-                row.next_attempt_at = self.clock() + timedelta(seconds=wait)
-                return "paced"
+                return self._paced(row, wait)
             look_first = row.check_before_send
             row.check_before_send = True
         return self._send(row_id, channel, look_first, reserved)
+
+    def _paced(self, row: OutboxMessage, wait: float) -> str:
+        row.status, row.lease_until = "pending", None
+        row.next_attempt_at = self.clock() + timedelta(seconds=wait)
+        return "paced"
 
     def _outlet(self, row: OutboxMessage) -> Outlet:
         """How this row goes out: its platform's outlet, speaking as the row's partnership's workspace."""

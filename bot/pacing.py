@@ -124,6 +124,19 @@ class SharedPacer:
         return [t for t in row.recent if now - self._horizon < t <= now + self._horizon][-self._keep:] \
             if self._keep else []
 
+    def peek(self, session: Session, conversation: str, now: datetime) -> float:
+        """Seconds until a send to `conversation` may be reserved, read without a lock (0: try `reserve`). Lets a
+        sender hand back a paced row before doing any costlier work for it."""
+        row = session.get(ConversationPace, {"platform": self.platform, "conversation": conversation},
+                          populate_existing=True)
+        if row is None:
+            return 0.0
+        at = now.timestamp()
+        wait = wait_for(self.limits, self._recent(row, at), at)
+        if row.not_before is not None:
+            wait = max(wait, (row.not_before - now).total_seconds())
+        return wait
+
     def reserve(self, session: Session, conversation: str, now: datetime) -> float:
         """Reserve one send to `conversation` at `now` and return 0, or return the seconds to wait first (then
         nothing is reserved)."""
