@@ -35,6 +35,7 @@ from bot.slack.install_tables import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STAT
 from bot.slack.manifest import bot_scopes
 from bot.slack.settings import slack_settings
 from commands.core.errors import OnedayError
+from commands.core.platforms import canonical
 from commands.core.workspaces import workspace_of
 from commands.partnership.file import select_partnership
 from models import Workspace
@@ -111,6 +112,26 @@ def sender_token(settings: Settings, engine: Engine, factory: sessionmaker[Sessi
     return resolve
 
 
+def linked_team(factory: sessionmaker[Session], partnership_id: int) -> str | None:
+    """The Slack workspace linked to a partnership (the first, when several), or None."""
+    with factory() as session:
+        return session.scalar(select(Workspace.workspace_id).where(
+            Workspace.partnership_id == partnership_id, Workspace.platform == "slack")
+            .order_by(Workspace.id).limit(1))
+
+
+class WrongWorkspaceClient(WebClient):
+    """Refuses every call: the partnership's rows would otherwise go out with another workspace's token. The rows
+    stay queued (and say why) until the configuration is put right."""
+
+    def __init__(self, reason: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.reason = reason
+
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:  # type: ignore[override]
+        raise DeliveryError(self.reason, retry_after=60.0)
+
+
 def partnership_token(settings: Settings, engine: Engine,
                       factory: sessionmaker[Session]) -> Callable[[int], str | None]:
     """The bot token of one partnership's own Slack workspace (its linked workspace's installation), for the
@@ -119,10 +140,7 @@ def partnership_token(settings: Settings, engine: Engine,
     store = installation_store(settings, engine)
 
     def resolve(partnership_id: int) -> str | None:
-        with factory() as session:
-            team = session.scalar(select(Workspace.workspace_id).where(
-                Workspace.partnership_id == partnership_id, Workspace.platform == "slack")
-                .order_by(Workspace.id).limit(1))
+        team = linked_team(factory, partnership_id)
         bot = store.find_bot(enterprise_id=None, team_id=team) if team else None
         if bot is None:
             log.warning("partnership %s has no installed Slack workspace linked to it: its messages stay queued",
@@ -133,14 +151,43 @@ def partnership_token(settings: Settings, engine: Engine,
     return resolve
 
 
-def partnership_clients(settings: Settings, engine: Engine,
-                        factory: sessionmaker[Session]) -> Callable[[int], WebClient] | None:
-    """In OAuth mode, a client per partnership bound to its workspace's installation (None with SLACK_BOT_TOKEN:
-    one workspace, one token for every row)."""
+def token_team_guard(shared: WebClient, factory: sessionmaker[Session]) -> Callable[[int], WebClient]:
+    """With SLACK_BOT_TOKEN (one workspace): `shared` for a partnership linked to no Slack workspace or to the
+    token's own (auth.test's team, asked once), and a refusing client for one linked to another workspace, whose
+    rows must not go out with this token."""
+    team: list[str] = []
+
+    def client(partnership_id: int) -> WebClient:
+        linked = linked_team(factory, partnership_id)
+        if linked is None:
+            return shared
+        if not team:
+            try:
+                team.append(canonical(str(shared.auth_test()["team_id"])))
+            except (SlackApiError, OSError) as exc:
+                return WrongWorkspaceClient(f"cannot tell which workspace SLACK_BOT_TOKEN belongs to "
+                                            f"({type(exc).__name__})", base_url=shared.base_url)
+        if canonical(linked) == team[0]:
+            return shared
+        log.error("partnership %s is linked to Slack workspace %s, but SLACK_BOT_TOKEN is workspace %s's: its "
+                  "messages stay queued", partnership_id, linked, team[0])
+        return WrongWorkspaceClient(f"the partnership's Slack workspace {linked} is not SLACK_BOT_TOKEN's "
+                                    f"({team[0]})", base_url=shared.base_url)
+
+    return client
+
+
+def partnership_clients(settings: Settings, engine: Engine, factory: sessionmaker[Session],
+                        shared: WebClient) -> Callable[[int], WebClient] | None:
+    """The client for each partnership's rows: in OAuth mode one bound to its workspace's installation; with
+    SLACK_BOT_TOKEN `shared` (the outbox's client) where the token is the partnership's workspace's (see
+    token_team_guard)."""
     from bot.slack.app import make_client
 
     s = slack_settings(settings)
-    if s.bot_token or not s.oauth:
+    if s.bot_token:
+        return token_team_guard(shared, factory)
+    if not s.oauth:
         return None
     token = partnership_token(settings, engine, factory)
     base = make_client(None, s.api_url)

@@ -100,8 +100,8 @@ class SlackPlatform:
         from bot.slack.install import outgoing_client, partnership_clients
         from bot.slack.port import SlackPort
 
-        return SlackPort(outgoing_client(settings, engine, factory),
-                         per_partnership=partnership_clients(settings, engine, factory))
+        client = outgoing_client(settings, engine, factory)
+        return SlackPort(client, per_partnership=partnership_clients(settings, engine, factory, client))
 
     def inbound(self, settings: Settings, *, engine: Engine, runner: Runner) -> SlackInbound:
         return SlackInbound(settings, engine=engine, runner=runner)

@@ -72,7 +72,8 @@ class SlackPort:
         workspace re-linked or re-installed meanwhile is never spoken for with the token it had before."""
         if self._per_partnership is None:
             return self
-        return SlackPort(self._per_partnership(partnership_id))
+        client = self._per_partnership(partnership_id)
+        return self if client is self.client else SlackPort(client)
 
     def post(self, channel: str, message: Reply, dedupe_key: str | None = None, *,
              dedupe_id: int | None = None) -> str:
