@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,7 @@ def test_abuse_leaves_signed_commands_answered_and_memory_and_threads_bounded(
         assert "Tom Ashby" in whoami(served.base)
         for length in (f"{64 << 20}", f"{1 << 40}"):
             status, answer = raw(port, f"POST /slack/events HTTP/1.1\nHost: x\nContent-Length: {length}\n")
-            assert status == 413 and b"body over" in answer, answer
+            assert status == 413 and b"application/json" in answer, answer  # {"error": "body over ..."}
         for length in ("-1", "abc", "1e3", "0x10", "+5", "5, 6", ""):
             status, answer = raw(port, f"POST /slack/events HTTP/1.1\nHost: x\nContent-Length: {length}\n", b"a=1")
             assert status == 400, (length, answer)
@@ -95,6 +96,10 @@ def test_abuse_leaves_signed_commands_answered_and_memory_and_threads_bounded(
         assert all(closed_by_server(conn) for conn in idle)
         assert all(closed_by_server(conn) for conn in held[:HALF_OPEN])
         assert "Tom Ashby" in whoami(served.base)
+        # One process (no multiprocess directory): /metrics counts its own commands, the refused ones not at all.
+        with urllib.request.urlopen(f"{served.base}/metrics", timeout=10) as resp:
+            scraped = resp.read().decode()
+        assert 'oneday_command_seconds_count{command="oneday",outcome="ok"} 4.0' in scraped, scraped[:2000]
     finally:
         for conn in held:
             conn.close()
