@@ -149,8 +149,9 @@ def test_the_worker_serves_its_job_runs_deliveries_and_reminder_rounds(
             assert proc.wait(timeout=40) == 0
     assert value(samples, "oneday_reminder_rounds_total") >= 1, log_path.read_text()
     assert value(samples, "oneday_job_runs_total", job="reminders", outcome="ok") >= 1
-    assert value(samples, "oneday_outbox_deliveries_total", platform="slack", outcome="sent") == 1
-    assert value(samples, "oneday_outbox_queue_depth", platform="slack") == 0
+    # (the jobs may queue reminders of their own, depending on the day and hour the suite runs: at least ours)
+    assert value(samples, "oneday_outbox_deliveries_total", platform="slack", outcome="sent") >= 1
+    assert value(samples, "oneday_outbox_messages", platform="slack", status="sent") >= 1
     assert value(samples, "oneday_database_up") == 1
 
 
