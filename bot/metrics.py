@@ -20,7 +20,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
@@ -83,6 +83,15 @@ def _round_kind(round_name: str) -> str:
     return round_name.split("-", 1)[0][:16]
 
 
+def _aware(value: object) -> datetime | None:
+    """A stored time as an aware datetime (an aggregate may come back naive, or as text on SQLite)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 class DatabaseCollector(Collector):
     """Gauges computed from the database at each scrape (see the module's docstring). `clock` is the edge's."""
 
@@ -102,17 +111,22 @@ class DatabaseCollector(Collector):
         try:
             now = self.clock()
             with self.factory() as session:
-                waiting = OutboxMessage.status.in_(("pending", "sending"))
-                for platform, count, first in session.execute(
-                        select(OutboxMessage.platform, func.count(), func.min(OutboxMessage.created_at))
-                        .where(waiting).group_by(OutboxMessage.platform)):
-                    depth.add_metric([platform], count)
-                    age = (now - first).total_seconds() if isinstance(first, datetime) else 0.0
-                    oldest.add_metric([platform], max(age, 0.0))
-                for platform, status, count in session.execute(
-                        select(OutboxMessage.platform, OutboxMessage.status, func.count())
+                # One query, so that depth, age and statuses are one snapshot of the table.
+                waiting: dict[str, tuple[int, datetime | None]] = {}
+                for platform, status, count, first in session.execute(
+                        select(OutboxMessage.platform, OutboxMessage.status, func.count(),
+                               func.min(OutboxMessage.created_at))
                         .group_by(OutboxMessage.platform, OutboxMessage.status)):
                     statuses.add_metric([platform, status], count)
+                    if status in ("pending", "sending"):
+                        n, earliest = waiting.get(platform, (0, None))
+                        at = _aware(first)
+                        if earliest is None or (at is not None and at < earliest):
+                            earliest = at
+                        waiting[platform] = (n + count, earliest)
+                for platform, (count, since) in sorted(waiting.items()):
+                    depth.add_metric([platform], count)
+                    oldest.add_metric([platform], max((now - since).total_seconds(), 0.0) if since else 0.0)
                 by_kind: dict[str, int] = {}
                 for round_name, count in session.execute(
                         select(ReminderMark.round, func.count()).group_by(ReminderMark.round)):

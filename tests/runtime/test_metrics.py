@@ -141,7 +141,7 @@ def test_the_worker_serves_its_job_runs_deliveries_and_reminder_rounds(
                 except OSError:
                     samples = {}
                 if value(samples, "oneday_reminder_rounds_total") >= 1 and \
-                        value(samples, "oneday_outbox_deliveries_total", platform="slack", outcome="sent") >= 1:
+                        value(samples, "oneday_outbox_messages", platform="slack", status="sent") >= 1:
                     break
                 time.sleep(0.2)
         finally:
