@@ -2,7 +2,8 @@
 
 Platform-neutral, like bot/http.py whose `HttpRequest`/`HttpResponse`/`Route` stay the contract: each platform
 hands its routes (bot/platform.py `Inbound.routes`), this app answers them plus GET /healthz (the process is
-alive) and GET /readyz (the database answers and its schema is at the Alembic head).
+alive), GET /readyz (the database answers and its schema is at the Alembic head) and GET /metrics (Prometheus,
+bot/metrics.py; when a `metrics` renderer is given).
 
 At the edge, before a route sees anything:
 - Content-Length is checked before the body is read: missing on a POST, not a number or negative -> 400; more than
@@ -33,6 +34,7 @@ log = logging.getLogger("oneday.http")
 MAX_BODY = 1 << 20  # 1 MiB: Slack's payloads are a few KiB
 BODY_TIMEOUT = 10.0  # seconds for the whole body, once the headers are in
 HEADER_TIMEOUT = 10.0  # seconds from connection (or the end of the last response) to the end of the headers
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # Prometheus' text format
 THREADS = 32  # routes running at once in one worker; uvicorn's limit_concurrency answers 503 beyond its own limit
 
 Scope = MutableMapping[str, Any]
@@ -65,8 +67,10 @@ class EdgeApp:
 
     def __init__(self, routes: Mapping[str, Route], *, ready: Callable[[], Readiness] = lambda: Readiness(True, {}),
                  on_start: Callable[[], None] = lambda: None, on_stop: Callable[[], None] = lambda: None,
-                 max_body: int = MAX_BODY, body_timeout: float = BODY_TIMEOUT, threads: int = THREADS) -> None:
+                 max_body: int = MAX_BODY, body_timeout: float = BODY_TIMEOUT, threads: int = THREADS,
+                 metrics: Callable[[], bytes] | None = None) -> None:
         self.routes = dict(routes)
+        self.metrics = metrics
         self.ready, self.on_start, self.on_stop = ready, on_start, on_stop
         self.max_body, self.body_timeout = max_body, body_timeout
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="oneday-route")
@@ -106,6 +110,9 @@ class EdgeApp:
                 resp = json_response(200, {"ok": True})
             elif path == "/readyz":
                 resp = await self._readyz()
+            elif path == "/metrics" and self.metrics is not None:
+                body = await asyncio.get_running_loop().run_in_executor(self.pool, self.metrics)
+                resp = HttpResponse(200, body, {"Content-Type": METRICS_CONTENT_TYPE})
             elif path not in self.routes:
                 resp = NOT_FOUND
             else:

@@ -362,6 +362,12 @@ def worker(
     health_file: Annotated[Path | None, typer.Option(
         "--health-file", metavar="FILE", help="Refresh this file (its time and contents) every 15 s while the worker's "
         "threads run and the database answers; a check calls the worker unhealthy when it is older than a minute.")] = None,
+    metrics_port: Annotated[int | None, typer.Option(
+        "--metrics-port", metavar="PORT", min=1, max=65535, envvar="ONEDAY_WORKER_METRICS_PORT",
+        help="Serve Prometheus metrics (deliveries, job runs, reminder rounds, the outbox queue) on this port.")]
+        = None,
+    metrics_host: Annotated[str, typer.Option("--metrics-host", metavar="ADDRESS",
+                                              help="Address for --metrics-port.")] = "127.0.0.1",
 ) -> None:
     """Deliver the outbox and run the scheduled jobs until stopped. Waits for the database if it is not up yet."""
     from bot import logs
@@ -375,7 +381,8 @@ def worker(
     if not wait_for_database(State.settings.database_url, stop):
         return
     _require_schema()
-    run_worker(State.settings, stop=stop, health_file=health_file)
+    run_worker(State.settings, stop=stop, health_file=health_file,
+               metrics_at=(metrics_host, metrics_port) if metrics_port else None)
 
 
 @jobs_app.command("list")

@@ -29,7 +29,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
-from bot.port import DeliveryError, SentEraser
+from bot.port import DeliveryError, PerPartnership, SentEraser
 from commands.core.errors import OnedayError
 from commands.governance import retention
 from commands.partnership import file as partnership_cmd
@@ -110,7 +110,7 @@ def apply(factory: sessionmaker[Session], partnership: str | None, *, now: datet
     with factory() as session:
         pending = retention.pending_deletions(session, _partnership(session, pid))
     for d in pending:
-        port = erasers.get(d.platform)
+        port = _own(erasers.get(d.platform), pid)
         if port is None:
             report.left += 1
             continue
@@ -131,7 +131,7 @@ def apply(factory: sessionmaker[Session], partnership: str | None, *, now: datet
     for section_id, space, subject in spaces:
         with factory() as session:
             platform = _space_platform(session, pid)
-        port = erasers.get(platform)
+        port = _own(erasers.get(platform), pid)
         if port is None or space is None:
             report.notes.append(f"{subject}: no {platform} connection that can archive; left for the next apply")
             continue
@@ -181,6 +181,15 @@ def _space_platform(session: Session, pid: int) -> str:
     from bot.outbox import partnership_platform
 
     return partnership_platform(session, pid, platforms.names())
+
+
+def _own(port: SentEraser | None, partnership_id: int) -> SentEraser | None:
+    """The port that speaks as the partnership's own workspace (Slack OAuth: its installation's token), so a
+    message is deleted, or a space archived, with the token that posted or made it."""
+    if isinstance(port, PerPartnership):
+        own = port.for_partnership(partnership_id)
+        return own if isinstance(own, SentEraser) else None
+    return port
 
 
 def configured_erasers(factory: sessionmaker[Session]) -> dict[str, SentEraser]:

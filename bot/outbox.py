@@ -7,8 +7,11 @@
   stays queued.
 - `Sender` claims due rows with a lease (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer),
   paces each conversation to its platform's declared limits (bot/pacing.py; Slack: about one message a second
-  per channel), honours Retry-After, retries transient failures with backoff and gives up on permanent ones,
-  recording why.
+  per channel) counting the sends of every sender together in the database, so N workers keep one channel's
+  rate; honours Retry-After (for every sender), retries transient failures with backoff and gives up on
+  permanent ones, recording why.
+- Each row goes out as its own workspace: a port that speaks for several (Slack OAuth installs, `PerPartnership`)
+  is asked for the row's partnership's port, so a row of workspace A is never sent with B's token.
 - Exactly once across crashes, where the platform can look up what was sent (its LOOKS_UP_SENT capability):
   every post carries the row's key (`dedupe_key`, Slack message metadata). Before a post the row is marked
   `check_before_send` and its channel committed; a worker killed between the platform accepting a post and
@@ -38,11 +41,11 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import platforms
+from bot import metrics, platforms
 from bot.clock import system_clock
-from bot.pacing import Pacer
+from bot.pacing import SharedPacer
 from bot.platform import LOOKS_UP_SENT
-from bot.port import ChatPort, DeliveryError, SentLookup
+from bot.port import ChatPort, DeliveryError, PerPartnership, SentLookup
 from commands.agenda.reach import email_address
 from commands.core.access import active_with_role
 from commands.core.replies import Attachment, Destination, Notice, Reply
@@ -143,11 +146,21 @@ class Outlet:
     """How the sender reaches one platform: its port, its pacing, and its look-up when it declares one."""
 
     port: ChatPort
-    pacer: Pacer
+    pacer: SharedPacer
     lookup: SentLookup | None  # None: the platform cannot tell whether a message arrived
 
+    def for_partnership(self, partnership_id: int) -> Outlet:
+        """The outlet that sends as the partnership's own workspace (itself for a single-workspace port)."""
+        if not isinstance(self.port, PerPartnership):
+            return self
+        port = self.port.for_partnership(partnership_id)
+        if port is self.port:
+            return self
+        lookup = port if self.lookup is not None and isinstance(port, SentLookup) else None
+        return Outlet(port, self.pacer, lookup)
 
-def outlet(port: ChatPort, *, monotonic: Callable[[], float] = time.monotonic) -> Outlet:
+
+def outlet(port: ChatPort) -> Outlet:
     """An outlet for a port, by what its platform declares (bot/platforms.py)."""
     platform = platforms.get(port.platform)
     lookup = None
@@ -155,21 +168,22 @@ def outlet(port: ChatPort, *, monotonic: Callable[[], float] = time.monotonic) -
         if not isinstance(port, SentLookup):
             raise TypeError(f"{platform.name} declares it can look up what was sent, but its port has no already_sent")
         lookup = port
-    return Outlet(port, Pacer(platform.limits, clock=monotonic), lookup)
+    return Outlet(port, SharedPacer(platform.name, platform.limits), lookup)
 
 
 class Sender:
     def __init__(self, factory: sessionmaker[Session], ports: ChatPort | Sequence[ChatPort], *,
                  worker_id: str | None = None, clock: Callable[[], datetime] = system_clock, batch: int = 20,
-                 lease_seconds: float = 60.0, monotonic: Callable[[], float] = time.monotonic) -> None:
+                 lease_seconds: float = 60.0) -> None:
         """`ports`: one per platform whose rows this sender delivers (rows of other platforms stay queued).
-        `monotonic` paces (real seconds between sends); `clock` stamps rows."""
+        `clock` stamps rows and paces sends (every sender of one database must share it: the system clock in
+        production)."""
         ports = list(ports) if isinstance(ports, Sequence) else [ports]
         self.outlets: dict[str, Outlet] = {}
         for port in ports:
             if port.platform in self.outlets:
                 raise ValueError(f"two ports for {port.platform}")
-            self.outlets[port.platform] = outlet(port, monotonic=monotonic)
+            self.outlets[port.platform] = outlet(port)
         self.factory, self.clock, self.batch = factory, clock, batch
         self.lease = timedelta(seconds=lease_seconds)
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -186,9 +200,12 @@ class Sender:
             ids = list(session.scalars(select(OutboxMessage.id).where(due, self._mine())
                                        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
                                        .limit(self.batch).with_for_update(skip_locked=True)))
-            if ids:
-                session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                                .values(status="sending", lease_until=now + self.lease, claimed_by=self.worker_id))
+            if ids:  # the update asks again whether each is due: on SQLite another sender may have taken it
+                # between our select and this write (its reads take no lock); only what we updated is ours
+                ids = sorted(session.scalars(
+                    update(OutboxMessage).where(OutboxMessage.id.in_(ids), due)
+                    .values(status="sending", lease_until=now + self.lease, claimed_by=self.worker_id)
+                    .returning(OutboxMessage.id)))
         return ids
 
     def _mine(self) -> ColumnElement[bool]:
@@ -271,7 +288,11 @@ class Sender:
             row = session.get(OutboxMessage, row_id, with_for_update=True)
             if row is None or row.status != "sending" or row.claimed_by != self.worker_id:
                 return "skipped"
-            out = self.outlets[row.platform]  # claimed by this sender: one of its platforms
+            out = self._outlet(row)  # claimed by this sender: one of its platforms
+            if row.channel and "space" not in row.payload:  # a conversation another send has just used: cheaply
+                wait = out.pacer.peek(session, row.channel, self.clock())  # hand it back, before entitlement
+                if wait > 0:
+                    return self._paced(row, wait)
             if row.about:
                 refused = self._not_entitled(session, row)
                 if refused:
@@ -285,21 +306,29 @@ class Sender:
             except DeliveryError as exc:  # nothing was posted: an earlier uncertain post stays to be checked
                 return self._failed(row, exc, may_have_landed=row.check_before_send)
             row.channel = channel
-            wait = out.pacer.wait(channel)
-            if wait > 0:  # this conversation is paced: hand the row back for later
-                row.status, row.lease_until = "pending", None
-                row.next_attempt_at = self.clock() + timedelta(seconds=wait)
-                return "paced"
+            reserved = self.clock()
+            wait = out.pacer.reserve(session, channel, reserved)
+            if wait > 0:  # this conversation is paced (by any sender): hand the row back for later
+                return self._paced(row, wait)
             look_first = row.check_before_send
             row.check_before_send = True
-        return self._send(row_id, channel, look_first)
+        return self._send(row_id, channel, look_first, reserved)
 
-    def _send(self, row_id: int, channel: str, look_first: bool) -> str:
+    def _paced(self, row: OutboxMessage, wait: float) -> str:
+        row.status, row.lease_until = "pending", None
+        row.next_attempt_at = self.clock() + timedelta(seconds=wait)
+        return "paced"
+
+    def _outlet(self, row: OutboxMessage) -> Outlet:
+        """How this row goes out: its platform's outlet, speaking as the row's partnership's workspace."""
+        return self.outlets[row.platform].for_partnership(row.partnership_id)
+
+    def _send(self, row_id: int, channel: str, look_first: bool, reserved: datetime) -> str:
         with self.factory() as session, session.begin():
             row = session.get(OutboxMessage, row_id, with_for_update=True, populate_existing=True)
             if row is None or row.status != "sending" or row.claimed_by != self.worker_id:
                 return "skipped"  # our lease ran out between the two steps and another worker took the row
-            out = self.outlets[row.platform]
+            out = self._outlet(row)
             message = Reply.from_dict(row.payload["message"])
             attachment = Attachment(**row.payload["attachment"]) if "attachment" in row.payload else None
             posting = False
@@ -319,7 +348,7 @@ class Sender:
                 # The look-up failed: still unknown. The post failed: unknown only if no answer came (network,
                 # timeout, 5xx); an answer (429, an error code) means the platform did not take it.
                 return self._failed(row, exc, may_have_landed=exc.uncertain if posting else True)
-            out.pacer.sent(channel)
+            out.pacer.confirm(session, channel, reserved, self.clock())
             return self._sent(session, row, ref)
 
     def _sent(self, session: Session, row: OutboxMessage, ref: str | None) -> str:
@@ -327,6 +356,7 @@ class Sender:
         now = self.clock()
         row.status, row.sent_ref, row.sent_at, row.lease_until = "sent", ref, now, None
         row.last_error, row.check_before_send = None, False
+        metrics.delivered(row.platform, "sent")
         what = f"message: {Reply.from_dict(row.payload['message']).fallback or row.idempotency_key}"[:500]
         if "attachment" in row.payload:
             what = f"{what[:400]} (with file {row.payload['attachment'].get('filename', '')})"
@@ -373,6 +403,7 @@ class Sender:
         member = session.scalar(select(Member).where(Member.partnership_id == row.partnership_id, Member.key == key))
         name = member.name if member is not None else key
         row.status, row.lease_until = "withheld", None
+        metrics.delivered(row.platform, "withheld")
         row.last_error = (f"withheld: {key} is no longer entitled to {', '.join(refs)}"
                           + (" (an earlier attempt may have reached them)" if row.check_before_send else ""))[:500]
         log.warning("outbox row %s withheld: its recipient is no longer entitled to a target it is about", row.id)
@@ -409,18 +440,22 @@ class Sender:
         row.last_error = str(exc)[:500]
         row.check_before_send = may_have_landed  # then the next attempt looks before it posts
         if exc.retry_after is not None:
-            if row.channel and row.platform in self.outlets:
-                self.outlets[row.platform].pacer.hold(row.channel, exc.retry_after)
+            session = Session.object_session(row)
+            if row.channel and row.platform in self.outlets and session is not None:
+                self.outlets[row.platform].pacer.hold(session, row.channel, exc.retry_after, self.clock())
             row.status = "pending"
             row.next_attempt_at = self.clock() + timedelta(seconds=exc.retry_after)
+            metrics.delivered(row.platform, "ratelimited")
             return "ratelimited"
         row.attempts += 1
         if exc.permanent or row.attempts >= MAX_ATTEMPTS:
             row.status = "failed"
             log.error("outbox message %s failed for good after %s attempts: %s", row.id, row.attempts, exc)
+            metrics.delivered(row.platform, "failed")
             return "failed"
         row.status = "pending"
         row.next_attempt_at = self.clock() + timedelta(seconds=backoff(row.attempts))
+        metrics.delivered(row.platform, "retry")
         return "retry"
 
     def run_once(self) -> int:

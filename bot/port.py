@@ -89,3 +89,12 @@ class SentEraser(Protocol):
     def archive_space(self, space: str) -> bool:
         """Archive a space the bot created: members keep nothing new, the space stops being a live place.
         False when the platform refuses for good."""
+
+
+@runtime_checkable
+class PerPartnership(Protocol):
+    """A port that speaks for several workspaces (Slack OAuth installs: one bot token per workspace). The outbox
+    asks it for the port of each row's partnership, so a row of workspace A is never sent with B's token."""
+
+    def for_partnership(self, partnership_id: int) -> ChatPort:
+        """The port that sends as the partnership's own installation (self when there is only one)."""

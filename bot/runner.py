@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import metrics
 from bot.clock import system_clock
 from bot.logs import log_request
 from bot.outbox import enqueue
@@ -93,6 +94,8 @@ class Runner:
             session.close()
         if queued and self.on_queued:
             self.on_queued()
+        elapsed = time.perf_counter() - started
+        metrics.observe_command(req.intent, outcome, elapsed)
         log_request(platform=req.platform, intent=req.intent, team=req.workspace, user=req.user,
-                    outcome=outcome, latency_ms=round((time.perf_counter() - started) * 1000, 2))
+                    outcome=outcome, latency_ms=round(elapsed * 1000, 2))
         return result

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import metrics
 from bot.clock import system_clock
 from bot.config import DEFAULT_COMMANDS
 from bot.jobs import follow_partnership_job, for_each_partnership, logged, publish_agenda_job, review_job
@@ -29,6 +30,7 @@ log = logging.getLogger("oneday.jobs")
 def reminders(factory: sessionmaker[Session], now: datetime, names: Mapping[str, str] = DEFAULT_COMMANDS) -> str:
     n = for_each_partnership(factory, now, "reminders",
                              lambda s, p, t: chasing.run_round(s, p, t, names=names).notices)
+    metrics.reminder_round(n)
     return f"{n} reminder messages queued"
 
 
@@ -87,6 +89,8 @@ def run_scheduled(factory: sessionmaker[Session], stop: threading.Event, *, ever
                 continue
             try:
                 log.info("job %s: %s", job.name, job.run(factory, clock(), names))
+                metrics.job_ran(job.name, "ok")
             except Exception:
                 log.exception("job %s failed; will run again next minute", job.name)
+                metrics.job_ran(job.name, "error")
         stop.wait(every)

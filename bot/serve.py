@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import db, platforms
+from bot import db, metrics, platforms
 from bot.asgi import EdgeApp, EdgeH11Protocol, Readiness
 from bot.clock import Clock, system_clock
 from bot.config import Settings
@@ -85,7 +85,8 @@ def build_app(settings: Settings) -> EdgeApp:
         sender.stop()
         engine.dispose()
 
-    return EdgeApp(routes, ready=ready, on_start=start, on_stop=stop)
+    gauges = metrics.DatabaseCollector(factory, system_clock)
+    return EdgeApp(routes, ready=ready, on_start=start, on_stop=stop, metrics=lambda: metrics.render([gauges]))
 
 
 def create_app() -> EdgeApp:
@@ -110,7 +111,14 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
         os.environ["DATABASE_URL"] = settings.database_url  # --database-url and --partnership reach the workers
         if settings.partnership:
             os.environ["ONEDAY_PARTNERSHIP"] = settings.partnership
-        run_app("bot.serve:create_app", host, port, workers=workers)
+        # Each worker counts into this run's directory; a scrape of any worker adds every worker's counts up.
+        chosen = bool(os.environ.get(metrics.MULTIPROC_ENV))
+        counts = metrics.multiprocess_dir()
+        os.environ[metrics.MULTIPROC_ENV] = str(counts)
+        try:
+            run_app("bot.serve:create_app", host, port, workers=workers)
+        finally:
+            metrics.remove_multiprocess_dir(counts, chosen=chosen)
     else:
         run_app(build_app(settings), host, port)
 
@@ -220,9 +228,10 @@ def heartbeat(path: Path, engine: Engine, alive: list[Callable[[], bool]], clock
 
 
 def worker(settings: Settings, *, stop: threading.Event | None = None, health_file: Path | None = None,
-           clock: Clock = system_clock) -> None:
+           clock: Clock = system_clock, metrics_at: tuple[str, int] | None = None) -> None:
     """Deliver the outbox and run the scheduled jobs until stopped (SIGTERM or Ctrl-C); with `health_file`,
-    refresh that file every HEARTBEAT_SECONDS while all is well (see heartbeat)."""
+    refresh that file every HEARTBEAT_SECONDS while all is well (see heartbeat); with `metrics_at` (host, port),
+    serve this process's Prometheus metrics there (bot/metrics.py)."""
     from bot.scheduler import run_scheduled
 
     engine = db.make_engine(settings.database_url)
@@ -230,6 +239,8 @@ def worker(settings: Settings, *, stop: threading.Event | None = None, health_fi
     sender = sender_for(settings, platforms.configured(settings), engine, factory, clock=clock)
     if stop is None:
         stop = stop_on_sigterm()
+    if metrics_at is not None:
+        metrics.serve_worker_metrics(metrics_at[1], metrics_at[0], factory, clock)
     sender.start()
     jobs = threading.Thread(target=run_scheduled, args=(factory, stop),
                             kwargs={"every": settings.job_interval_seconds, "names": settings.commands,

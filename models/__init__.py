@@ -22,6 +22,7 @@ from models.meeting_record import (
 )
 from models.onward import OnwardRequest, OnwardStatus
 from models.outbox import OutboxMessage
+from models.pacing import ConversationPace
 from models.partnership import Agency, ChatIdentity, Cohort, Member, Partnership
 from models.reminder_mark import ReminderMark
 from models.retention import SpaceArchive, TargetErasure
@@ -43,6 +44,7 @@ __all__ = [
     "DiscussionStatus",
     "HomeView",
     "Cohort",
+    "ConversationPace",
     "Invitation",
     "Meeting",
     "MeetingStatus",

@@ -23,9 +23,10 @@ from typing import Any
 
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
@@ -34,8 +35,10 @@ from bot.slack.install_tables import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STAT
 from bot.slack.manifest import bot_scopes
 from bot.slack.settings import slack_settings
 from commands.core.errors import OnedayError
+from commands.core.platforms import canonical
 from commands.core.workspaces import workspace_of
 from commands.partnership.file import select_partnership
+from models import Workspace
 
 log = logging.getLogger("oneday.slack")
 STATE_SECONDS = 600  # how long an install link stays good
@@ -61,9 +64,14 @@ def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
     )
 
 
+# Answers meaning the token we hold is no longer the installation's (reinstalled, revoked): look it up again.
+STALE_TOKEN = {"invalid_auth", "token_revoked", "account_inactive", "not_authed"}
+
+
 class InstalledBotClient(WebClient):
     """A WebClient for work outside a request (the outbox sender, jobs) in OAuth mode: its bot token is the
-    installation's, looked up at the first call (so `oneday serve` can start before anyone installs)."""
+    installation's, looked up at the first call (so `oneday serve` can start before anyone installs), and again
+    after Slack says it is no longer good (the workspace reinstalled the app)."""
 
     def __init__(self, resolve: Callable[[], str | None], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -74,7 +82,13 @@ class InstalledBotClient(WebClient):
             self.token = self._resolve()
         if self.token is None:  # not installed or not linked yet: keep the message queued, try again later
             raise DeliveryError("no installed Slack workspace is linked to the partnership", retry_after=60.0)
-        return super().api_call(api_method, **kwargs)
+        try:
+            return super().api_call(api_method, **kwargs)
+        except SlackApiError as exc:
+            data = exc.response.data if isinstance(exc.response.data, dict) else {}
+            if data.get("error") in STALE_TOKEN:
+                self.token = None
+            raise
 
 
 def sender_token(settings: Settings, engine: Engine, factory: sessionmaker[Session]) -> Callable[[], str | None]:
@@ -96,6 +110,93 @@ def sender_token(settings: Settings, engine: Engine, factory: sessionmaker[Sessi
         return bot.bot_token
 
     return resolve
+
+
+def linked_team(factory: sessionmaker[Session], partnership_id: int) -> str | None:
+    """The Slack workspace linked to a partnership (the first, when several), or None."""
+    with factory() as session:
+        return session.scalar(select(Workspace.workspace_id).where(
+            Workspace.partnership_id == partnership_id, Workspace.platform == "slack")
+            .order_by(Workspace.id).limit(1))
+
+
+class WrongWorkspaceClient(WebClient):
+    """Refuses every call: the partnership's rows would otherwise go out with another workspace's token. The rows
+    stay queued (and say why) until the configuration is put right."""
+
+    def __init__(self, reason: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.reason = reason
+
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:  # type: ignore[override]
+        raise DeliveryError(self.reason, retry_after=60.0)
+
+
+def partnership_token(settings: Settings, engine: Engine,
+                      factory: sessionmaker[Session]) -> Callable[[int], str | None]:
+    """The bot token of one partnership's own Slack workspace (its linked workspace's installation), for the
+    outbox: each row goes out as its own workspace. None when the partnership has no linked, installed workspace:
+    its rows stay queued rather than borrow another workspace's token."""
+    store = installation_store(settings, engine)
+
+    def resolve(partnership_id: int) -> str | None:
+        team = linked_team(factory, partnership_id)
+        bot = store.find_bot(enterprise_id=None, team_id=team) if team else None
+        if bot is None:
+            log.warning("partnership %s has no installed Slack workspace linked to it: its messages stay queued",
+                        partnership_id)
+            return None
+        return bot.bot_token
+
+    return resolve
+
+
+def token_team_guard(shared: WebClient, factory: sessionmaker[Session]) -> Callable[[int], WebClient]:
+    """With SLACK_BOT_TOKEN (one workspace): `shared` for a partnership linked to no Slack workspace or to the
+    token's own (auth.test's team, asked once), and a refusing client for one linked to another workspace, whose
+    rows must not go out with this token."""
+    team: list[str] = []
+
+    def client(partnership_id: int) -> WebClient:
+        linked = linked_team(factory, partnership_id)
+        if linked is None:
+            return shared
+        if not team:
+            try:
+                team.append(canonical(str(shared.auth_test()["team_id"])))
+            except (SlackApiError, OSError) as exc:
+                return WrongWorkspaceClient(f"cannot tell which workspace SLACK_BOT_TOKEN belongs to "
+                                            f"({type(exc).__name__})", base_url=shared.base_url)
+        if canonical(linked) == team[0]:
+            return shared
+        log.error("partnership %s is linked to Slack workspace %s, but SLACK_BOT_TOKEN is workspace %s's: its "
+                  "messages stay queued", partnership_id, linked, team[0])
+        return WrongWorkspaceClient(f"the partnership's Slack workspace {linked} is not SLACK_BOT_TOKEN's "
+                                    f"({team[0]})", base_url=shared.base_url)
+
+    return client
+
+
+def partnership_clients(settings: Settings, engine: Engine, factory: sessionmaker[Session],
+                        shared: WebClient) -> Callable[[int], WebClient] | None:
+    """The client for each partnership's rows: in OAuth mode one bound to its workspace's installation; with
+    SLACK_BOT_TOKEN `shared` (the outbox's client) where the token is the partnership's workspace's (see
+    token_team_guard)."""
+    from bot.slack.app import make_client
+
+    s = slack_settings(settings)
+    if s.bot_token:
+        return token_team_guard(shared, factory)
+    if not s.oauth:
+        return None
+    token = partnership_token(settings, engine, factory)
+    base = make_client(None, s.api_url)
+
+    def client(partnership_id: int) -> WebClient:
+        return InstalledBotClient(lambda: token(partnership_id), base_url=base.base_url, timeout=base.timeout,
+                                  logger=base.logger)
+
+    return client
 
 
 def outgoing_client(settings: Settings, engine: Engine, factory: sessionmaker[Session]) -> WebClient:

@@ -98,10 +98,11 @@ class SlackPlatform:
         return slack_app
 
     def outgoing_port(self, settings: Settings, engine: Engine, factory: sessionmaker[Session]) -> ChatPort:
-        from bot.slack.install import outgoing_client
+        from bot.slack.install import outgoing_client, partnership_clients
         from bot.slack.port import SlackPort
 
-        return SlackPort(outgoing_client(settings, engine, factory))
+        client = outgoing_client(settings, engine, factory)
+        return SlackPort(client, per_partnership=partnership_clients(settings, engine, factory, client))
 
     def inbound(self, settings: Settings, *, engine: Engine, runner: Runner) -> SlackInbound:
         return SlackInbound(settings, engine=engine, runner=runner)

@@ -55,13 +55,25 @@ HISTORY_PAGES = 10  # pages of 200 messages scanned by already_sent before givin
 class SlackPort:
     platform = "slack"
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, *, per_partnership: Callable[[int], WebClient] | None = None) -> None:
+        """`per_partnership` (OAuth installs): the client of a partnership's own workspace; the outbox then sends
+        each row through `for_partnership(row.partnership_id)`, never with another workspace's token."""
         self.client = client
+        self._per_partnership = per_partnership
         # Sends go through a copy that never retries by itself: a connection reset after Slack accepted a
         # post would otherwise post it twice. The outbox retries instead, looking before it posts again.
         self.send_client = copy.copy(client)
         self.send_client.retry_handlers = []
         self._me: str | None = None
+
+    def for_partnership(self, partnership_id: int) -> SlackPort:
+        """The port that speaks as the partnership's installation (this one with a single bot token). A new one
+        each time (the sender asks once per delivery step): its token is looked up at its first call, so a
+        workspace re-linked or re-installed meanwhile is never spoken for with the token it had before."""
+        if self._per_partnership is None:
+            return self
+        client = self._per_partnership(partnership_id)
+        return self if client is self.client else SlackPort(client)
 
     def post(self, channel: str, message: Reply, dedupe_key: str | None = None, *,
              dedupe_id: int | None = None) -> str:

@@ -11,7 +11,7 @@ import pytest
 from fake_slack import FakeSlack
 from slack_requests import clear_proxy_env
 from slack_sdk import WebClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from test_outbox import _section  # one way to make a published section
 
 from bot import db
@@ -19,7 +19,7 @@ from bot.clock import system_clock
 from bot.outbox import Sender, enqueue
 from bot.slack.port import METADATA_EVENT, SlackPort
 from commands.core.replies import Attachment, Destination, Notice, Reply
-from models import OutboxMessage, Partnership
+from models import ConversationPace, OutboxMessage, Partnership
 
 ROOM = "C0ROOM"
 
@@ -127,7 +127,8 @@ def test_a_definite_refusal_clears_the_check_but_a_failed_look_up_keeps_it(north
     fake.fail_next("chat.postMessage", 1, "ratelimited", retry_after=1)
     with db.unit_of_work(northtown_loaded) as session:
         session.get(OutboxMessage, row_id).next_attempt_at = system_clock()
-    sender = Sender(northtown_loaded, port(fake))  # a fresh one: the 429 paced the channel for the first
+        session.execute(delete(ConversationPace))  # the 429's Retry-After held the channel for every sender
+    sender = Sender(northtown_loaded, port(fake))
     sender.run_once()  # looks (nothing there), posts, is refused with a 429: certainly not delivered
     r = row(northtown_loaded, row_id)
     assert (r.status, r.check_before_send) == ("pending", False)

@@ -218,7 +218,7 @@ def test_each_platform_is_paced_to_its_own_limits(northtown_loaded, tiny) -> Non
     slack, tinychat = RecordingPort("slack"), RecordingPort("tinychat")
     slack.already_sent = lambda *a, **k: None  # type: ignore[attr-defined]  # Slack's port looks up; never here
     mono, wall = Monotonic(), Wall(NOW)
-    sender = Sender(factory, [slack, tinychat], clock=wall, monotonic=mono, batch=50)
+    sender = Sender(factory, [slack, tinychat], clock=wall, batch=50)
     sent_by_second = []
     for _ in range(4):
         sender.run_once()
