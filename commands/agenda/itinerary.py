@@ -40,9 +40,11 @@ def uid(day: date, cohort: str, partnership_key: str) -> str:
 
 def calendar(*, day: date, partnership_key: str, partnership_name: str, timezone: str, visits: Sequence[Visit],
              cancelled: Sequence[Visit] = (), sequence: int = 0, stamp: datetime,
-             description: str = CHAT_DESCRIPTION) -> str:
+             description: str = CHAT_DESCRIPTION, venue: str | None = None, dial_in: str | None = None) -> str:
     """The .ics text: one VEVENT per section attended (and one CANCELLED per section no longer attended).
-    `description` says where the pack is (the chat's section channel, or the coordinator for an emailed one)."""
+    `description` says where the pack is (the chat's section channel, or the coordinator for an emailed one).
+    `venue` (the partnership file's `meeting.venue`) is the events' location, else the section's chat space;
+    `dial_in` (`meeting.dial_in`) is how to join remotely, added to the description."""
     tz = ZoneInfo(timezone)
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
@@ -57,8 +59,9 @@ def calendar(*, day: date, partnership_key: str, partnership_name: str, timezone
         event.add("dtstart", visit.start.astimezone(tz))
         event.add("dtend", visit.end.astimezone(tz))
         event.add("summary", f"{partnership_name}: {visit.name}")
-        event.add("location", visit.space)
-        event.add("description", description)
+        event.add("location", venue or visit.space)
+        event.add("description", " ".join([description, *([f"Section channel: {visit.space}."] if venue else []),
+                                           *([f"Join remotely: {dial_in}"] if dial_in else [])]))
         event.add("status", status)
         event.add("transp", "OPAQUE")
         cal.add_component(event)
@@ -118,3 +121,9 @@ def email_lines(*, sections: Sequence[EmailSection], cancelled: Sequence[str], t
               "The attached calendar file holds the sections' names and times.",
               "", marking]
     return tuple(lines)
+
+
+def where_lines(meeting: dict[str, object]) -> list[str]:
+    """The itinerary's lines for `meeting.venue` and `meeting.dial_in`, when the partnership file gives them."""
+    venue, dial_in = meeting.get("venue"), meeting.get("dial_in")
+    return ([f"Where: {venue}"] if venue else []) + ([f"Join remotely: {dial_in}"] if dial_in else [])

@@ -43,6 +43,7 @@ from commands.agenda.itinerary import (
     email_lines,
     highest_marking,
     summary_line,
+    where_lines,
 )
 from commands.core.dates import day_label
 from commands.core.errors import UsageError
@@ -298,9 +299,12 @@ class _Publisher:
                                               f"{summary_line(visits, tz)}")
             else:
                 title = f"{self.p.name}, {self.when}: you are no longer invited to any section"
+            meeting = self.p.meeting or {}
             ics = calendar(day=self.day, partnership_key=self.p.key, partnership_name=self.p.name, timezone=tz,
-                           visits=visits, cancelled=cancelled, sequence=sequence, stamp=self.now)
-            message = Reply(title=title, lines=self._slot_lines(key, stops))
+                           visits=visits, cancelled=cancelled, sequence=sequence, stamp=self.now,
+                           venue=meeting.get("venue"), dial_in=meeting.get("dial_in"))
+            where = tuple(where_lines(meeting)) if visits else ()
+            message = Reply(title=title, lines=(*self._slot_lines(key, stops), *where))
             # What it is about: exactly the member's slots (so delivery checks each of them again).
             about = tuple(dict.fromkeys(slot.target for s in stops for slot in s.slots))
             attachment = Attachment(f"oneday-{self.day.isoformat()}.ics", ics, f"{self.p.name} {self.day.isoformat()}")
@@ -375,11 +379,13 @@ class _Publisher:
                  else f"[{marking}] {self.p.name}, {self.when}: you are no longer invited")
         visits = [Visit(s.cohort, names[s.cohort], s.start, s.end, f"{self.p.name}: ask the coordinator how to join")
                   for s in stops]
+        meeting = self.p.meeting or {}
         ics = calendar(day=self.day, partnership_key=self.p.key, partnership_name=self.p.name, timezone=tz,
                        visits=visits, cancelled=[self._old_visit(c) for c in gone], sequence=sequence,
-                       stamp=self.now, description=EMAIL_DESCRIPTION)
+                       stamp=self.now, description=EMAIL_DESCRIPTION, venue=meeting.get("venue"),
+                       dial_in=meeting.get("dial_in"))
         attachment = Attachment(f"oneday-{self.day.isoformat()}.ics", ics, f"{self.p.name} {self.day.isoformat()}")
-        message = Reply(title=title, lines=lines)
+        message = Reply(title=title, lines=(*lines, *(where_lines(meeting) if sections else ())))
         to = reach.email_destination(member.email)
         self.queue(prefix, [member.email, content or "none", gone],
                    lambda k: Notice(to, message, k, attachment=attachment))

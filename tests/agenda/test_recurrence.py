@@ -13,7 +13,7 @@ from bot import db
 from bot.scheduler import JOBS
 from commands.partnership import file as partnership_cmd
 from commands.partnership import spec as partnership_spec
-from models import Meeting, MeetingStatus
+from models import Meeting, MeetingStatus, OutboxMessage
 from models.recurrence import occurrences
 
 SIX_WEEKLY = {"every_weeks": 6, "weekday": "monday", "from": "2027-02-15"}  # 29 March 2027 is Easter Monday
@@ -78,6 +78,16 @@ def test_the_worker_publishes_the_next_three_meetings_on_time_around_easter(fact
                                                                       date(2027, 5, 10)])]:
         job.run(factory, when, {})
         assert published() == expected, when
+    with factory() as session:  # the itineraries say where and how to join, in the DM and in the .ics
+        rows = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key.like("publish:2027-02-15:itinerary:%"))).all()
+        assert rows
+        message = rows[0].payload["message"]
+        assert "Where: Town Hall, Committee Room 2" in message["lines"]
+        assert "Join remotely: https://meet.example/northtown-oneday" in message["lines"]
+        ics = rows[0].payload["attachment"]["content"]
+        assert "LOCATION:Town Hall\\, Committee Room 2" in ics
+        assert "https://meet.example/northtown-oneday" in ics.replace("\r\n ", "")
     with db.unit_of_work(factory) as session:  # the file round-trips: exported, it loads back with no change
         exported = partnership_cmd.export(session, partnership_cmd.select_partnership(session, None))
         assert "every_weeks: 6" in exported and "Committee Room 2" in exported
