@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
@@ -60,8 +61,29 @@ class Runner:
 
     def run(self, req: Request, email_of: Callable[[str], str | None],
             action: Callable[[Caller], Result] | None = None) -> Result:
-        """Handle one request in one unit of work. Never raises: every failure becomes a Result."""
+        """Handle one request in one unit of work. Never raises: every failure becomes a Result.
+
+        A unit of work that lost a race with a concurrent one (two `/action`s taking the same number; SQLite's
+        single writer busy; PostgreSQL's serialisation or deadlock) is run again from the start, at most
+        RETRIES times: nothing of it was committed, so running it again is safe, and the person gets their
+        answer instead of an incident."""
         started = time.perf_counter()
+        for attempt in range(RETRIES + 1):
+            try:
+                result, outcome, queued = self._once(req, email_of, action, last=attempt == RETRIES)
+                break
+            except _LostRace:
+                log.info("request lost a race with a concurrent one; running it again (attempt %s)", attempt + 2)
+        if queued and self.on_queued:
+            self.on_queued()
+        elapsed = time.perf_counter() - started
+        metrics.observe_command(req.intent, outcome, elapsed)
+        log_request(platform=req.platform, intent=req.intent, team=req.workspace, user=req.user,
+                    outcome=outcome, latency_ms=round(elapsed * 1000, 2))
+        return result
+
+    def _once(self, req: Request, email_of: Callable[[str], str | None],
+              action: Callable[[Caller], Result] | None, *, last: bool) -> tuple[Result, str, int]:
         outcome, queued = "ok", 0
         session = self.factory()
         try:
@@ -82,20 +104,36 @@ class Runner:
             session.rollback()
             outcome = "usage" if isinstance(exc, UsageError) else "not_found"
             result = Result(error_reply(exc))
-        except Exception:
+        except (IntegrityError, OperationalError) as exc:
             session.rollback()
-            incident = uuid.uuid4().hex[:8]
-            log.exception("unexpected error, incident %s", incident, extra={"fields": {"incident": incident}})
-            outcome = "error"
-            result = Result(Reply(lines=(f"Something went wrong on our side (incident {incident}). Nothing was "
-                                         "saved. Try again, and if it happens again give your coordinator this "
-                                         "incident id.",)))
+            if not last and _lost_race(exc):
+                raise _LostRace from exc
+            outcome, result = "error", _incident(exc)
+        except Exception as exc:
+            session.rollback()
+            outcome, result = "error", _incident(exc)
         finally:
             session.close()
-        if queued and self.on_queued:
-            self.on_queued()
-        elapsed = time.perf_counter() - started
-        metrics.observe_command(req.intent, outcome, elapsed)
-        log_request(platform=req.platform, intent=req.intent, team=req.workspace, user=req.user,
-                    outcome=outcome, latency_ms=round(elapsed * 1000, 2))
-        return result
+        return result, outcome, queued
+
+
+RETRIES = 3
+
+
+class _LostRace(Exception):
+    """The unit of work collided with a concurrent one and was rolled back: run it again."""
+
+
+def _lost_race(exc: IntegrityError | OperationalError) -> bool:
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    if isinstance(exc, IntegrityError):
+        return "unique" in text or "duplicate key" in text  # e.g. two actions numbered at once
+    return any(s in text for s in ("database is locked", "could not serialize", "deadlock detected"))
+
+
+def _incident(exc: BaseException) -> Result:
+    incident = uuid.uuid4().hex[:8]
+    log.error("unexpected error, incident %s", incident, exc_info=exc, extra={"fields": {"incident": incident}})
+    return Result(Reply(lines=(f"Something went wrong on our side (incident {incident}). Nothing was saved. Try "
+                               "again, and if it happens again give your coordinator this incident id.",)))
+

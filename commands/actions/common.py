@@ -11,7 +11,7 @@ import re
 import unicodedata
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from commands.actions.due_dates import read_due
 from commands.core import access
@@ -111,11 +111,19 @@ def open_action(caller: Caller, number: int, *, purpose: str, doing: str, manage
 def next_number(caller: Caller) -> int:
     """max+1 inside the transaction, taken under a lock on the partnership's row (FOR NO KEY UPDATE on PostgreSQL,
     held until commit), so concurrent requests on several servers number their actions one after the other
-    instead of colliding on the unique (partnership, number) constraint. SQLite has one writer: no lock needed.
+    instead of colliding on the unique (partnership, number) constraint. SQLite: its one writer's lock, taken first.
     NO KEY: the foreign-key checks of other inserts (KEY SHARE) are not blocked, so no deadlock with them."""
-    caller.session.execute(select(Partnership.id).where(Partnership.id == caller.partnership.id)
-                           .with_for_update(key_share=True))
-    top = caller.session.scalar(select(func.max(Action.number)).where(Action.partnership_id == caller.partnership.id))
+    session = caller.session
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite's driver reads outside a transaction until the first write, so a max read first could be stale
+        # by the time of the insert. A no-op write takes the one writer's lock first (waiting for it), so the
+        # max below is read inside the transaction that inserts. Plain SQL: it changes nothing, so it must not
+        # look like a change to the partnership (the entitlement cache watches ORM writes to it).
+        session.execute(text("UPDATE partnership SET id = id WHERE id = :pid"), {"pid": caller.partnership.id})
+    else:
+        session.execute(select(Partnership.id).where(Partnership.id == caller.partnership.id)
+                        .with_for_update(key_share=True))
+    top = session.scalar(select(func.max(Action.number)).where(Action.partnership_id == caller.partnership.id))
     return (top or 0) + 1
 
 
