@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from commands.agenda.publish import RUNS_THE_DAY
 from commands.core import access
@@ -28,6 +29,7 @@ from models import (
     ActionStatus,
     Invitation,
     Meeting,
+    Member,
     Outcome,
     PartnerInformation,
     PartnerView,
@@ -157,17 +159,28 @@ def _since(caller: Caller, section: Section) -> datetime:
 def _pack(caller: Caller, section: Section) -> Result:
     s, pid, cohort, day = caller.session, caller.partnership.id, section.cohort, section.meeting.date
     refs = list(section.target_refs or [])
-    found = {t.ref: t for t in s.scalars(select(Target).where(Target.partnership_id == pid, Target.ref.in_(refs)))}
+    # Everything the lines below read, loaded up front: a 10x section is hundreds of targets and actions, and one
+    # lazy load each made View pack grow with the section (18x from 650 to 6,500 open actions).
+    found = {t.ref: t for t in s.scalars(select(Target).where(Target.partnership_id == pid, Target.ref.in_(refs))
+                                         .options(selectinload(Target.details),
+                                                  selectinload(Target.lead).selectinload(Member.agency)))}
     targets = [found[r] for r in refs if r in found and found[r].cohort_id == section.cohort_id
                and access.member_may_see(caller, caller.member, found[r])]
     ids = [t.id for t in targets]
     since = _since(caller, section)
     actions = list(s.scalars(select(Action).where(Action.partnership_id == pid, Action.target_id.in_(ids),
-                                                  Action.status == ActionStatus.OPEN).order_by(Action.number)))
+                                                  Action.status == ActionStatus.OPEN).order_by(Action.number)
+                             .options(selectinload(Action.owner))))
     outcomes = list(s.scalars(select(Outcome).join(Action, Outcome.action_id == Action.id)
                               .where(Outcome.partnership_id == pid, Action.target_id.in_(ids),
                                      Outcome.recorded_at >= since)
-                              .order_by(Outcome.recorded_at)))
+                              .order_by(Outcome.recorded_at).options(selectinload(Outcome.action))))
+    actions_of: dict[int, list[Action]] = {}
+    for a in actions:
+        actions_of.setdefault(a.target_id, []).append(a)
+    outcomes_of: dict[int, list[Outcome]] = {}
+    for o in outcomes:
+        outcomes_of.setdefault(o.action.target_id, []).append(o)
     informed = list(s.scalars(select(PartnerInformation).where(PartnerInformation.partnership_id == pid,
                                                                PartnerInformation.target_id.in_(ids),
                                                                PartnerInformation.at >= since)
@@ -189,10 +202,10 @@ def _pack(caller: Caller, section: Section) -> Result:
             lines.append(f"    {t.details.summary if t.details and t.details.summary else '(no details recorded)'}")
             lines += [f"    {fact}" for fact in fact_lines(t.details.facts or {} if t.details else {})]
         lines.append(f"    Lead officer: {lead.name} ({lead.agency.name})")
-        for a in (a for a in actions if a.target_id == t.id):
+        for a in actions_of.get(t.id, ()):
             due = f", due {day_label(a.due, day, weekday=False)}" if a.due else ""
             lines.append(f"    Open action #{a.number}: {a.text} ({a.owner.name}{due})")
-        for o in (o for o in outcomes if o.action.target_id == t.id):
+        for o in outcomes_of.get(t.id, ()):
             lines.append(f"    Outcome of #{o.action.number} "
                          f"({day_label(o.recorded_at.astimezone(tz).date(), day, weekday=False)}): "
                          f"{o.category}: {o.text}")
