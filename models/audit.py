@@ -43,6 +43,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from models.base import Base, TenantMixin, UTCDateTime
+from models.locks import lock_partnership
 
 KINDS = ("collection", "alteration", "consultation", "disclosure", "combination", "erasure", "refusal",
          "withheld")
@@ -148,9 +149,7 @@ def _head_for_append(session: Session, partnership_id: int) -> tuple[int, str]:
     heads: dict[int, tuple[int, str]] = session.info.setdefault(_HEADS, {})
     if partnership_id in heads:
         return heads[partnership_id]
-    partnership = Base.metadata.tables["partnership"]
-    session.execute(select(partnership.c.id).where(partnership.c.id == partnership_id)
-                    .with_for_update(key_share=True))  # FOR NO KEY UPDATE; SQLite ignores it (one writer)
+    lock_partnership(session, partnership_id)
     best = (0, GENESIS)
     last = session.execute(select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.partnership_id == partnership_id)
                            .order_by(AuditEvent.seq.desc()).limit(1)).first()

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from datetime import date
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from commands.actions.due_dates import read_due
 from commands.core import access
@@ -21,8 +21,9 @@ from commands.core.errors import UsageError
 from commands.core.help import example
 from commands.core.names import command
 from commands.core.replies import Button, Destination, Emphasis, Notice, Reply
-from models import Action, ActionStatus, Member, Partnership
+from models import Action, ActionStatus, Member
 from models.audit import record
+from models.locks import lock_partnership
 from models.reminders import overdue_working_days
 
 TEXT_MAX = 500  # an action's wording
@@ -114,15 +115,7 @@ def next_number(caller: Caller) -> int:
     instead of colliding on the unique (partnership, number) constraint. SQLite: its one writer's lock, taken first.
     NO KEY: the foreign-key checks of other inserts (KEY SHARE) are not blocked, so no deadlock with them."""
     session = caller.session
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite's driver reads outside a transaction until the first write, so a max read first could be stale
-        # by the time of the insert. A no-op write takes the one writer's lock first (waiting for it), so the
-        # max below is read inside the transaction that inserts. Plain SQL: it changes nothing, so it must not
-        # look like a change to the partnership (the entitlement cache watches ORM writes to it).
-        session.execute(text("UPDATE partnership SET id = id WHERE id = :pid"), {"pid": caller.partnership.id})
-    else:
-        session.execute(select(Partnership.id).where(Partnership.id == caller.partnership.id)
-                        .with_for_update(key_share=True))
+    lock_partnership(session, caller.partnership.id)
     top = session.scalar(select(func.max(Action.number)).where(Action.partnership_id == caller.partnership.id))
     return (top or 0) + 1
 

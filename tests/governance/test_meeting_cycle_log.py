@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from paths import REPO
 from slack_requests import block_actions_payload, send_action
 from sqlalchemy import select
 
@@ -28,7 +29,7 @@ from models import AuditEvent, Section
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 ONEDAY = Path(sys.executable).parent / "oneday"
-NORTHTOWN = Path(__file__).resolve().parents[2] / "bot" / "sample" / "northtown.yaml"
+NORTHTOWN = REPO / "bot" / "sample" / "northtown.yaml"
 OS_ACTOR = f"os:{getpass.getuser()}"
 
 # (step, kind, actor, target, a recipient it must name (or None), words in `what` (or ""))

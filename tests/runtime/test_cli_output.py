@@ -40,6 +40,6 @@ def test_summary_piped_keeps_every_cell_whole(tmp_path: Path) -> None:
 
 def test_help_names_values_not_python_types(tmp_path: Path) -> None:
     text = oneday(tmp_path, "targets", "import", "--help")
-    assert "--map FIELD=HEADER" in text
+    assert "--map HEADER=FIELD" in text
     assert "list[str]" not in text and "<bool>" not in text
     assert "--date YYYY-MM-DD" in oneday(tmp_path, "agenda", "plan", "--help")
