@@ -251,10 +251,16 @@ class Sender:
         if row.destination_kind == "space":
             return row.destination_ref
         if row.destination_kind == "section":
-            space = self._section(session, row).space_ref
+            section = self._section(session, row)
+            space = section.space_ref
             if space is None:
                 if self._space_coming(session, row):  # an earlier row is creating it: try again shortly
                     raise DeliveryError("section space not created yet", retry_after=2.0)
+                # Another sender may have created it (and marked its row sent) between the two reads: look again
+                # before giving up for good.
+                session.refresh(section)
+                if section.space_ref is not None:
+                    return section.space_ref
                 raise DeliveryError(f"section {row.destination_ref} has no space and none is being created",
                                     permanent=True)
             return space
