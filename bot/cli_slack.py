@@ -14,6 +14,7 @@ from bot import db
 from bot.clock import system_clock
 from commands.core import workspaces
 from commands.core.errors import OnedayError
+from commands.core.names import DEFAULT_NAMES
 from commands.partnership.file import select_partnership
 
 slack_app = typer.Typer(help="Slack set-up: the app manifest, and which partnership each workspace belongs to.",
@@ -35,6 +36,14 @@ def manifest_cmd(
     if not url.startswith(("https://", "http://")):
         cli.fail(OnedayError(f"'{url}' is not a URL", example="oneday slack manifest --url https://oneday.example.org"))
     sys.stdout.write(dump(manifest(cli.State.settings, url), fmt))
+    generic = [name for intent, name in cli.State.settings.commands.items() if name == DEFAULT_NAMES.get(intent)]
+    if generic:  # stderr: stdout stays the manifest alone, for a pipe or a file
+        suggested = " ".join(f"ONEDAY_COMMAND_{intent.upper()}=/od-{intent}" for intent, name
+                             in cli.State.settings.commands.items() if name in generic)
+        cli.err.print(f"note: {', '.join(generic)} are generic names another app in the workspace may already use "
+                      f"(Slack then asks people which app they meant). Distinctive names, e.g.: {suggested} "
+                      "(set them for `oneday serve` too; see the README, 'Renaming the commands')",
+                      highlight=False, markup=False)
 
 
 def _link(team_id: str, partnership: str | None, *, unlink: bool) -> None:

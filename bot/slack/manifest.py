@@ -16,7 +16,7 @@ import yaml
 
 from bot.config import Settings
 from bot.slack.settings import slack_settings
-from commands.core.help import HELP
+from commands.core.help import HELP, usage_line
 
 # Web API method -> (bot scopes it needs, why Oneday calls it). Methods that need no scope map to ().
 SCOPES_BY_METHOD: dict[str, tuple[tuple[str, ...], str]] = {
@@ -58,7 +58,7 @@ def bot_scopes() -> list[str]:
 def _usage_hint(intent: str, names: dict[str, str]) -> str:
     """The first example that has words after the command name."""
     for usage, _ in HELP[intent][1]:
-        rest = usage.format(**names).removeprefix(names[intent]).strip()
+        rest = usage_line(usage, names).removeprefix(names[intent]).strip()
         if rest:
             return rest
     return "help"

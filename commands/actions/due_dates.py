@@ -14,7 +14,7 @@ anything else goes to dateparser (DMY, future-preferring, English only). Reading
   year means next year. The US reading (12 May) is offered for confirmation only when it is plausible too: both
   parts could be a month and neither reading is past (typed on 1 March, "5/6" could be 5 June or 6 May; typed on
   1 December, "9/12/2026" can only be 9 December, because 12 September has gone).
-- "2026-12-05": ISO, unambiguous.
+- "2026-12-05": ISO, unambiguous (hints show a date two weeks ahead of the day they are given).
 - "in 3 days", "in 2 weeks", "in a fortnight", "in 2 months" (same day of month, clipped), "2 weeks' time".
 - "next week": Monday of next week. "next month" / "next year": the 1st of that month / 1 January.
 - "end of week" / "this week": Friday of this week (the coming Friday at weekends); "end of next week".
@@ -37,7 +37,10 @@ import dateparser
 from commands.core.dates import DAY_NAMES, MONTH_NAMES, day_label
 from commands.core.errors import UsageError
 
-TRY = 'try "by Friday", "in 2 weeks", "5/12", "end of month" or "2026-12-05"'
+
+def _try(today: date) -> str:
+    """The forms to try, with an ISO example computed from today (a fixed date in a hint would age)."""
+    return f'try "by Friday", "in 2 weeks", "5/12", "end of month" or "{(today + timedelta(days=14)).isoformat()}"'
 MAX_YEARS_AHEAD = 2
 PAST = "that date is in the past"
 
@@ -99,10 +102,10 @@ def _read_due(text: str, *, now: datetime, tz: str) -> DueDate:
     today = local.date()
     shown = _shown(text)
     if not shown:
-        raise UsageError(f"no due date given: {TRY}")
+        raise UsageError(f"no due date given: {_try(today)}")
     reading = _recognise(_normalise(text), local, zone)
     if reading is None:
-        raise UsageError(f'can\'t read "{shown}" as a due date: {TRY}')
+        raise UsageError(f'can\'t read "{shown}" as a due date: {_try(today)}')
     day, reasons, alternatives = reading
     if day > _limit(today):
         raise UsageError(f'"{shown}" is too far ahead: a due date must be no later than '

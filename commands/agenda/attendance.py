@@ -27,6 +27,7 @@ from commands.core import access, mentions
 from commands.core.context import Caller
 from commands.core.dates import day_label
 from commands.core.errors import Refused, UsageError
+from commands.core.help import example_day
 from commands.core.names import command
 from commands.core.replies import Button, Destination, Emphasis, Notice, Reply, Result
 from models import Attendance, AttendanceStatus, Meeting, MeetingStatus, Member, Partnership, Section
@@ -122,7 +123,7 @@ def _present(caller: Caller, rest: str) -> Result:
 
 
 def _apologies(caller: Caller, rest: str) -> Result:
-    example = command(caller.names, "agenda", "apologies", "2026-12-08 sub @jo.baker")
+    example = command(caller.names, "agenda", "apologies", example_day(caller.local_now.date()), "sub @jo.baker")
     words = rest.split()
     if not words:
         raise UsageError("say which meeting (its date)", example=example)

@@ -25,7 +25,7 @@ from commands.core import access
 from commands.core.context import Caller
 from commands.core.dates import day_label
 from commands.core.errors import Refused, UsageError
-from commands.core.help import example
+from commands.core.help import example, example_day
 from commands.core.names import command
 from commands.core.replies import Reply, Result
 from commands.governance import onward
@@ -42,12 +42,12 @@ def run(caller: Caller, text: str) -> Result:
     if verb in ("plan", "publish"):
         if len(words) != 2:
             raise UsageError(f"'{command(names, 'agenda', verb)}' takes the meeting date",
-                             example=command(names, "agenda", verb, "2026-12-08"))
+                             example=command(names, "agenda", verb, example_day(caller.local_now.date())))
         if verb == "plan":
             _require_planner(caller, what=f"agenda plan {words[1][:10]}")
         else:
             access.require_coordinator(caller, what=f"agenda publish {words[1][:10]}")
-        day = read_date(words[1], command(names, "agenda", verb, "2026-12-08"))
+        day = read_date(words[1], command(names, "agenda", verb, example_day(caller.local_now.date())))
         return preview(caller, day) if verb == "plan" else publish_now(caller, day)
     if verb in overrides.VERBS:
         return overrides.run(caller, verb, text.split(None, 1)[1] if len(words) > 1 else "")
@@ -65,7 +65,7 @@ def run(caller: Caller, text: str) -> Result:
     if verb == "onward":
         return onward.run(caller, text.strip()[len(words[0]):])
     what = f"unknown subcommand '{verb}'" if verb else "say what to do"
-    raise UsageError(what, example=example("agenda", names))
+    raise UsageError(what, example=example("agenda", names, today=caller.local_now.date()))
 
 
 def _require_planner(caller: Caller, *, what: str) -> None:

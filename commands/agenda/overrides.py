@@ -21,6 +21,7 @@ from commands.core import access
 from commands.core.context import Caller
 from commands.core.dates import day_label
 from commands.core.errors import UsageError
+from commands.core.help import example_day
 from commands.core.names import command
 from commands.core.replies import Reply, Result
 from models import Agency, AgendaOverride, OverrideKind, Target
@@ -31,16 +32,17 @@ REASON_MAX = 200
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def example(names: Mapping[str, str], verb: str) -> str:
+def example(names: Mapping[str, str], verb: str, today: date | None = None) -> str:
+    day = example_day(today)
     words = {"add": ("add", "probation", "OCG-07", "licence conditions to discuss"),
-             "drop": ("drop", "fire", "2026-12-08", "no premises on this agenda"),
-             "skip": ("skip", "N-0412", "2026-12-08", "in custody until January"),
+             "drop": ("drop", "fire", day, "no premises on this agenda"),
+             "skip": ("skip", "N-0412", day, "in custody until January"),
              "overrides": ("overrides",), "clear": ("clear", "3")}[verb]
     return command(names, "agenda", *words)
 
 
 def run(caller: Caller, verb: str, rest: str) -> Result:
-    ex = example(caller.names, verb)
+    ex = example(caller.names, verb, caller.local_now.date())
     access.require_coordinator(caller, what=f"agenda {verb}")
     if verb == "overrides":
         return listing(caller)

@@ -47,6 +47,7 @@ from commands.agenda.itinerary import (
 )
 from commands.core.dates import day_label
 from commands.core.errors import UsageError
+from commands.core.help import example_day
 from commands.core.names import DEFAULT_NAMES, command
 from commands.core.replies import Attachment, Button, Destination, Emphasis, Notice, Reply, SpaceSync
 from models import (
@@ -425,11 +426,11 @@ def publish(session: Session, partnership: Partnership, day: date, *, actor: str
     worker's publication, whose answer nobody reads)."""
     if day < now.astimezone(ZoneInfo(partnership.timezone or "Europe/London")).date():
         raise UsageError(f"{day.isoformat()} has passed; publish a meeting that is still to come",
-                         example=command(names, "agenda", "publish", "2026-12-08"))
+                         example=command(names, "agenda", "publish", example_day(day_of(now, partnership))))
     day_plan = plan_day(session, partnership, day)
     if not day_plan.sections:
         raise UsageError(f"nothing to publish for {day.isoformat()}: no cohort has an active target",
-                         example=command(names, "agenda", "plan", "2026-12-08"))
+                         example=command(names, "agenda", "plan", example_day(day_of(now, partnership))))
     pub = _Publisher(session, partnership, day_plan, now=now, mail=reach.MAIL.configured if mail is None else mail)
     meeting, was_published = pub.meeting()
     by_id = {m.id: m.key for m in pub.members.values()}
@@ -462,3 +463,8 @@ def publish(session: Session, partnership: Partnership, day: date, *, actor: str
                 f"{len(pub.notices)} messages queued",
            justification=f"{day.isoformat()} meeting agenda publication")
     return Published(meeting.id, len(day_plan.sections), members, pub.notices, pub.notes, pub.unreachable, pub.mail)
+
+
+def day_of(now: datetime, partnership: Partnership) -> date:
+    """Today in the partnership's time zone (for examples that name a date)."""
+    return now.astimezone(ZoneInfo(partnership.timezone or "Europe/London")).date()

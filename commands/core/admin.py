@@ -18,7 +18,7 @@ def run(caller: Caller, text: str) -> Result:
     names, words = caller.names, text.split()
     verb = words[0].lower() if words else "help"
     if verb == "help":
-        return Result(help_reply("oneday", names))
+        return Result(help_reply("oneday", names, today=caller.local_now.date()))
     if verb == "whoami":
         if len(words) > 1:
             raise UsageError(f"'{command(names, 'oneday', 'whoami')}' takes no arguments",

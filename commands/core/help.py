@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, timedelta
 
 from commands.core.replies import Reply
 
@@ -12,27 +13,27 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("{oneday} whoami", "who Oneday thinks you are: member, agency, roles, sections you may see"),
         ("{oneday} toolkit", "what every agency can bring: flags it acts on, powers, information, and what its "
                              "actions led to (counts); add a flag, e.g. {oneday} toolkit benefits"),
-        ("{oneday} report 2026-10-01 2026-12-31", "analyst, chair or coordinator: the partnership's figures for a "
+        ("{oneday} report {period}", "analyst, chair or coordinator: the partnership's figures for a "
                                                   "period (counts only; the chart comes by direct message)"),
         ("{oneday} help", "this help"),
     ]),
     "agenda": ("The meeting day: sections by offender group, each for the partners who have a role in it.", [
-        ("{agenda} plan 2026-12-08", "coordinator: preview the day with the reason each agency is invited"),
-        ("{agenda} publish 2026-12-08", "coordinator: publish, create section channels, send itineraries"),
+        ("{agenda} plan {day}", "coordinator or chair: preview the day with the reason each agency is invited"),
+        ("{agenda} publish {day}", "coordinator: publish, create section channels, send itineraries"),
         ("{agenda} show", "in a section channel: view the section pack (after the confidentiality statement)"),
         ("{agenda} add probation OCG-07 licence conditions", "coordinator: bring an agency to a target's slot "
                                                              "(or to a meeting: a date), with the reason"),
-        ("{agenda} drop fire 2026-12-08 no premises this time", "coordinator: keep an agency away (lead officers "
+        ("{agenda} drop fire {day} no premises this time", "coordinator: keep an agency away (lead officers "
                                                                 "and action owners stay)"),
-        ("{agenda} skip N-0412 2026-12-08 in custody", "coordinator: a target does not come up at that meeting"),
+        ("{agenda} skip N-0412 {day} in custody", "coordinator: a target does not come up at that meeting"),
         ("{agenda} overrides", "coordinator: the overrides in force; clear one with {agenda} clear 3"),
         ("{agenda} here", "in your section's channel: mark yourself present (or press I'm here when it starts)"),
-        ("{agenda} apologies 2026-12-08 sub @jo", "send apologies for your sections of a meeting, with a substitute "
+        ("{agenda} apologies {day} sub @jo", "send apologies for your sections of a meeting, with a substitute "
                                                   "from your agency"),
         ("{agenda} present @sam", "chair or coordinator, in a section's channel: mark others present"),
         ("{agenda} day", "chair or coordinator: the day so far: sections now and next, who is here, apologies, "
                          "statements accepted"),
-        ("{agenda} minutes 2026-12-08 release", "chair or coordinator: preview (no word after the date), add a "
+        ("{agenda} minutes {day} release", "chair or coordinator: preview (no word after the date), add a "
                                                 "section note (note ocg <text>) or release the minutes: each member "
                                                 "gets only the targets they are entitled to"),
         ("{agenda} share OCG-07 summary <text>", "lead officer, coordinator or chair: what partners outside the core "
@@ -77,12 +78,30 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
 }
 
 
-def help_reply(intent: str, names: Mapping[str, str]) -> Reply:
+def example_day(today: date | None = None) -> str:
+    """A meeting date for an example, computed so that it never ages: the Tuesday at least a week after `today`
+    (meetings are often on Tuesdays); with no `today` (the app manifest, written once) the form itself."""
+    if today is None:
+        return "YYYY-MM-DD"
+    return (today + timedelta(days=7 + (1 - today.weekday()) % 7)).isoformat()
+
+
+def _values(names: Mapping[str, str], today: date | None) -> dict[str, str]:
+    period = (f"{(today - timedelta(days=90)).isoformat()} {today.isoformat()}" if today
+              else "YYYY-MM-DD YYYY-MM-DD")
+    return {**names, "day": example_day(today), "period": period}
+
+
+def usage_line(usage: str, names: Mapping[str, str], today: date | None = None) -> str:
+    return usage.format(**_values(names, today))
+
+
+def help_reply(intent: str, names: Mapping[str, str], today: date | None = None) -> Reply:
     summary, usages = HELP[intent]
-    lines = tuple(f"{usage.format(**names)}  -  {what}" for usage, what in usages)
+    lines = tuple(f"{usage_line(usage, names, today)}  -  {what}" for usage, what in usages)
     return Reply(title=f"{names[intent]} help", lines=(summary, *lines),
                  footer="Target details are shown only to the partners in that target's section.")
 
 
-def example(intent: str, names: Mapping[str, str], index: int = 0) -> str:
-    return HELP[intent][1][index][0].format(**names)
+def example(intent: str, names: Mapping[str, str], index: int = 0, today: date | None = None) -> str:
+    return usage_line(HELP[intent][1][index][0], names, today)

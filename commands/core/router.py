@@ -48,7 +48,7 @@ def dispatch(intent: str, caller: Caller, text: str) -> Result:
         raise UsageError(f"unknown command '{intent}'", example=example("oneday", names))
     text = text.strip()
     if text.lower() in ("help", "?", "-h", "--help"):
-        return Result(help_reply(intent, names))
+        return Result(help_reply(intent, names, today=caller.local_now.date()))
     handler = HANDLERS.get(intent)
     if handler is None:
         raise UsageError(f"'{command(names, intent, *text.split()[:1])}' is not available in this version yet",

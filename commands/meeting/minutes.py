@@ -29,6 +29,7 @@ from commands.core import access
 from commands.core.context import Caller
 from commands.core.dates import day_label
 from commands.core.errors import Refused, UsageError
+from commands.core.help import example_day
 from commands.core.names import command
 from commands.core.replies import Attachment, Destination, Notice, Reply, Result
 from commands.meeting.templates import MINUTES, render_ours
@@ -60,7 +61,7 @@ class TargetMinute:
 
 
 def run(caller: Caller, rest: str) -> Result:
-    example = command(caller.names, "agenda", "minutes", "2026-12-08")
+    example = command(caller.names, "agenda", "minutes", example_day(caller.local_now.date()))
     _require_chair(caller)
     words = rest.split(None, 3)
     if not words:

@@ -26,7 +26,10 @@ DEFAULT_DAYS = 90
 
 
 def example(caller: Caller) -> str:
-    return command(caller.names, "oneday", "report 2026-10-01 2026-12-31")
+    """A period ending today (a fixed date in an example would age)."""
+    today = caller.local_now.date()
+    return command(caller.names, "oneday", "report", (today - timedelta(days=DEFAULT_DAYS)).isoformat(),
+                   today.isoformat())
 
 
 def _day(text: str, which: str, ex: str) -> date:

@@ -111,7 +111,7 @@ BAD = [
      ("a new due date needs a reason after the date", EX_DUE), False),
     ("due: unparseable date", "tom", "action", "due 1 blurgday waiting",
      ('can\'t read "blurgday waiting" as a due date: try "by Friday", "in 2 weeks", "5/12", "end of month" or '
-      '"2026-12-05"', EX), False),
+      '"2026-12-04"', EX), False),
     ("due: not a manager", "ed", "action", "due 1 in 3 weeks waiting for DWP", (NOT_MANAGER,), True),
     ("due: forbidden", "bea", "action", "due 1 in 3 weeks waiting for DWP", (REFUSED_ACTION.format(1),), True),
     # /outcome <id> <what happened> [category]

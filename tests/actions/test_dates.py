@@ -15,7 +15,7 @@ from commands.core.errors import UsageError
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)  # a Tuesday
-TRY = 'try "by Friday", "in 2 weeks", "5/12", "end of month" or "2026-12-05"'
+TRY = 'try "by Friday", "in 2 weeks", "5/12", "end of month" or "2026-12-08"'  # two weeks after NOW
 
 
 def d(month: int, day: int, year: int = 2026) -> date:

@@ -58,7 +58,7 @@ def test_usage_errors_show_examples_with_the_configured_names(runner: Runner) ->
         ("oneday", "whoami please", "'/od whoami' takes no arguments"),
         ("oneday", "frobnicate", "Example: /od whoami"),
         ("agenda", "plan", "'/od-agenda plan' takes the meeting date"),
-        ("agenda", "", "Example: /od-agenda plan 2026-12-08"),
+        ("agenda", "", "Example: /od-agenda plan 2026-12-01"),  # computed: the Tuesday a week on from NOW
     ]
     for intent, text, expected in cases:
         shown = no_default_names(reply_text(run(runner, "tom", intent, text)))
@@ -86,7 +86,7 @@ def test_replies_point_to_the_configured_commands(runner: Runner) -> None:
 
     plan = reply_text(run(runner, "jo", "agenda", "plan 2026-12-08"))
     assert "Nothing is sent until you publish: /od-agenda publish 2026-12-08" in no_default_names(plan)
-    assert "Example: /od-agenda publish 2026-12-08" in no_default_names(
+    assert "Example: /od-agenda publish 2026-12-01" in no_default_names(
         reply_text(run(runner, "jo", "agenda", "publish 2020-01-07")))
 
 

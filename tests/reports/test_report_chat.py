@@ -18,7 +18,7 @@ from commands.core.replies import Result
 from models import AuditEvent
 
 NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
-EXAMPLE = "Example: /oneday report 2026-10-01 2026-12-31"
+EXAMPLE = "Example: /oneday report 2026-09-11 2026-12-10"  # the 90 days to NOW
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -65,7 +65,7 @@ def test_bad_dates_get_a_clear_answer_with_an_example_and_change_nothing(runner:
 def test_without_dates_the_last_90_days_with_one_from_then_to_today(runner: Runner) -> None:
     assert "partnership figures, 2026-09-12 to 2026-12-10" in reply_text(say(runner, "U0KIM", "report"))
     assert "partnership figures, 2026-12-01 to 2026-12-10" in reply_text(say(runner, "U0KIM", "report 2026-12-01"))
-    assert "report 2026-10-01 2026-12-31" in reply_text(say(runner, "U0KIM", "help"))
+    assert "report 2026-09-11 2026-12-10" in reply_text(say(runner, "U0KIM", "help"))
 
 
 def test_the_chart_reaches_the_requester_as_a_png_file(slack_env) -> None:  # type: ignore[no-untyped-def]

@@ -43,3 +43,17 @@ def test_help_names_values_not_python_types(tmp_path: Path) -> None:
     assert "--map HEADER=FIELD" in text
     assert "list[str]" not in text and "<bool>" not in text
     assert "--date YYYY-MM-DD" in oneday(tmp_path, "agenda", "plan", "--help")
+
+
+def test_the_manifest_suggests_distinctive_names_while_the_generic_ones_are_used(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONEDAY_COMMAND_")}
+    generic = subprocess.run([str(ONEDAY), "slack", "manifest"], capture_output=True, text=True, env=env,
+                             timeout=120, check=False)
+    assert generic.returncode == 0 and generic.stdout.startswith("display_information")
+    assert "/agenda, /action, /outcome, /actions, /oneday, /decision, /inform are generic names" in generic.stderr
+    assert "ONEDAY_COMMAND_AGENDA=/od-agenda" in generic.stderr
+    renamed = {**env, **{f"ONEDAY_COMMAND_{i.upper()}": f"/od-{i}" for i in
+                         ("agenda", "action", "outcome", "actions", "oneday", "decision", "inform")}}
+    distinct = subprocess.run([str(ONEDAY), "slack", "manifest"], capture_output=True, text=True, env=renamed,
+                              timeout=120, check=False)
+    assert distinct.returncode == 0 and distinct.stderr == "" and "/od-agenda" in distinct.stdout
