@@ -29,6 +29,16 @@ from benchmarks import ack, memory, mix, outbox, plan, reminders
 SCENARIOS = ("ack", "mix", "plan", "reminders", "outbox", "memory")
 
 
+def _use_one_data_key() -> None:
+    """One data key for the whole run, in this process and every `oneday` process it starts (they read it from
+    the environment): the databases built here hold sealed columns that the served app must open."""
+    from models import sealed
+
+    if not os.environ.get("ONEDAY_DATA_KEY"):
+        os.environ["ONEDAY_DATA_KEY"] = sealed.encode_key(sealed.new_key())
+    sealed.use(sealed.KeyRing((sealed.decode_key(os.environ["ONEDAY_DATA_KEY"].split(",")[0]),)))
+
+
 def _fmt(value: float, unit: str) -> str:
     return f"{value:,.0f} {unit}" if unit == "req/s" else f"{value:.2f} {unit}"
 
@@ -273,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     from slack_requests import clear_proxy_env
 
     clear_proxy_env()  # slack_sdk honours HTTP(S)_PROXY even for 127.0.0.1; the load client inherits this env
+    _use_one_data_key()
     console = Console(stderr=True)
 
     def say(msg: str) -> None:
