@@ -38,6 +38,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, type_coerce, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,14 +78,25 @@ def destination_platform(session: Session, partnership_id: int, to: Destination)
     known = [name for name in platforms.names() if name != "email"]
     if len(known) == 1:
         return known[0]
-    home = partnership_platform(session, partnership_id, known)
+    # remembered for the unit of work: a command that queues several notices asks once per partnership and member
+    # (within one transaction: the next one asks again)
+    tx = session.get_transaction()
+    held = session.info.get("oneday.destination_platform")
+    if held is None or held[0] is not tx:
+        held = session.info["oneday.destination_platform"] = (tx, {})
+    memo: dict[tuple[int, str, str], str] = held[1]
+    home_key = (partnership_id, "home", "")
+    if home_key not in memo:
+        memo[home_key] = partnership_platform(session, partnership_id, known)
+    home = memo[home_key]
     if to.kind != "member":
         return home
-    theirs = set(session.scalars(select(ChatIdentity.platform).join(Member, ChatIdentity.member_id == Member.id)
-                                 .where(Member.partnership_id == partnership_id, Member.key == to.ref)))
-    if home in theirs:
-        return home
-    return next((name for name in known if name in theirs), home)
+    key = (partnership_id, "member", to.ref)
+    if key not in memo:
+        theirs = set(session.scalars(select(ChatIdentity.platform).join(Member, ChatIdentity.member_id == Member.id)
+                                     .where(Member.partnership_id == partnership_id, Member.key == to.ref)))
+        memo[key] = home if home in theirs else next((name for name in known if name in theirs), home)
+    return memo[key]
 
 
 def enqueue(session: Session, partnership_id: int, notice: Notice, *, now: datetime, actor: str | None = None,
@@ -97,10 +110,6 @@ def enqueue(session: Session, partnership_id: int, notice: Notice, *, now: datet
     if notice.about and notice.to.kind != "member":
         raise ValueError(f"notice {notice.key} is about {', '.join(notice.about)}: it may go to a member only, "
                          f"not to a {notice.to.kind}")
-    exists = session.scalar(select(OutboxMessage.id).where(
-        OutboxMessage.partnership_id == partnership_id, OutboxMessage.idempotency_key == notice.key))
-    if exists is not None:
-        return False
     payload: dict[str, Any] = {"message": notice.message.to_dict()}
     if notice.attachment:
         payload["attachment"] = asdict(notice.attachment)
@@ -108,14 +117,25 @@ def enqueue(session: Session, partnership_id: int, notice: Notice, *, now: datet
         payload["space"] = {"name": notice.space.name, "members": list(notice.space.members)}
     if actor:
         payload["actor"] = {"label": actor, "member_id": actor_member_id}
-    row = OutboxMessage(partnership_id=partnership_id, idempotency_key=notice.key,
-                        platform=destination_platform(session, partnership_id, notice.to),
-                        destination_kind=notice.to.kind, destination_ref=notice.to.ref,
-                        payload=payload, about=list(notice.about), status="pending", next_attempt_at=now,
-                        created_at=now)
+    values = {"partnership_id": partnership_id, "idempotency_key": notice.key,
+              "platform": destination_platform(session, partnership_id, notice.to),
+              "destination_kind": notice.to.kind, "destination_ref": notice.to.ref, "payload": payload,
+              "about": list(notice.about), "status": "pending", "next_attempt_at": now, "created_at": now}
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        # one statement, and a key already queued (by this command's retry or a concurrent one) is simply not
+        # inserted: no look-up first, no savepoint
+        insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        result = session.execute(insert(OutboxMessage).values(**values).on_conflict_do_nothing(
+            index_elements=["partnership_id", "idempotency_key"]))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+    exists = session.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.partnership_id == partnership_id, OutboxMessage.idempotency_key == notice.key))
+    if exists is not None:
+        return False
     try:
         with session.begin_nested():
-            session.add(row)
+            session.add(OutboxMessage(**values))
     except IntegrityError:  # a concurrent enqueue of the same key won
         return False
     return True

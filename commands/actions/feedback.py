@@ -27,11 +27,19 @@ def contributors(caller: Caller, action: Action) -> dict[int, tuple[Member, str]
             found[member.id] = (member, why)
 
     add(target.lead, f"you lead {target.ref}")
-    for other in s.scalars(select(Action).where(Action.partnership_id == pid, Action.target_id == target.id)
-                           .order_by(Action.number)):
-        add(other.owner, f"you own action #{other.number} on {target.ref}")
-    openers = s.scalars(select(Member).join(AuditEvent, AuditEvent.actor_member_id == Member.id).where(
-        AuditEvent.partnership_id == pid, AuditEvent.kind == "consultation", AuditEvent.target_id == target.id))
+    # numbers and owner ids only: loading whole actions would open each one's sealed text for nothing
+    owned = s.execute(select(Action.number, Action.owner_id).where(
+        Action.partnership_id == pid, Action.target_id == target.id).order_by(Action.number)).all()
+    owner_ids = {owner_id for _, owner_id in owned if owner_id is not None}
+    owners = {m.id: m for m in s.scalars(select(Member).where(Member.id.in_(owner_ids)))} if owner_ids else {}
+    for number, owner_id in owned:
+        if owner_id is not None:
+            add(owners.get(owner_id), f"you own action #{number} on {target.ref}")
+    # each opener once, however often they opened it (the log grows with every showing)
+    opener_ids = select(AuditEvent.actor_member_id).where(
+        AuditEvent.partnership_id == pid, AuditEvent.kind == "consultation", AuditEvent.target_id == target.id,
+        AuditEvent.actor_member_id.is_not(None)).distinct()
+    openers = s.scalars(select(Member).where(Member.id.in_(opener_ids)))
     agencies = {m.agency_id for m in openers if not runs_the_day(m)}
     if agencies:
         names = dict(s.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agencies))).all())
