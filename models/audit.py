@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, insert, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
@@ -139,6 +139,47 @@ def record(
     session.info.setdefault(_HEADS, {})[partnership_id] = (event.seq, event.hash)
     session.add(event)
     return event
+
+
+def record_many(
+    session: Session,
+    rows: list[tuple[int | None, str | None, str]],
+    *,
+    at: datetime,
+    partnership_id: int,
+    kind: str,
+    actor: str,
+    justification: str,
+    actor_member_id: int | None = None,
+    recipients: list[str] | None = None,
+) -> int:
+    """`record` for several targets at once (rows of target id, reference, what), chained in order and written
+    as one statement: a pack of a hundred targets is one insert, not a hundred round trips. Returns the count."""
+    if not rows:
+        return 0
+    if kind not in KINDS:
+        raise ValueError(f"unknown audit kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if not justification.strip():
+        raise ValueError("an audit event needs a justification")
+    if at.tzinfo is None:
+        raise ValueError(f"naive datetime {at!r}: the processing log stores aware datetimes only")
+    seq, prev = _head_for_append(session, partnership_id)
+    when = at.astimezone(UTC)
+    values = []
+    for target_id, target_ref, what in rows:
+        seq += 1
+        event = AuditEvent(partnership_id=partnership_id, kind=kind, actor=actor, actor_member_id=actor_member_id,
+                           target_id=target_id, target_ref=target_ref, what=what,
+                           recipients=list(recipients or []), justification=justification, at=when, seq=seq,
+                           prev_hash=prev)
+        prev = row_hash(event)
+        values.append({"partnership_id": partnership_id, "kind": kind, "actor": actor,
+                       "actor_member_id": actor_member_id, "target_id": target_id, "target_ref": target_ref,
+                       "what": what, "recipients": list(recipients or []), "justification": justification,
+                       "at": when, "seq": seq, "prev_hash": event.prev_hash, "hash": prev})
+    session.execute(insert(AuditEvent), values)
+    session.info.setdefault(_HEADS, {})[partnership_id] = (seq, prev)
+    return len(values)
 
 
 def _head_for_append(session: Session, partnership_id: int) -> tuple[int, str]:

@@ -17,6 +17,10 @@ from pgserver import ThrowawayPostgres
 # Every `oneday serve` the suite starts runs one worker process (the default is the machine's cores), so a test's
 # fake Slack sees one bolt app's start-up and one Socket Mode connection; tests/runtime/test_edge.py runs several.
 os.environ.setdefault("ONEDAY_WORKERS", "1")
+# Slack's ack budget (bot/slack/http.py, 2 s in production): past it a command is acknowledged empty and answered
+# through its response_url. On a loaded CI machine a first render could pass 2 s and move an answer the test reads
+# from the ack; tests/runtime/test_ack_budget.py sets its own short budget to check the late path.
+os.environ.setdefault("ONEDAY_ACK_BUDGET_S", "30")
 
 # Encryption at rest (models/sealed.py): one fixed test data key, for this process and every `oneday` the suite
 # starts (they inherit the environment), so a database prepared here opens there. Tests of the default key file

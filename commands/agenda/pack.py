@@ -36,7 +36,7 @@ from models import (
     Section,
     Target,
 )
-from models.audit import record
+from models.audit import record_many
 from models.calendar import pack_closes
 from models.target import fact_lines
 
@@ -216,10 +216,9 @@ def _pack(caller: Caller, section: Section) -> Result:
     if not targets:
         lines.append("No targets to show in this section.")
     justification = f"{day.isoformat()} {cohort.key} section pack"
-    for t in targets:
-        record(s, at=caller.now, partnership_id=pid, kind="consultation", actor=caller.actor,
-               actor_member_id=caller.member.id, target_id=t.id, target_ref=t.ref, recipients=[caller.member.key],
-               justification=justification, what=SHOWN[views[t.id]])
+    record_many(s, [(t.id, t.ref, SHOWN[views[t.id]]) for t in targets], at=caller.now, partnership_id=pid,
+                kind="consultation", actor=caller.actor, actor_member_id=caller.member.id,
+                recipients=[caller.member.key], justification=justification)
     modal = Reply(title="Section pack", lines=tuple(lines),
                   footer=f"{cohort.handling}. Shown to you alone and recorded in the processing log; "
                          "do not copy it into chat.")

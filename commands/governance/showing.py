@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commands.core.context import Caller
-from models.audit import record
+from models.audit import record_many
 from models.partnership import Partnership
 from models.target import Target
 
@@ -28,10 +28,9 @@ def record_targets(session: Session, partnership: Partnership, refs: Iterable[st
         return 0
     ids = {ref: id_ for ref, id_ in session.execute(select(Target.ref, Target.id).where(
         Target.partnership_id == partnership.id, Target.ref.in_(wanted)))}
-    for ref in wanted:
-        record(session, at=now, partnership_id=partnership.id, kind=kind, actor=actor, actor_member_id=actor_member_id,
-               target_id=ids.get(ref), target_ref=ref, what=what, recipients=recipients, justification=justification)
-    return len(wanted)
+    return record_many(session, [(ids.get(ref), ref, what) for ref in wanted], at=now, partnership_id=partnership.id,
+                       kind=kind, actor=actor, actor_member_id=actor_member_id, recipients=recipients,
+                       justification=justification)
 
 
 def shown_to_caller(caller: Caller, refs: Iterable[str], *, what: str, justification: str) -> int:
