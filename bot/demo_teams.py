@@ -7,8 +7,10 @@ coordinator publishes the day from the 1:1 chat, a DWP partner opens the section
 chat (a dialog: the confidentiality statement, then the pack), an uninvited partner is refused, the lead records
 actions by mentioning Oneday in the group chat (confirming a date on the card in the 1:1 chat), the worker's
 jobs chase the owner until the chair and the lead are told, and the owner's outcome goes back to the partners
-who contributed. Then it shows the chats (what stays in chat history) and, person by person, what only they saw
-(their 1:1 chat, dialogs, cards that answered their buttons), and runs the need-to-know check on all of it.
+who contributed (she presses Done on her reminder: the outcome form opens as a dialog, and a missing category is
+pointed out in it before she saves). Then it shows the chats (what stays in chat history) and, person by person,
+what only they saw (their 1:1 chat, dialogs, cards that answered their buttons), and runs the need-to-know check
+on all of it.
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ def card_view(card: dict[str, Any]) -> RenderableType:
         elif kind == "ActionSet":
             parts.append(_buttons(el.get("actions") or []))
         elif str(kind).startswith("Input."):
-            parts.append(Text(f"{el.get('label', '')}: ________", style="italic"))
+            parts.append(Text(f"{el.get('label', '')}: {el.get('value') or '________'}", style="italic"))
         elif kind == "TextBlock":
             parts.append(Text(str(el.get("text") or "")))
     if card.get("actions"):
@@ -241,11 +243,12 @@ class TeamsDemo:
         if card is not None:
             self.seen.append(Seen(who, "card", self.clock.now, card))
 
-    def dialog(self, who: str, chat: str, data: dict[str, Any], title: str) -> dict[str, Any]:
-        """A button that opens a dialog (task/fetch), pressed in group chat `chat`; the dialog's card."""
+    def dialog(self, who: str, chat: str | None, data: dict[str, Any], title: str) -> dict[str, Any]:
+        """A button that opens a dialog (task/fetch), pressed in group chat `chat` (None: the 1:1 chat); the
+        dialog's card."""
         self.say(who, f"presses [{title}]: a dialog opens")
         answer = self._post(self.stack.activity(who, type_="invoke", name="task/fetch", value={"data": data},
-                                                conversation=chat, kind="groupChat"))
+                                                conversation=chat, kind="groupChat" if chat else "personal"))
         return self._dialog_card(who, answer)
 
     def submit(self, who: str, chat: str | None, card: dict[str, Any], title: str,
@@ -254,7 +257,8 @@ class TeamsDemo:
         found = [data for t, data in submits(card) if t == title]
         if not found:
             raise RuntimeError(f"{who}'s dialog has no [{title}]")
-        self.say(who, f"presses [{title}] in the dialog")
+        typed = f" having typed {', '.join(f'{k}: {v!r}' for k, v in values.items())}" if values else ""
+        self.say(who, f"presses [{title}] in the dialog{typed}")
         answer = self._post(self.stack.activity(who, type_="invoke", name="task/submit",
                                                 value={"data": {**found[0], **(values or {})}}, conversation=chat,
                                                 kind="groupChat" if chat else "personal"))
@@ -304,8 +308,10 @@ class TeamsDemo:
         return self.fake.personal_of(self.people[key].aad)
 
     def last_with(self, key: str, verb: str) -> Sent:
+        """The last card in `key`'s 1:1 chat with a `verb` button (answering in the chat, or opening a dialog)."""
         for sent in reversed(self.fake.sent_to(self.personal(key))):
-            if any(v == verb for _, v, _ in executes(sent.activity)):
+            if any(v == verb for _, v, _ in executes(sent.activity)) or any(
+                    d.get("verb") == verb for _, d in submits(sent.activity)):
                 return sent
         raise RuntimeError(f"{key} was sent no card with a {verb} button")
 
@@ -357,7 +363,13 @@ class TeamsDemo:
             self.run_jobs()
 
         c.to(day + timedelta(days=14), 11)
-        self.type("sam.patel", "outcome 1 claims suspended at both addresses benefit-sanction")
+        reminder = self.last_with("sam.patel", "action.done")
+        [(title, data)] = [(t, d) for t, d in submits(reminder.activity) if d.get("verb") == "action.done"]
+        form = self.dialog("sam.patel", None, data, title)
+        [submit] = [t for t, d in submits(form) if str(d.get("verb", "")).startswith("form:")]
+        what = "claims suspended at both addresses"
+        form = self.submit("sam.patel", None, form, submit, {"text": what, "category": ""})
+        self.submit("sam.patel", None, form, submit, {"text": what, "category": "benefit-sanction"})
         self.deliver()
 
     # -- what they saw --------------------------------------------------------------------------------

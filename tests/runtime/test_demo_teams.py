@@ -5,7 +5,8 @@ Bot Framework issuer, Bot Connector and Graph (bot/faketeams/) as real HTTP serv
 person reads it: the chats part (what stays in chat history) carries no reference or details; every invited
 member of the cast got their itinerary in their 1:1 chat; the DWP partner saw the pack's details in a dialog;
 the uninvited partner was refused and saw no reference but the one he typed; the chair and the lead were told of
-the overdue action; the need-to-know check over every activity, dialog and card answer finds no leak (and is not
+the overdue action; the owner recorded the outcome in a dialog opened by her reminder's Done (a missing category
+shown in it first); the need-to-know check over every activity, dialog and card answer finds no leak (and is not
 vacuous).
 """
 
@@ -88,6 +89,9 @@ def test_teams_demo_runs_the_day_through_the_teams_adapter(teams_demo: subproces
     assert ocg07 in sam  # the pack's details, in the dialog...
     assert ocg07 not in " ".join(flat(part) for name, part in out.items() if name != "sam.patel")  # ...hers alone
     assert "Your actions: 1 to report on (1 overdue)" in sam and "Action #1 closed" in sam
+    # the outcome form opened from the reminder's Done as a dialog; the missing category was pointed out in it
+    assert "sam.patel presses [Done]: a dialog opens" in happened
+    assert "Record an outcome" in sam and "Please check the form." in sam and "choose a category" in sam
 
     dan = flat(out["dan.fox"])
     assert "You can't see 'OCG-07': either it doesn't exist or you are not in its section" in dan
