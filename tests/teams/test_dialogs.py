@@ -160,3 +160,19 @@ def test_a_form_button_pressed_in_a_group_chat_opens_the_dialog_for_the_presser_
     assert {"text", "category"} <= set(inputs(form))
     teams.drain()
     assert teams.fake.activities[before:] == []  # nothing posted anywhere
+
+
+def test_a_sealed_form_opens_only_with_its_key_and_unchanged() -> None:
+    from bot.teams import forms
+    from commands.core.replies import Form, FormField
+
+    form = Form("outcome.record", "Record an outcome", "Close action", fields=(
+        FormField("action", "Action", "choice", (("1", "#1 OCG-07: check benefits"),)),
+        FormField("text", "What happened", "multiline", initial="claim suspended", hint="Up to 1000 characters")),
+        context="1", intro="Action #1 on OCG-07")
+    sealed = forms.seal(form, "app-password")
+    assert "OCG-07" not in sealed and forms.opened(sealed, "app-password") == form
+    assert forms.opened(sealed, "another-password") is None
+    flipped = sealed[:20] + ("B" if sealed[20] != "B" else "C") + sealed[21:]
+    assert forms.opened(flipped, "app-password") is None
+    assert forms.opened(None, "app-password") is None and forms.opened("%%%", "app-password") is None
