@@ -448,12 +448,18 @@ def demo(
     quiet: Annotated[bool, typer.Option("--quiet", help="Only the need-to-know check, not every screen.")] = False,
     person: Annotated[str | None, typer.Option("--person", metavar="KEY",
                                                help="Show one member's screens (member key).")] = None,
+    platform: Annotated[str, typer.Option("--platform", metavar="slack|teams",
+                                          help="Run it through the Slack adapter against an in-process Slack, or "
+                                               "through the Teams adapter against loopback Bot Framework, "
+                                               "Bot Connector and Graph servers.")] = "slack",
 ) -> None:
-    """The sample partnership's meeting day end to end on SQLite, against an in-process Slack; then what each
-    person saw."""
+    """The sample partnership's meeting day end to end on SQLite, against an in-process Slack (or Teams); then
+    what each person saw."""
     from bot.demo import run
 
-    raise typer.Exit(run(out=out, person=person, quiet=quiet))
+    if platform not in ("slack", "teams"):
+        raise typer.BadParameter("slack or teams", param_hint="--platform")
+    raise typer.Exit(run(out=out, person=person, quiet=quiet, platform=platform))
 
 
 @app.command()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from importlib.resources.abc import Traversable
@@ -28,7 +29,7 @@ from rich.panel import Panel
 from rich.rule import Rule
 from rich.text import Text
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot import config, db, demo_check
 from bot.clock import TickingClock, system_clock
@@ -256,7 +257,37 @@ def plan_lines(session: Session) -> tuple[list[str], OneSlot | None]:
     return lines, single
 
 
-def run(*, out: Console, person: str | None = None, quiet: bool = False, sample: Traversable = SAMPLE) -> int:
+def run_teams(factory: sessionmaker[Session], clock: Clock, out: Console, person: str | None, quiet: bool,
+              single: OneSlot | None) -> int:
+    """The same day through Oneday's Teams adapter against the loopback Teams (bot/demo_teams.py)."""
+    from bot.demo_teams import TeamsDemo
+
+    # The Teams SDK (imported for its token validator) warns that a widget Oneday does not use is in preview.
+    warnings.filterwarnings("ignore", message=".*is in preview", module="microsoft_teams")
+    with TeamsDemo(factory, clock, out, narrate=not quiet, meeting=MEETING, cast=CAST) as demo:
+        if person and person not in demo.people:
+            out.print(f"no member '{person}'; members: {', '.join(demo.people)}")
+            return 2
+        if not quiet:
+            out.print(Rule("What happened (signed Bot Framework activities, button presses and the worker's jobs)"))
+        demo.play()
+        if not quiet:
+            if not person:
+                demo.show_chats()
+            cast = list(CAST) + ([single.key] if single and single.key not in CAST else [])
+            for key in [person] if person else cast:
+                role = CAST.get(key) or (f"national partner: one slot, for {single.target}" if single and
+                                         single.key == key else ", ".join(demo.people[key].roles))
+                demo.show_person(key, role)
+        out.print()
+        out.print(Rule("Need-to-know"))
+        for line in demo.check():
+            out.print(line, overflow="ignore", crop=False)
+    return 0
+
+
+def run(*, out: Console, person: str | None = None, quiet: bool = False, sample: Traversable = SAMPLE,
+        platform: str = "slack") -> int:
     started = time.monotonic()
     # A throwaway database, sealed with a throwaway key (models/sealed.py) that leaves with it.
     with tempfile.TemporaryDirectory(prefix="oneday-demo-") as tmp, sealed.using(sealed.KeyRing.generate()):
@@ -281,6 +312,13 @@ def run(*, out: Console, person: str | None = None, quiet: bool = False, sample:
             figures, single = plan_lines(session)
         for line in figures:
             out.print(line, overflow="ignore", crop=False)
+        if platform == "teams":
+            code = run_teams(factory, clock, out, person, quiet, single)
+            engine.dispose()
+            if code:
+                return code
+            out.print(f"demo finished in {time.monotonic() - started:.1f} s")
+            return 0
         with LocalSlack(factory, clock=clock) as stack:
             if person and person not in stack.people:
                 out.print(f"no member '{person}'; members: {', '.join(stack.people)}")

@@ -63,10 +63,11 @@ class Report:
     by_kind: Mapping[str, int]  # "post", "dm", "ephemeral", "modal", "home" -> how many
     leaks: tuple[Leak, ...] = ()
     found: Mapping[str, int] = field(default_factory=dict)  # REFERENCE/DETAILS/WORDING -> how many findings
+    shown: tuple[tuple[str, str], ...] = SHOWN  # (kind, what the report calls them), in the report's order
 
     def lines(self, limit: int = 5) -> list[str]:
         """The report, each line under 125 characters: counts, then the first leaks, one line a message."""
-        kinds = ", ".join(f"{self.by_kind.get(k, 0)} {name}" for k, name in SHOWN)
+        kinds = ", ".join(f"{self.by_kind.get(k, 0)} {name}" for k, name in self.shown)
         found = ", ".join(f"{k} {self.found.get(k, 0)}" for k in KINDS)
         out = [f"{self.messages} messages checked; references/details/wording reaching someone not entitled: "
                f"{len(self.leaks)}",
@@ -210,12 +211,19 @@ def secrets_of(session: Session, partnership: Partnership) -> tuple[list[str], l
 def check(session: Session, partnership: Partnership, fake: FakeSlack, member_of: Mapping[str, str],
           typed: Mapping[str, str]) -> Report:
     """The demo's check: what the fake Slack holds, against the one rule as the partnership is now."""
-    refs, secrets = secrets_of(session, partnership)
     messages, kinds = messages_of(fake, member_of)
-    known = set(member_of.values())
+    return check_messages(session, partnership, messages, kinds, set(member_of.values()), typed)
+
+
+def check_messages(session: Session, partnership: Partnership, messages: Sequence[Message],
+                   kinds: Mapping[str, int], known: set[str], typed: Mapping[str, str],
+                   shown: tuple[tuple[str, str], ...] = SHOWN) -> Report:
+    """The check on messages gathered from any platform's fake; `known`: the member keys (anyone else a message
+    reached is entitled to nothing)."""
+    refs, secrets = secrets_of(session, partnership)
 
     def entitled(member: str, ref: str) -> bool:
         return member in known and entitled_to(session, partnership, member, ref)
 
     leaks, found = find_leaks(messages, refs, secrets, entitled, typed)
-    return Report(len(messages), kinds, tuple(leaks), found)
+    return Report(len(messages), kinds, tuple(leaks), found, shown)

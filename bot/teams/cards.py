@@ -14,6 +14,7 @@ Action.Execute without one) and its value in `data`; a form's submit has the ver
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from commands.core.replies import Button, Emphasis, Form, FormField, Reply
@@ -26,9 +27,20 @@ TEXT_LIMIT = 4000  # characters in one run
 FALLBACK_TEXT = 300
 FORM_VERB_PREFIX = "form:"
 # Buttons whose answer is a private view (a command's `Result.modal`: the section pack, its confidentiality
-# statement). They open a Teams dialog (task module) instead of answering in the chat: a dialog is not kept in the
-# chat's history, as Slack's modals are not, and target details must stay out of chat history.
-DIALOG_VERBS = frozenset({"pack.view", "pack.accept"})
+# statement, what a chair let someone see once). They open a Teams dialog (task module) instead of answering in the
+# chat: a dialog is not kept in the chat's history, as Slack's modals are not, and target details must stay out of
+# chat history.
+VIEW_VERBS = frozenset({"pack.view", "pack.accept", "onward.view"})
+# Buttons whose answer is a form (a command's `Result.form`: Done's outcome form, Update's note, Need more time's
+# new date, Edit, Correct). They open the form in a dialog, as Slack opens a modal; a submission with errors keeps
+# the dialog open with the errors beside the fields.
+FORM_VERBS = frozenset({"action.done", "action.update", "action.more_time", "action.rewrite", "action.correct",
+                        "outcome.edit"})
+DIALOG_VERBS = VIEW_VERBS | FORM_VERBS
+# The verb of "Open the form": a form that arrived in a card (from a typed command, or a button not listed above)
+# opens in a dialog from there, the form itself sealed in the button's data (bot/teams/forms.py).
+OPEN_FORM = "form.open"
+SEALED_FORM = "__form"
 STYLES = {Emphasis.PRIMARY: "positive", Emphasis.DESTRUCTIVE: "destructive"}
 
 
@@ -143,26 +155,45 @@ def _input(f: FormField) -> list[dict[str, Any]]:
     return out
 
 
-def render_form(form: Form, errors: dict[str, str] | None = None, *, in_dialog: bool = False) -> dict[str, Any]:
+def render_form(form: Form, errors: dict[str, str] | None = None, *, in_dialog: bool = False,
+                sealed: str | None = None, values: dict[str, str] | None = None) -> dict[str, Any]:
     """A form as a card with inputs; submitting it is an Action.Execute (in a dialog an Action.Submit) with verb
-    `form:<callback>` carrying the field values and the form's context."""
+    `form:<callback>` carrying the field values and the form's context (in a dialog also the form, `sealed`, so
+    a submission with errors can show it again). `errors` are shown beside their fields (any other first);
+    `values` (what was submitted) replace the fields' initial values."""
     body: list[dict[str, Any]] = [text(form.title, bold=True, size="medium")]
     if form.intro:
         body.append(text(form.intro))
+    names = {f.name for f in form.fields}
+    if errors:
+        body.append(text("Please check the form.", bold=True))
+        body.extend(text(f"{k}: {v}", bold=True) for k, v in errors.items() if k not in names)
     for f in form.fields:
-        body.extend(_input(f))
+        shown = f if values is None or f.name not in values else replace(f, initial=values[f.name] or None)
+        body.extend(_input(shown))
         if errors and f.name in errors:
-            body.append(text(errors[f.name], bold=True))
+            body.append({**text(errors[f.name], bold=True), "id": f"{f.name}__error"})
     submit: dict[str, Any]
     if in_dialog:
-        submit = {"type": "Action.Submit", "title": clip(form.submit, 80), "style": "positive",
-                  "data": {"verb": FORM_VERB_PREFIX + form.callback, "__context": form.context}}
+        data: dict[str, Any] = {"verb": FORM_VERB_PREFIX + form.callback, "__context": form.context}
+        if sealed:
+            data[SEALED_FORM] = sealed
+        submit = {"type": "Action.Submit", "title": clip(form.submit, 80), "style": "positive", "data": data}
     else:
         submit = {"type": "Action.Execute", "title": clip(form.submit, 80), "verb": FORM_VERB_PREFIX + form.callback,
                   "data": {"__context": form.context}, "style": "positive"}
     return card(body, [submit])
 
 
-def form_message(form: Form) -> dict[str, Any]:
+def open_form_card(form: Form, sealed: str, reply: Reply | None = None) -> dict[str, Any]:
+    """A card that opens `form` in a dialog: the reply's lines (or the form's title) and one "Open the form"
+    button (task/fetch) carrying the sealed form; nothing of the form is readable in the chat."""
+    shown = reply if reply is not None and (reply.lines or reply.title) else Reply(lines=(form.title,))
+    body = render(Reply(title=shown.title, lines=shown.lines, fields=shown.fields))["body"]
+    return card(body, [{"type": "Action.Submit", "title": "Open the form", "style": "positive",
+                        "data": {"msteams": {"type": "task/fetch"}, "verb": OPEN_FORM, SEALED_FORM: sealed}}])
+
+
+def form_message(form: Form, sealed: str, reply: Reply | None = None) -> dict[str, Any]:
     return {"type": "message", "text": clip(form.title, FALLBACK_TEXT), "textFormat": "plain",
-            "attachments": [attachment(render_form(form))]}
+            "attachments": [attachment(open_form_card(form, sealed, reply))]}

@@ -13,6 +13,9 @@ retries; the SDK does not dedupe), the conversation reference is stored, and the
   through router.press / router.submit; the answer replaces the card in the invoke response (within Teams' 5
   seconds: commands are database work of milliseconds). Any verb, known or not, gets a card back: an unhandled
   Action.Execute would otherwise get an empty 200 and Teams would retry it.
+- invoke `task/fetch` / `task/submit` (dialogs): a button whose answer is a private view or a form
+  (cards.DIALOG_VERBS), or "Open the form" on a card carrying a sealed form (bot/teams/forms.py), opens a dialog;
+  a form submitted in it runs router.submit like Slack's view submission, and errors keep the dialog open.
 - conversationUpdate / installationUpdate: the reference is stored (install), nothing else.
 """
 
@@ -31,7 +34,7 @@ from bot.chat_state import SeenEvents
 from bot.http import HttpRequest, HttpResponse, Route
 from bot.port import DeliveryError
 from bot.runner import Request, Runner
-from bot.teams import cards, files
+from bot.teams import cards, files, forms
 from bot.teams.auth import InboundAuth, Unauthorized, refuse_unsafe_switch
 from bot.teams.port import TeamsPort, build_port
 from bot.teams.settings import TeamsSettings
@@ -188,8 +191,8 @@ class TeamsInbound:
             result = self._run(req, lambda caller: Result(home.build(caller)))
         else:
             result = self._run(req)
-        if result.form:
-            out = cards.form_message(result.form)
+        if result.form:  # a dialog opens only from a button: a card with "Open the form"
+            out = cards.form_message(result.form, forms.seal(result.form, self.port.seal_key), result.reply)
         else:
             out = cards.message(result.modal or result.reply)
         conversation = str((activity.get("conversation") or {}).get("id") or "")
@@ -229,13 +232,22 @@ class TeamsInbound:
         return HttpResponse(200)
 
     def _dialog(self, activity: Mapping[str, Any], tenant: str) -> HttpResponse:
-        """task/fetch (a DIALOG_VERBS button) or task/submit (a button or form inside the dialog): the answer is
-        the dialog's next card, seen by the presser alone and kept in no chat's history."""
+        """task/fetch (a DIALOG_VERBS or "Open the form" button) or task/submit (a button or form inside the
+        dialog): the answer is the dialog's next card, seen by the presser alone and kept in no chat's history. A
+        form's submission with errors gets the same form back, as submitted, with the errors beside the fields."""
         raw = activity.get("value")
         value: dict[str, Any] = raw if isinstance(raw, dict) else {}
         data: dict[str, Any] = value.get("data") if isinstance(value.get("data"), dict) else {}  # type: ignore[assignment]
         verb = str(data.get("verb") or "")
+        key = self.port.seal_key
+        if verb == cards.OPEN_FORM:  # opening a form runs nothing: submitting it runs the command, every check
+            form = forms.opened(data.get(cards.SEALED_FORM), key)
+            if form is None:
+                return self._continue(cards.render(Reply(lines=(
+                    "This form is out of date or was not made by Oneday: run the command again.",)), in_dialog=True))
+            return self._continue(cards.render_form(form, in_dialog=True, sealed=forms.seal(form, key)), form.title)
         req = self._request(activity, tenant, f"button:{verb}", "")
+        values: dict[str, str] = {}
         if verb.startswith(cards.FORM_VERB_PREFIX):
             callback = verb[len(cards.FORM_VERB_PREFIX):]
             values = {str(k): str(v) for k, v in data.items()
@@ -246,14 +258,24 @@ class TeamsInbound:
         else:
             result = self._run(req, lambda caller: router.press(verb, caller, str(data.get("value") or "")))
         if result.field_errors:
+            submitted = forms.opened(data.get(cards.SEALED_FORM), key)
+            if submitted is not None:
+                return self._continue(cards.render_form(submitted, result.field_errors, in_dialog=True,
+                                                        sealed=forms.seal(submitted, key), values=values),
+                                      submitted.title)
             card = cards.render(Reply(title="Please check the form", lines=tuple(
                 f"{k}: {v}" for k, v in result.field_errors.items())), in_dialog=True)
         elif result.form:
-            card = cards.render_form(result.form, in_dialog=True)
+            return self._continue(cards.render_form(result.form, in_dialog=True,
+                                                    sealed=forms.seal(result.form, key)), result.form.title)
         else:
             card = cards.render(result.modal or result.reply, in_dialog=True)
+        return self._continue(card)
+
+    @staticmethod
+    def _continue(card: dict[str, Any], title: str = "Oneday") -> HttpResponse:
         return _json(200, {"task": {"type": "continue", "value": {
-            "title": "Oneday", "width": "large", "height": "large", "card": cards.attachment(card)}}})
+            "title": cards.clip(title, 60), "width": "large", "height": "large", "card": cards.attachment(card)}}})
 
     def _invoke(self, activity: Mapping[str, Any], tenant: str) -> HttpResponse:
         if activity.get("name") == "fileConsent/invoke":
@@ -281,8 +303,8 @@ class TeamsInbound:
             shown = Reply(title="Please check the form",
                           lines=tuple(f"{k}: {v}" for k, v in result.field_errors.items()) + result.reply.lines)
             card = cards.render(shown)
-        elif result.form:
-            card = cards.render_form(result.form)
+        elif result.form:  # a button not known to open a form did: the card now opens it in a dialog
+            card = cards.open_form_card(result.form, forms.seal(result.form, self.port.seal_key), result.reply)
         else:
             card = cards.render(result.modal or result.reply)
         if is_personal(activity) or not req.user:

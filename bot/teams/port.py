@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.port import DeliveryError
-from bot.teams import cards, files
+from bot.teams import cards, files, forms
 from bot.teams.connector import TIMEOUT, Connector
 from bot.teams.graph import Graph
 from bot.teams.references import References
@@ -107,8 +107,9 @@ class TeamsPort:
             self.graph.remove_member(space, present[user])
 
     def open_form(self, trigger: str, form: Form) -> None:
-        """`trigger` is the person's Entra object id: the form arrives as a card in their 1:1 chat."""
-        self.send(self.open_dm(trigger), cards.form_message(form))
+        """`trigger` is the person's Entra object id: a card in their 1:1 chat whose button opens the form in a
+        dialog (a bot can open a dialog only in answer to a button)."""
+        self.send(self.open_dm(trigger), cards.form_message(form, forms.seal(form, self.seal_key)))
 
     def show_modal(self, trigger: str, content: Reply) -> None:
         self.post_ephemeral("", trigger, content)
