@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import bindparam, event, inspect, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
@@ -278,11 +278,16 @@ class Versions:
     cohorts: dict[int, int]
 
 
+# Built once: every request asks it, and building a statement costs more than running this one (SQLAlchemy also
+# keeps a built statement's cache key).
+_VERSIONS = (select(Partnership.rule_version, Cohort.id, Cohort.rule_version).select_from(Partnership)
+             .outerjoin(Cohort, Cohort.partnership_id == Partnership.id)
+             .where(Partnership.id == bindparam("partnership_id")))
+
+
 def read_versions(session: Session, partnership_id: int) -> Versions:
     """The versions now: one query (the partnership row and its cohorts')."""
-    rows = session.execute(
-        select(Partnership.rule_version, Cohort.id, Cohort.rule_version).select_from(Partnership)
-        .outerjoin(Cohort, Cohort.partnership_id == Partnership.id).where(Partnership.id == partnership_id)).all()
+    rows = session.execute(_VERSIONS, {"partnership_id": partnership_id}).all()
     return Versions(rows[0][0] if rows else 0, {cid: v for _, cid, v in rows if cid is not None})
 
 

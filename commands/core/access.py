@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from commands.core.context import Caller
@@ -61,13 +61,16 @@ def _now(member: Member, *sections: SectionRelevance) -> SectionsNow:
     return SectionsNow(sections, frozenset({member.key}) if runs_the_day(member) else frozenset())
 
 
+_ACTIVE_COHORTS = (select(Cohort).where(Cohort.partnership_id == bindparam("partnership_id"), Cohort.active.is_(True))
+                   .order_by(Cohort.order, Cohort.key))  # built once: whoami, Home and every list ask it
+
+
 def entitled_cohorts(caller: Caller, member: Member) -> list[Cohort]:
     """The active cohorts whose section (as planned now: at least one active target) the member is in, in
     cohort order: section by section, what `member_may_see` allows. Those who run the day: every section."""
     if not member.active:
         return []
-    cohorts = list(caller.session.scalars(select(Cohort).where(
-        Cohort.partnership_id == caller.partnership.id, Cohort.active.is_(True)).order_by(Cohort.order, Cohort.key)))
+    cohorts = list(caller.session.scalars(_ACTIVE_COHORTS, {"partnership_id": caller.partnership.id}))
     sections = {c.key: section_now(caller, c.id) for c in cohorts}
     entitled = set(entitled_sections(member.key, _now(member, *(s for s in sections.values() if s.targets))))
     return [c for c in cohorts if c.key in entitled]

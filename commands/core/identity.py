@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, joinedload
 
 from commands.core.access import active_with_role
 from commands.core.errors import Refused
@@ -26,14 +26,18 @@ def not_a_member(session: Session, p: Partnership) -> Refused:
                    "partnership file with your work email address.")
 
 
+# Built once: every request asks it (building a statement costs more than running this one).
+# With the member's agency: nearly every command asks it (the ISP, the agency's name), one query fewer.
+_BY_IDENTITY = (select(Member).options(joinedload(Member.agency)).join(ChatIdentity, ChatIdentity.member_id == Member.id)
+                .where(ChatIdentity.partnership_id == bindparam("partnership_id"),
+                       ChatIdentity.platform == bindparam("platform"), ChatIdentity.user_id == bindparam("user_id")))
+
+
 def resolve_member(session: Session, p: Partnership, *, platform: str, user_id: str,
                    email_of: Callable[[str], str | None], now: datetime) -> Member:
     """The active member behind `user_id`, or Refused. `email_of` asks the platform (may be slow)."""
     asked, user_id = user_id, canonical(user_id)
-    member = session.scalar(
-        select(Member).join(ChatIdentity, ChatIdentity.member_id == Member.id)
-        .where(ChatIdentity.partnership_id == p.id, ChatIdentity.platform == platform,
-               ChatIdentity.user_id == user_id))
+    member = session.scalar(_BY_IDENTITY, {"partnership_id": p.id, "platform": platform, "user_id": user_id})
     if member is not None:
         if not member.active:
             raise not_a_member(session, p)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from commands.core.errors import Refused, UsageError
@@ -19,15 +19,19 @@ from commands.partnership.file import select_partnership
 from models import Partnership, Workspace
 from models.audit import record
 
+# Built once (every request asks them; building a statement costs more than running these).
+_LINKED = (select(Partnership).join(Workspace, Workspace.partnership_id == Partnership.id)
+           .where(Workspace.platform == bindparam("platform"), Workspace.workspace_id == bindparam("workspace_id")))
+_ANY_LINKED = select(Workspace.id).where(Workspace.platform == bindparam("platform")).limit(1)
+
 
 def partnership_for(session: Session, *, platform: str, workspace_id: str, fallback_key: str | None) -> Partnership:
     workspace_id = canonical(workspace_id)
     if workspace_id:
-        linked = session.scalar(select(Partnership).join(Workspace, Workspace.partnership_id == Partnership.id)
-                                .where(Workspace.platform == platform, Workspace.workspace_id == workspace_id))
+        linked = session.scalar(_LINKED, {"platform": platform, "workspace_id": workspace_id})
         if linked is not None:
             return linked
-    if session.scalar(select(Workspace.id).where(Workspace.platform == platform).limit(1)) is not None:
+    if session.scalar(_ANY_LINKED, {"platform": platform}) is not None:
         raise Refused("This workspace is not linked to a partnership yet. Ask your coordinator to link it "
                       f"(oneday {platform} link-workspace {workspace_id or 'WORKSPACE_ID'} --partnership KEY).")
     return select_partnership(session, fallback_key)

@@ -67,6 +67,9 @@ def parse_file(text: str, *, source: str) -> dict[str, Any]:
     return spec
 
 
+_FIRST_PARTNERSHIPS = select(Partnership).order_by(Partnership.key).limit(3)  # built once: asked by every request
+
+
 def select_partnership(session: Session, key: str | None) -> Partnership:
     """The partnership named by key, or the only one in the database."""
     if key:
@@ -75,7 +78,7 @@ def select_partnership(session: Session, key: str | None) -> Partnership:
             raise NotFound(f"no partnership '{key}' in this database",
                            example=LOAD_SAMPLE)
         return found
-    all_ = session.scalars(select(Partnership).order_by(Partnership.key).limit(3)).all()
+    all_ = session.scalars(_FIRST_PARTNERSHIPS).all()
     if not all_:
         raise NotFound("this database holds no partnership yet",
                        example=LOAD_SAMPLE)
