@@ -58,6 +58,7 @@ class Shared:
     """A file the outbox shared through the fake Slack: where, as what, and its bytes."""
 
     channel: str
+    user: str | None  # whose direct messages, when it is a DM channel
     filename: str
     title: str
     comment: str
@@ -72,7 +73,8 @@ def deliver(factory, clock, user: str | None = None) -> list[Shared]:  # type: i
         client = WebClient(token="xoxb-test", base_url=fake.base_url, retry_handlers=[])
         assert Sender(factory, SlackPort(client), clock=clock).drain(timeout=60), "outbox did not drain"
         fake.assert_no_rejections()
-        dms = {c.response["channel"]["id"] for c in fake.calls_to("conversations.open")
-               if c.response and str(c.args.get("users")) == user}
-        return [Shared(f.channel_id or "", f.filename, f.title or "", f.initial_comment or "", f.content or b"")
-                for f in fake.files.values() if f.completed and (user is None or f.channel_id in dms)]
+        dms = {c.response["channel"]["id"]: str(c.args.get("users")) for c in fake.calls_to("conversations.open")
+               if c.response}
+        return [Shared(f.channel_id or "", dms.get(f.channel_id or ""), f.filename, f.title or "",
+                       f.initial_comment or "", f.content or b"")
+                for f in fake.files.values() if f.completed and user in (None, dms.get(f.channel_id or ""))]
