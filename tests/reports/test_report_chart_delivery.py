@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fake_slack import FakeSlack
+from fake_teams import FakeTeams
+from fake_teams_stack import TeamsStack
 from report_support import PNG, deliver
 from slack_requests import clear_proxy_env
 from slack_sdk import WebClient
@@ -174,3 +176,37 @@ def test_the_figures_travel_whole_and_an_undrawn_chart_cannot_be_sent(runner: Ru
     with pytest.raises(TypeError, match="not drawn yet"):
         _ = notice.attachment.data  # no port can upload the figures' JSON as a picture
     assert notice.message.lines == (render.alt_text(figures),)
+
+
+@pytest.fixture
+def teams(northtown_loaded) -> Iterator[TeamsStack]:  # type: ignore[no-untyped-def]
+    clear_proxy_env()
+    with FakeTeams() as fake:
+        stack = TeamsStack(fake=fake, factory=northtown_loaded).start()
+        try:
+            yield stack
+        finally:
+            stack.stop()
+
+
+def test_a_teams_requester_gets_the_chart_drawn_at_delivery_through_a_consent_card(teams: TeamsStack) -> None:
+    teams.clock.set(NOW)
+    teams.post(teams.activity("kim.lau", type_="conversationUpdate"))  # Kim installed Oneday
+    status, _ = teams.post(teams.activity("kim.lau", "report 2026-11-01 2026-12-31"))
+    assert status == 200 and "partnership figures, 2026-11-01 to 2026-12-31" in teams.to("kim.lau")
+    assert teams.fake.uploads == {}
+    assert teams.inbound is not None and teams.inbound.settle(30)
+    assert chart_row(teams.factory).payload["attachment"]["render"] == delivery.CHART  # queued undrawn
+    teams.drain()
+    kim = teams.fake.personal_of(teams.ids["kim.lau"])
+    [consent] = [a for s in teams.fake.sent_to(kim) for a in s.activity.get("attachments") or []
+                 if a["contentType"] == "application/vnd.microsoft.teams.card.file.consent"]
+    assert consent["name"] == "oneday-figures-2026-11-01-2026-12-31.png"
+    accept = {"type": "fileUpload", "action": "accept", "context": consent["content"]["acceptContext"],
+              "uploadInfo": {"name": consent["name"], "uploadUrl": teams.fake.upload_url("s1"),
+                             "contentUrl": "https://contoso.sharepoint.example/chart.png", "uniqueId": "u1",
+                             "fileType": "png"}}
+    status, _ = teams.post(teams.activity("kim.lau", type_="invoke", name="fileConsent/invoke", value=accept))
+    assert status == 200
+    data, _ = teams.fake.uploads["s1"]
+    assert data.startswith(PNG) and data == Attachment(**chart_row(teams.factory).payload["attachment"]).data
