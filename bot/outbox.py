@@ -294,7 +294,8 @@ class Sender:
         `check_before_send` (a post may be about to land), so a worker killed during the post leaves enough
         behind for the next one to look the message up instead of posting it again. The second holds the
         row's lock (FOR UPDATE on PostgreSQL) across the post: a live worker's row is never re-claimed, even
-        past its lease; a dead worker's lock goes with its connection.
+        past its lease; a dead worker's lock goes with its connection. A file still to draw is drawn first, between
+        transactions (`_draw`).
         """
         drawn = self._draw(row_id)
         if drawn is not None:
@@ -468,8 +469,8 @@ class Sender:
     def _landed_before_withholding(self, session: Session, out: Outlet, row: OutboxMessage) -> str | None:
         """Before a row is withheld: if an earlier attempt may have posted it, look; one that arrived is recorded
         sent (its new status returned), as is a look-up that cannot answer yet (to try again). None: withhold it."""
-        if row.check_before_send and row.channel and out.lookup is not None:
-            try:
+        if row.check_before_send and row.channel and out.lookup is not None and not delivery.to_draw(row.payload):
+            try:  # (a file still to draw was never posted)
                 ref = self._look(out, row, row.channel, None if "attachment" not in row.payload
                                  else Attachment(**row.payload["attachment"]))
             except DeliveryError as exc:  # cannot tell yet: try again later
@@ -495,7 +496,7 @@ class Sender:
         filename = (row.payload.get("attachment") or {}).get("filename", "")
         record(session, at=self.clock(), partnership_id=row.partnership_id, kind="withheld", actor="worker",
                what=f"queued message {row.idempotency_key} not sent (with file {filename})"[:500], recipients=[key],
-               justification=f"recipient {reason} at delivery")
+               justification=f"recipient is {reason} at delivery")
         return "withheld"
 
     def _look(self, out: Outlet, row: OutboxMessage, channel: str, attachment: Attachment | None) -> str | None:

@@ -80,12 +80,12 @@ def draw(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def refusal(session: Session, partnership_id: int, destination_kind: str, member_key: str, what: str) -> str | None:
-    """Why the row's recipient may not have what it carries now, or None: the report's chart goes to one member,
-    and only while they are an active analyst, chair or coordinator."""
+    """Why the row's recipient may not have what it carries now ("is ...", said of them), or None: the report's
+    chart goes to one member, and only while they are an active analyst, chair or coordinator."""
     if what != CHART:
-        return f"nothing known delivers {what!r}"
+        return f"sent a file nothing known delivers ({what})"
     if destination_kind != "member":
-        return "the partnership's figures go to one member only"
+        return "not one member (the partnership's figures go to one member only)"
     member = session.scalar(select(Member).where(Member.partnership_id == partnership_id, Member.key == member_key))
     if member is None or not (member.active and member.has_role(*ROLES)):
         return "no longer an active analyst, chair or coordinator"

@@ -111,7 +111,7 @@ def test_a_requester_who_may_no_longer_have_the_figures_is_not_sent_the_chart(
     with runner.factory() as session:
         [event] = session.scalars(select(AuditEvent).where(AuditEvent.kind == "withheld"))
         assert (event.actor, event.target_ref, event.recipients) == ("worker", None, ["kim.lau"])
-        assert event.justification == f"recipient {why} at delivery"
+        assert event.justification == f"recipient is {why} at delivery"
         assert event.what == f"queued message {row.idempotency_key} not sent (with file " \
                              "oneday-figures-2026-11-01-2026-12-31.png)"
 
