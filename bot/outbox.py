@@ -23,6 +23,11 @@
   it is `withheld` (final; a `withheld` audit event per target) and the partnership's coordinators are told by a
   DM queued in the same transaction. A row about targets that is sent writes one `disclosure` audit event per
   target, in the transaction that records it sent.
+- A file drawn at delivery (the report's chart, commands/reports/delivery.py) is queued as what to draw, not as
+  bytes: the request that queues it does not pay for drawing it. The sender that first takes the row draws it,
+  outside any transaction, and stores the file in the row in its place; then it goes out like any file. Its
+  recipient is asked again at every attempt whether they may still have it; if not, it is `withheld` (final, a
+  `withheld` audit event).
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from bot.port import ChatPort, DeliveryError, PerPartnership, SentLookup
 from commands.agenda.reach import email_address
 from commands.core.access import active_with_role
 from commands.core.replies import Attachment, Destination, Notice, Reply
+from commands.reports import delivery
 from models import ChatIdentity, Member, OutboxMessage, Partnership, Section, Target, Workspace
 from models.audit import record
 from models.base import UTCDateTime
@@ -308,8 +314,12 @@ class Sender:
         `check_before_send` (a post may be about to land), so a worker killed during the post leaves enough
         behind for the next one to look the message up instead of posting it again. The second holds the
         row's lock (FOR UPDATE on PostgreSQL) across the post: a live worker's row is never re-claimed, even
-        past its lease; a dead worker's lock goes with its connection.
+        past its lease; a dead worker's lock goes with its connection. A file still to draw is drawn first, between
+        transactions (`_draw`).
         """
+        drawn = self._draw(row_id)
+        if drawn is not None:
+            return drawn
         with self.factory() as session, session.begin():
             row = session.get(OutboxMessage, row_id, with_for_update=True)
             if row is None or row.status != "sending" or row.claimed_by != self.worker_id:
@@ -323,6 +333,14 @@ class Sender:
                 refused = self._not_entitled(session, row)
                 if refused:
                     return self._withhold(session, out, row, refused)
+            what = delivery.kind(row.payload)
+            if what is not None:
+                reason = delivery.refusal(session, row.partnership_id, row.destination_kind, row.destination_ref,
+                                          what)
+                if reason is not None:
+                    return self._withhold_file(session, out, row, reason)
+                if delivery.to_draw(row.payload):  # drawn by `_draw` unless it was refused then: try again
+                    return self._failed(row, DeliveryError("its file is not drawn yet"))
             try:
                 if "space" in row.payload:
                     ref = self._sync_space(session, out.port, row)
@@ -339,6 +357,38 @@ class Sender:
             look_first = row.check_before_send
             row.check_before_send = True
         return self._send(row_id, channel, look_first, reserved)
+
+    def _draw(self, row_id: int) -> str | None:
+        """Draw a claimed row's file if it is still to draw (the report's chart), outside any transaction (it takes
+        a second or more), and store it in the row. None when there is nothing to draw or it is drawn now; else the
+        row's new status. A recipient who may not have it is not drawn for: the next step withholds the row."""
+        with self.factory() as session:
+            row = session.get(OutboxMessage, row_id)
+            if row is None or row.status != "sending" or row.claimed_by != self.worker_id:
+                return "skipped"
+            payload = dict(row.payload)
+            what = delivery.kind(payload)
+            if what is None or not delivery.to_draw(payload) or delivery.refusal(
+                    session, row.partnership_id, row.destination_kind, row.destination_ref, what) is not None:
+                return None
+        started = time.perf_counter()
+        try:
+            drawn = delivery.draw(payload)
+            error = None
+        except Exception as exc:  # figures that do not read back never will; anything else may pass next time
+            log.exception("outbox row %s: cannot draw its file", row_id)
+            drawn, error = None, DeliveryError(f"cannot draw its file: {type(exc).__name__}: {exc}",
+                                               permanent=isinstance(exc, ValueError | TypeError | KeyError))
+        with self.factory() as session, session.begin():
+            row = session.get(OutboxMessage, row_id, with_for_update=True, populate_existing=True)
+            if row is None or row.status != "sending" or row.claimed_by != self.worker_id:
+                return "skipped"  # our lease ran out while drawing and another sender took the row
+            if drawn is None:
+                assert error is not None
+                return self._failed(row, error)
+            row.payload = drawn
+        log.info("outbox row %s: drew its file in %.2f s", row_id, time.perf_counter() - started)
+        return None
 
     def _paced(self, row: OutboxMessage, wait: float) -> str:
         row.status, row.lease_until = "pending", None
@@ -414,16 +464,9 @@ class Sender:
         An earlier attempt may have posted it already (`check_before_send`): then it is looked up first, and one
         that did arrive is recorded sent (and disclosed), since withholding it now would undo nothing. A platform
         that cannot look up is not asked: the row is withheld, noting that it may have arrived."""
-        if row.check_before_send and row.channel and out.lookup is not None:
-            try:
-                ref = self._look(out, row, row.channel, None if "attachment" not in row.payload
-                                 else Attachment(**row.payload["attachment"]))
-            except DeliveryError as exc:  # cannot tell yet: try again later
-                return self._failed(row, exc, may_have_landed=True)
-            if ref is not None:
-                log.info("outbox row %s had reached %s before its last attempt ended; its recipient is no longer "
-                         "entitled, but it cannot be unsent", row.id, row.platform)
-                return self._sent(session, row, ref)
+        landed = self._landed_before_withholding(session, out, row)
+        if landed is not None:
+            return landed
         now = self.clock()
         key = row.destination_ref
         member = session.scalar(select(Member).where(Member.partnership_id == row.partnership_id, Member.key == key))
@@ -441,6 +484,39 @@ class Sender:
         if not row.idempotency_key.startswith(WITHHELD_PREFIX):  # a withheld "withheld" notice tells nobody
             for coordinator in active_with_role(session, row.partnership_id, "coordinator"):
                 enqueue(session, row.partnership_id, withheld_notice(coordinator.key, row, name, refs), now=now)
+        return "withheld"
+
+    def _landed_before_withholding(self, session: Session, out: Outlet, row: OutboxMessage) -> str | None:
+        """Before a row is withheld: if an earlier attempt may have posted it, look; one that arrived is recorded
+        sent (its new status returned), as is a look-up that cannot answer yet (to try again). None: withhold it."""
+        if row.check_before_send and row.channel and out.lookup is not None and not delivery.to_draw(row.payload):
+            try:  # (a file still to draw was never posted)
+                ref = self._look(out, row, row.channel, None if "attachment" not in row.payload
+                                 else Attachment(**row.payload["attachment"]))
+            except DeliveryError as exc:  # cannot tell yet: try again later
+                return self._failed(row, exc, may_have_landed=True)
+            if ref is not None:
+                log.info("outbox row %s had reached %s before its last attempt ended; its recipient is no longer "
+                         "entitled, but it cannot be unsent", row.id, row.platform)
+                return self._sent(session, row, ref)
+        return None
+
+    def _withhold_file(self, session: Session, out: Outlet, row: OutboxMessage, reason: str) -> str:
+        """Do not send a row whose recipient may no longer have the file it carries (the report's chart: nothing
+        about a target, so no target is named and nobody else is told); log it as withheld."""
+        landed = self._landed_before_withholding(session, out, row)
+        if landed is not None:
+            return landed
+        key = row.destination_ref
+        row.status, row.lease_until = "withheld", None
+        metrics.delivered(row.platform, "withheld")
+        row.last_error = (f"withheld: {key} is {reason}"
+                          + (" (an earlier attempt may have reached them)" if row.check_before_send else ""))[:500]
+        log.warning("outbox row %s withheld: its recipient may no longer have the file it carries", row.id)
+        filename = (row.payload.get("attachment") or {}).get("filename", "")
+        record(session, at=self.clock(), partnership_id=row.partnership_id, kind="withheld", actor="worker",
+               what=f"queued message {row.idempotency_key} not sent (with file {filename})"[:500], recipients=[key],
+               justification=f"recipient is {reason} at delivery")
         return "withheld"
 
     def _look(self, out: Outlet, row: OutboxMessage, channel: str, attachment: Attachment | None) -> str | None:

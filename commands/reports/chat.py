@@ -1,7 +1,9 @@
 """`/oneday report [from] [to]`: the partnership's figures, for the analyst, the chair and the coordinator.
 
 The figures come back as the private answer; the chart comes as a PNG file in the requester's direct messages
-(the outbox delivers it, like an itinerary's .ics). Nothing in either names a target, a person or free text
+(the outbox delivers it, like an itinerary's .ics). The request only queues the chart: the outbox draws it when
+it delivers it (commands/reports/delivery.py), so the answer does not wait for matplotlib, which the serving
+process does not load to answer. Nothing in either names a target, a person or free text
 (commands/reports/figures.py), so making a report is not a disclosure about any target and is not logged as one;
 a refusal (any other role) is logged like every refusal.
 
@@ -17,11 +19,11 @@ from commands.core import access
 from commands.core.context import Caller
 from commands.core.errors import Refused, UsageError
 from commands.core.names import command
-from commands.core.replies import Attachment, Destination, Item, Notice, Reply, Result
-from commands.reports import render
+from commands.core.replies import Item, Reply, Result
+from commands.reports import delivery, render
 from commands.reports.figures import Figures, compute
 
-ROLES = ("analyst", "chair", "coordinator")
+ROLES = delivery.ROLES  # asked here, and again when the chart is delivered
 DEFAULT_DAYS = 90
 
 
@@ -62,11 +64,8 @@ def run(caller: Caller, words: list[str]) -> Result:
     ex = example(caller)
     start, end = period(words, caller.local_now.date(), ex)
     figures = compute(caller.session, caller.partnership, start, end, now=caller.now)
-    picture = render.chart(figures)
-    name = f"oneday-figures-{start.isoformat()}-{end.isoformat()}.png"
-    chart = Notice(Destination.member(member.key), Reply(title=render.title(figures), lines=(picture.alt,)),
-                   key=f"report:{member.key}:{start.isoformat()}:{end.isoformat()}:{caller.now.isoformat()}",
-                   attachment=Attachment.binary(name, picture.png, render.title(figures)))
+    chart = delivery.chart_notice(
+        member.key, figures, key=f"report:{member.key}:{start.isoformat()}:{end.isoformat()}:{caller.now.isoformat()}")
     return Result(reply(figures), notices=(chart,))
 
 

@@ -27,8 +27,9 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -151,6 +152,38 @@ class Figures:
     @property
     def period(self) -> str:
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+
+_FIELDS = frozenset(f.name for f in fields(Figures))
+
+
+def to_dict(f: Figures) -> dict[str, Any]:
+    """The figures as JSON-ready data (dates as YYYY-MM-DD): how a queued chart carries them to the worker that
+    draws it (commands/reports/delivery.py). Counts and labels only, like the figures themselves."""
+    data = asdict(f)
+    for day in ("start", "end", "as_of"):
+        data[day] = getattr(f, day).isoformat()
+    return data
+
+
+def from_dict(data: dict[str, Any]) -> Figures:
+    """The figures back from `to_dict` (after a JSON round trip). Strict: an unknown or missing field is an
+    error (ValueError, TypeError, KeyError), so nothing else can ride along into a chart."""
+    unknown = set(data) - _FIELDS
+    if unknown:
+        raise ValueError(f"not a figure: {', '.join(sorted(unknown))}")
+    ttc = data["time_to_outcome"]
+    return Figures(
+        partnership=str(data["partnership"]), start=date.fromisoformat(data["start"]),
+        end=date.fromisoformat(data["end"]), as_of=date.fromisoformat(data["as_of"]),
+        meetings_held=int(data["meetings_held"]), sections_held=int(data["sections_held"]),
+        actions=tuple(AgencyActions(**a) for a in data["actions"]),
+        months=tuple(MonthFigures(**m) for m in data["months"]),
+        time_to_outcome=TimeToOutcome(**ttc),
+        outcomes_by_category=tuple((str(c), int(n)) for c, n in data["outcomes_by_category"]),
+        outcomes_by_group=tuple((str(g), int(n)) for g, n in data["outcomes_by_group"]),
+        attendance=tuple(AgencyAttendance(**a) for a in data["attendance"]),
+        isp=tuple((str(a), str(s)) for a, s in data["isp"]))
 
 
 class PeriodError(ValueError):

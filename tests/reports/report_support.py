@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import re
 import zlib
+from dataclasses import dataclass
 
+from fake_slack import FakeSlack
+from slack_requests import clear_proxy_env
+from slack_sdk import WebClient
 from sqlalchemy import select
 
+from bot.outbox import Sender
+from bot.slack.port import SlackPort
 from models import Action, ActionNote, Decision, Member, PartnerInformation, Target
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -45,3 +51,30 @@ def pdf_text(data: bytes) -> str:
         except zlib.error:
             continue
     return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A file the outbox shared through the fake Slack: where, as what, and its bytes."""
+
+    channel: str
+    user: str | None  # whose direct messages, when it is a DM channel
+    filename: str
+    title: str
+    comment: str
+    data: bytes
+
+
+def deliver(factory, clock, user: str | None = None) -> list[Shared]:  # type: ignore[no-untyped-def]
+    """Run the outbox sender (the worker's delivery) against a fake Slack until nothing is left; the files it
+    shared, in order (with `user`, only those in that Slack user's direct messages)."""
+    clear_proxy_env()
+    with FakeSlack() as fake:
+        client = WebClient(token="xoxb-test", base_url=fake.base_url, retry_handlers=[])
+        assert Sender(factory, SlackPort(client), clock=clock).drain(timeout=60), "outbox did not drain"
+        fake.assert_no_rejections()
+        dms = {c.response["channel"]["id"]: str(c.args.get("users")) for c in fake.calls_to("conversations.open")
+               if c.response}
+        return [Shared(f.channel_id or "", dms.get(f.channel_id or ""), f.filename, f.title or "",
+                       f.initial_comment or "", f.content or b"")
+                for f in fake.files.values() if f.completed and user in (None, dms.get(f.channel_id or ""))]

@@ -1,8 +1,10 @@
-"""`/oneday report` in chat: who may have it, what bad input gets, and the chart delivered as a PNG file to the
-requester's DM through the outbox and Slack's upload (the fake Slack keeps the bytes)."""
+"""`/oneday report` in chat: who may have it, what bad input gets, the figures answered without matplotlib, and
+the chart drawn by the outbox and delivered as a PNG file to the requester's DM through Slack's upload (the fake
+Slack keeps the bytes)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -15,7 +17,7 @@ from sqlalchemy import select
 from bot.config import DEFAULT_COMMANDS
 from bot.runner import Request, Runner
 from commands.core.replies import Result
-from models import AuditEvent
+from models import AuditEvent, OutboxMessage
 
 NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
 EXAMPLE = "Example: /oneday report 2026-09-11 2026-12-10"  # the 90 days to NOW
@@ -73,6 +75,12 @@ def test_the_chart_reaches_the_requester_as_a_png_file(slack_env) -> None:  # ty
     answer = slack_env.command("U0KIM", "/oneday", "report 2026-11-01 2026-12-31")
     assert answer.status == 200 and "partnership figures, 2026-11-01 to 2026-12-31" in answer.text
     assert "The chart is on its way to your direct messages" in answer.text
+    # the answer came with the figures, and the chart is still to draw: the request did not draw it
+    assert "Meetings held" in answer.text and "Time to outcome" in answer.text
+    with slack_env.factory() as session:
+        [row] = session.scalars(select(OutboxMessage).where(OutboxMessage.destination_ref == "kim.lau"))
+    assert row.status == "pending" and row.payload["attachment"]["render"] == "report-chart"
+    assert slack_env.fake.calls_to("files.getUploadURLExternal") == []
     slack_env.drain()
     [upload] = slack_env.fake.calls_to("files.completeUploadExternal")
     assert upload.args["channel_id"] == slack_env.dm_channel("U0KIM")
@@ -90,6 +98,58 @@ def test_the_server_and_the_worker_do_not_load_matplotlib_or_fpdf_until_a_report
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+REQUEST = """
+import json, sys, time
+import bot.cli, bot.serve, bot.slack.app, commands.core.router  # what `oneday serve` has loaded before a request
+from bot import config, db
+from bot.config import DEFAULT_COMMANDS
+from bot.runner import Request, Runner
+from datetime import UTC, datetime
+from sqlalchemy import select
+from models import OutboxMessage
+
+settings = config.from_env()
+db.use_keys(settings)
+factory = db.session_factory(db.make_engine(settings.database_url))
+runner = Runner(factory=factory, names=dict(DEFAULT_COMMANDS), clock=lambda: datetime(2026, 12, 10, 12, tzinfo=UTC))
+before = "matplotlib" in sys.modules
+started = time.perf_counter()
+result = runner.run(Request("slack", "T0TEST", "U0KIM", "oneday", "report 2026-11-01 2026-12-31"), lambda _u: None)
+took = time.perf_counter() - started
+after_request = sorted(m for m in ("matplotlib", "numpy", "PIL") if m in sys.modules)
+with factory() as session:
+    [row] = session.scalars(select(OutboxMessage).where(OutboxMessage.destination_ref == "kim.lau"))
+    payload = row.payload
+print(json.dumps({"before": before, "after_request": after_request, "seconds": took, "title": result.reply.title,
+                  "fields": [list(f) for f in result.reply.fields], "queued": sorted(payload["attachment"])}),
+      flush=True)
+from commands.reports import delivery
+drawn = delivery.draw(payload)  # what the worker does when it delivers the row
+print(json.dumps({"after_drawing": "matplotlib" in sys.modules, "png": drawn["attachment"]["content"][:12]}))
+"""
+
+
+def test_the_request_answers_the_figures_without_loading_matplotlib_and_the_delivery_draws_the_chart(
+        copy_database, northtown_template) -> None:  # type: ignore[no-untyped-def]
+    """A fresh serving process: `/oneday report` answers the figures and queues the chart without importing
+    matplotlib (or numpy, or Pillow); drawing the queued row, as the outbox does, is what loads it."""
+    import os
+
+    env = {**os.environ, "DATABASE_URL": copy_database(northtown_template)}
+    done = subprocess.run([sys.executable, "-c", REQUEST], capture_output=True, text=True, timeout=180, env=env)
+    lines = done.stdout.strip().splitlines()
+    assert lines, done.stderr
+    asked = json.loads(lines[0])
+    assert asked["title"] == "Northtown CSP: partnership figures, 2026-11-01 to 2026-12-31"
+    assert dict(asked["fields"])["Period"] == "2026-11-01 to 2026-12-31 (as of 2026-12-10)"
+    assert asked["before"] is False and asked["after_request"] == []  # the request path never imported them
+    assert "render" in asked["queued"]  # it queued what to draw
+    assert done.returncode == 0, done.stderr
+    drawn = json.loads(lines[1])
+    assert drawn["after_drawing"] is True  # the check sees matplotlib once it is loaded
+    assert base64.b64decode(drawn["png"]).startswith(PNG)
 
 
 def test_an_attachment_carries_bytes_as_base64_and_one_queued_before_reads_as_text() -> None:

@@ -5,7 +5,6 @@ name, key, email or chat id, or any free text typed during the cycle."""
 
 from __future__ import annotations
 
-import base64
 import json
 import statistics
 from collections import Counter
@@ -14,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from actions_support import reply_text
-from report_support import PNG, leaks, pdf_text, secrets
+from report_support import PNG, deliver, leaks, pdf_text, secrets
 from sqlalchemy import select
 
 from commands.reports import render
-from commands.reports.figures import GROUPS, OUTCOME_GROUPS, Figures, compute
+from commands.reports.figures import GROUPS, OUTCOME_GROUPS, Figures, compute, from_dict
 from models import (
     Action,
     ActionStatus,
@@ -158,11 +157,25 @@ def test_the_chat_report_and_its_chart_hold_no_reference_name_or_free_text(cycle
         payload, about = row.payload, row.about
         audit = list(session.scalars(select(AuditEvent).where(AuditEvent.actor == "member:kim.lau")))
     assert about == [] and audit == []  # names no target: not a disclosure
+    # queued: the figures to draw (all the chart will show), not yet a picture
     attachment = payload["attachment"]
-    assert attachment["encoding"] == "base64" and attachment["filename"].endswith(".png")
-    assert base64.b64decode(attachment["content"]).startswith(PNG)
-    shown = json.dumps(payload["message"]) + attachment["filename"] + attachment["title"]
-    assert leaks(shown, forbidden) == []
+    assert attachment["render"] == "report-chart" and attachment["filename"].endswith(".png")
+    queued = json.loads(attachment["content"])
+    assert queued["actions"] and "Department for Work and Pensions" in attachment["content"]  # it reads them...
+    assert payload["actor"]["label"] == "member:kim.lau"  # who asked (the outbox's record), not what is shown
+    # ... and nothing else: the whole queued message and file
+    assert leaks(json.dumps([payload["message"], payload["attachment"]]), forbidden) == []
+    # delivered: the worker draws it; its labels and the file it shares hold nothing either
+    [shared] = deliver(cycle.factory, cycle.clock, "U0KIM")
+    chart = render.chart(from_dict(queued))
+    assert shared.data.startswith(PNG) and shared.data == chart.png
+    assert "Department for Work and Pensions" in chart.texts
+    assert leaks("\n".join(chart.texts), forbidden) == []
+    assert leaks(shared.filename + shared.title + shared.comment, forbidden) == []
+    with cycle.factory() as session:
+        assert [r.status for r in session.scalars(select(OutboxMessage).where(
+            OutboxMessage.destination_ref == "kim.lau"))] == ["sent"]
+        assert list(session.scalars(select(AuditEvent).where(AuditEvent.actor == "member:kim.lau"))) == []
 
 
 @pytest.mark.parametrize("user", ["U0ROSE", "U0JO", "U0KIM"])
