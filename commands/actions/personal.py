@@ -26,6 +26,7 @@ KEEP = "Save as written"
 EDIT = "Edit"
 WHY = "Personal details belong in the pack, not in chat: messages are kept and can be exported."
 _CONTEXT_PREFIX = "kept:"
+BUTTON_VALUE_MAX = 2000  # the most a button's value may carry (Slack's limit): longer text asks through a form
 
 
 def check(caller: Caller, text: str) -> tuple[Finding, ...]:
