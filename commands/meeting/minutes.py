@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
-from commands.agenda.plan_json import parse_date
 from commands.core import access
 from commands.core.context import Caller
 from commands.core.dates import day_label
@@ -32,6 +31,7 @@ from commands.core.errors import Refused, UsageError
 from commands.core.help import example_day
 from commands.core.names import command
 from commands.core.replies import Attachment, Destination, Notice, Reply, Result
+from commands.meeting.sections import meeting_day, published_meeting
 from commands.meeting.templates import MINUTES, render_ours
 from models import (
     Action,
@@ -40,7 +40,6 @@ from models import (
     AttendanceStatus,
     Decision,
     Meeting,
-    MeetingStatus,
     Member,
     Minutes,
     Section,
@@ -66,7 +65,7 @@ def run(caller: Caller, rest: str) -> Result:
     words = rest.split(None, 3)
     if not words:
         raise UsageError("say which meeting (its date)", example=example)
-    meeting = _meeting(caller, words[0], example)
+    meeting = published_meeting(caller, meeting_day(words[0], example), example)
     if len(words) == 1:
         return _preview(caller, meeting)
     verb = words[1].lower()
@@ -83,19 +82,6 @@ def _require_chair(caller: Caller) -> None:
     access.log_refusal(caller, what="agenda minutes", justification="chair or coordinator role required")
     raise Refused("Only the chair or a coordinator prepares and releases the minutes; you receive yours by direct "
                   "message when they are released.")
-
-
-def _meeting(caller: Caller, word: str, example: str) -> Meeting:
-    try:
-        day = parse_date(word)
-    except UsageError as exc:
-        raise UsageError(exc.message, example=example) from None
-    meeting = caller.session.scalar(select(Meeting).where(Meeting.partnership_id == caller.partnership.id,
-                                                          Meeting.date == day,
-                                                          Meeting.status == MeetingStatus.PUBLISHED))
-    if meeting is None:
-        raise UsageError(f"no meeting is published for {day_label(day, long=True, year=True)}", example=example)
-    return meeting
 
 
 def _minutes_row(caller: Caller, section: Section) -> Minutes:
