@@ -72,6 +72,14 @@ def ask(found: tuple[Finding, ...], *, noun: str, fields: tuple[tuple[str, str],
                                  Button(KEEP, keep.action, keep.value))))
 
 
+def redacted(text: str, found: tuple[Finding, ...]) -> str:
+    """`text` with each finding replaced by its kind in brackets: 'seen at [postcode]', for an example to send
+    instead."""
+    for f in sorted(found, key=lambda f: f.start, reverse=True):
+        text = f"{text[:f.start]}[{f.kind}]{text[f.end:]}"
+    return text
+
+
 def kept_note(found: tuple[Finding, ...]) -> str:
     """For the processing log: the kinds the author chose to keep, never their values ('' when none)."""
     kinds = list(dict.fromkeys(f.kind for f in found))

@@ -36,7 +36,7 @@ from models.planning import plan_day
 # The meeting's personal-data choices (commands/meeting/decisions.py, inform.py) are registered with the agenda's
 # buttons until the router (commands/core/router.py) takes them from those modules itself.
 BUTTONS = {PACK_VIEW: pack.view, pack.ACCEPT: pack.accept, attendance.HERE: attendance.press_here,
-           **decisions.BUTTONS, **inform.BUTTONS}
+           **minutes.BUTTONS, **decisions.BUTTONS, **inform.BUTTONS}
 
 
 def run(caller: Caller, text: str) -> Result:

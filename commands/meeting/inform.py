@@ -67,12 +67,9 @@ def keep(caller: Caller, value: str) -> Result:
 def edit(caller: Caller, value: str) -> Result:
     """"Edit": the command to send again, each detail found replaced by what kind it was."""
     target, info, _kept = _parse(caller, value)
-    found = personal.check(caller, info)
-    for f in sorted(found, key=lambda f: f.start, reverse=True):
-        info = f"{info[:f.start]}[{f.kind}]{info[f.end:]}"
     return Result(Reply(title="Edit the information", lines=(
         "Nothing was sent. Send it again without the personal details, for example:",
-        command(caller.names, "inform", target.ref, info))))
+        command(caller.names, "inform", target.ref, personal.redacted(info, personal.check(caller, info))))))
 
 
 BUTTONS = {KEEP: keep, EDIT: edit}
