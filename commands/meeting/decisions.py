@@ -133,6 +133,8 @@ def keep(caller: Caller, value: str) -> Result:
     """"Save as written": everything is checked again (the button may be old or forged, the text other than
     what its author saw)."""
     pending = Pending.parse(value, caller)
+    if pending.status is None and not pending.text.strip():
+        raise UsageError("this button is out of date: run the command again", example=_example(caller))
     target = access.require_target(caller, pending.ref, purpose="decision")
     _require_recorder(caller, target)
     return _record(caller, target, latest_section(caller, target), pending.status, pending.text, kept=pending.kept)

@@ -272,3 +272,16 @@ def test_inform_too_long_for_a_button_is_not_offered_as_written(env) -> None:  #
     assert list(buttons(asked)) == ["Edit"]
     assert f"too long ({len(info)} characters) to send as written from a button" in reply_text(asked)
     assert count(runner.factory, PartnerInformation) == 0
+
+
+def test_a_forged_or_broken_decision_button_saves_nothing(env) -> None:  # type: ignore[no-untyped-def]
+    from actions_support import press
+
+    runner, clock = env
+    publish(runner)
+    clock.set(MEETING)
+    before = written(runner.factory)
+    for value in ('{"r":"OCG-07","s":"","t":""}', "not json", '{"r":"OCG-07","s":"sideways","t":"x"}'):
+        assert "this button is out of date: run the command again" in reply_text(
+            press(runner, "rose", "decision.keep", value))
+    assert written(runner.factory) == before
