@@ -26,6 +26,7 @@ KEEP = "Save as written"
 EDIT = "Edit"
 WHY = "Personal details belong in the pack, not in chat: messages are kept and can be exported."
 _CONTEXT_PREFIX = "kept:"
+BUTTON_VALUE_MAX = 2000  # the most a button's value may carry (Slack's limit): longer text asks through a form
 
 
 def check(caller: Caller, text: str) -> tuple[Finding, ...]:
@@ -69,6 +70,14 @@ def ask(found: tuple[Finding, ...], *, noun: str, fields: tuple[tuple[str, str],
     return Result(Reply(title=TITLE, lines=lines(found, noun), fields=fields,
                         buttons=(Button(EDIT, edit.action, edit.value, Emphasis.PRIMARY),
                                  Button(KEEP, keep.action, keep.value))))
+
+
+def redacted(text: str, found: tuple[Finding, ...]) -> str:
+    """`text` with each finding replaced by its kind in brackets: 'seen at [postcode]', for an example to send
+    instead."""
+    for f in sorted(found, key=lambda f: f.start, reverse=True):
+        text = f"{text[:f.start]}[{f.kind}]{text[f.end:]}"
+    return text
 
 
 def kept_note(found: tuple[Finding, ...]) -> str:

@@ -16,13 +16,12 @@ Attendance names people and agencies, never a target: it is not a disclosure abo
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commands.agenda import plan_json
 from commands.core import access, mentions
 from commands.core.context import Caller
 from commands.core.dates import day_label
@@ -30,6 +29,7 @@ from commands.core.errors import Refused, UsageError
 from commands.core.help import example_day
 from commands.core.names import command
 from commands.core.replies import Button, Destination, Emphasis, Notice, Reply, Result
+from commands.meeting.sections import meeting_day, published_meeting, section_here
 from models import Attendance, AttendanceStatus, Meeting, MeetingStatus, Member, Partnership, Section
 
 HERE = "attend.here"
@@ -56,10 +56,7 @@ def press_here(caller: Caller, value: str) -> Result:
 
 
 def _section_here(caller: Caller, verb: str) -> Section:
-    section = None
-    if caller.channel:
-        section = caller.session.scalar(select(Section).where(Section.partnership_id == caller.partnership.id,
-                                                              Section.space_ref == caller.channel))
+    section = section_here(caller)
     if section is None:
         raise UsageError(f"'{command(caller.names, 'agenda', verb)}' works in a section's own channel, and this is "
                          "not a section channel: type it there, or press I'm here when the section starts",
@@ -127,7 +124,7 @@ def _apologies(caller: Caller, rest: str) -> Result:
     words = rest.split()
     if not words:
         raise UsageError("say which meeting (its date)", example=example)
-    day = _read_day(words[0], example)
+    day = meeting_day(words[0], example)
     substitute = None
     if len(words) > 1:
         if words[1].lower() not in ("sub", "substitute") or len(words) != 3:
@@ -136,7 +133,7 @@ def _apologies(caller: Caller, rest: str) -> Result:
         member = caller.member
         if substitute is None or substitute.id == member.id or substitute.agency_id != member.agency_id:
             raise UsageError(f"a substitute must be another active member of {member.agency.name}", example=example)
-    meeting = _published(caller, day, example)
+    meeting = published_meeting(caller, day, example)
     sections = [s for s in meeting.sections if s.ends_at > caller.now and access.may_see_section(caller, s)]
     if not sections:
         raise UsageError(f"you are in no section of the meeting on {day_label(day, long=True, year=True)} that has "
@@ -162,22 +159,6 @@ def _apologies(caller: Caller, rest: str) -> Result:
     return Result(Reply(lines=tuple(lines)), notices=notices)
 
 
-def _read_day(word: str, example: str) -> date:
-    try:
-        return plan_json.parse_date(word)
-    except UsageError as exc:
-        raise UsageError(exc.message, example=example) from None
-
-
-def _published(caller: Caller, day: date, example: str) -> Meeting:
-    meeting = caller.session.scalar(select(Meeting).where(Meeting.partnership_id == caller.partnership.id,
-                                                          Meeting.date == day,
-                                                          Meeting.status == MeetingStatus.PUBLISHED))
-    if meeting is None:
-        raise UsageError(f"no meeting is published for {day_label(day, long=True, year=True)}", example=example)
-    return meeting
-
-
 # ------------------------------------------------------------------------------------------ the chair's view
 
 
@@ -187,8 +168,8 @@ def _day(caller: Caller, rest: str) -> Result:
     words = rest.split()
     if len(words) > 1:
         raise UsageError("takes at most a meeting date (today's meeting when left out)", example=example)
-    day = _read_day(words[0], example) if words else caller.local_now.date()
-    meeting = _published(caller, day, example)
+    day = meeting_day(words[0], example) if words else caller.local_now.date()
+    meeting = published_meeting(caller, day, example)
     tz = ZoneInfo(caller.partnership.timezone)
     s = caller.session
     marks = {(a.section_id, a.member_id): a for a in s.scalars(

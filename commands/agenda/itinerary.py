@@ -1,4 +1,6 @@
-"""A member's itinerary for the day: which sections, when, as a DM line and an iCalendar (.ics) file.
+"""A member's itinerary for the day: which sections, when, as a direct message (or an email) and an iCalendar
+(.ics) file. The messages' wording is a template of ours (commands/meeting/templates.py ITINERARY,
+ITINERARY_EMAIL); this module gives it the values.
 
 The calendar carries section names and times only, never target references: calendars are synced to phones
 and shared with assistants. Times are written in Europe/London (TZID with its VTIMEZONE), so a December
@@ -9,12 +11,14 @@ member no longer attends is sent as a cancelled event.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import icalendar
+
+from commands.meeting.templates import ITINERARY, ITINERARY_EMAIL, render_lines
 
 PRODID = "-//Oneday//one day, one conversation//EN"
 CHAT_DESCRIPTION = ("One day, one conversation. The section pack is shown in the section channel with its View pack "
@@ -69,10 +73,39 @@ def calendar(*, day: date, partnership_key: str, partnership_name: str, timezone
     return str(cal.to_ical().decode("utf-8"))
 
 
-def summary_line(visits: Sequence[Visit], timezone: str) -> str:
-    """'Organised crime groups 09:30-10:47; High crime causers 13:15-14:20' in local time."""
+@dataclass(frozen=True)
+class Slot:
+    """One of the member's slots in their direct message: its times, the target, why they are there and what
+    is asked of partners ('' for nothing)."""
+
+    start: datetime
+    end: datetime
+    target: str
+    why: str
+    ask: str = ""
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section of the member's direct message: its name, its chat space and their slots in it."""
+
+    name: str
+    space: str
+    slots: tuple[Slot, ...]
+
+
+def chat_message(*, partnership_name: str, when: str, updated: bool, visits: Sequence[Visit],
+                 sections: Sequence[Heading], agency: str, powers: str, meeting: Mapping[str, object],
+                 timezone: str) -> tuple[str, tuple[str, ...]]:
+    """(title, lines) of a member's itinerary by direct message (templates.ITINERARY): the title sums up their
+    sections' times ('Organised crime groups 09:30-10:47; ...' in local time), the lines give each slot."""
     tz = ZoneInfo(timezone)
-    return "; ".join(f"{v.name} {v.start.astimezone(tz):%H:%M}-{v.end.astimezone(tz):%H:%M}" for v in visits)
+    title, *lines = render_lines(ITINERARY, {
+        "partnership": partnership_name, "when": when, "updated": updated,
+        "visits": [replace(v, start=v.start.astimezone(tz), end=v.end.astimezone(tz)) for v in visits],
+        "sections": sections, "agency": agency, "powers": powers,
+        "venue": meeting.get("venue"), "dial_in": meeting.get("dial_in")})
+    return title, tuple(lines)
 
 
 @dataclass(frozen=True)
@@ -96,34 +129,15 @@ def highest_marking(markings: Sequence[str]) -> str:
     return max(known, key=MARKINGS.index) if known else MARKINGS[0]
 
 
-def email_lines(*, sections: Sequence[EmailSection], cancelled: Sequence[str], timezone: str, marking: str,
-                partnership_name: str, when: str, contacts: Sequence[str]) -> tuple[str, ...]:
-    """The body of an emailed itinerary: the handling marking first (and last, as UK practice puts it), each
-    section's name and times with the member's slot times, the sections they no longer attend, and whom to ask.
-    Times in the partnership's zone (Europe/London)."""
+def email_message(*, sections: Sequence[EmailSection], cancelled: Sequence[str], timezone: str, marking: str,
+                  partnership_name: str, when: str, contacts: Sequence[str],
+                  meeting: Mapping[str, object]) -> tuple[str, ...]:
+    """The body of an emailed itinerary (templates.ITINERARY_EMAIL): the handling marking first (and last), each
+    section's name and times with the member's slot times, the sections they no longer attend, whom to ask and
+    where the meeting is. Times in the partnership's zone (Europe/London)."""
     tz = ZoneInfo(timezone)
-    lines = [marking, ""]
-    if sections:
-        lines.append(f"You are invited to the {partnership_name} meeting on {when}, for these slots:")
-        for s in sections:
-            lines.append(f"{s.name}: {s.start.astimezone(tz):%H:%M}-{s.end.astimezone(tz):%H:%M} ({s.handling})")
-            for i, (start, end) in enumerate(s.slots, 1):
-                lines.append(f"  slot {i}: {start.astimezone(tz):%H:%M}-{end.astimezone(tz):%H:%M}")
-    else:
-        lines.append(f"You are no longer invited to any section of the {partnership_name} meeting on {when}.")
-    for name in cancelled:
-        lines.append(f"Cancelled: {name} (you are no longer invited to it)")
-    lines += ["",
-              "You have no account on the partnership's chat platform that Oneday knows of, so your itinerary "
-              "comes by email. It names no target: the section packs are shown only in chat, to those entitled.",
-              f"Ask {', '.join(contacts) if contacts else 'the partnership coordinator'} how to join and for what "
-              "you need to know before your slots.",
-              "The attached calendar file holds the sections' names and times.",
-              "", marking]
-    return tuple(lines)
-
-
-def where_lines(meeting: dict[str, object]) -> list[str]:
-    """The itinerary's lines for `meeting.venue` and `meeting.dial_in`, when the partnership file gives them."""
-    venue, dial_in = meeting.get("venue"), meeting.get("dial_in")
-    return ([f"Where: {venue}"] if venue else []) + ([f"Join remotely: {dial_in}"] if dial_in else [])
+    local = [replace(s, start=s.start.astimezone(tz), end=s.end.astimezone(tz),
+                     slots=tuple((a.astimezone(tz), b.astimezone(tz)) for a, b in s.slots)) for s in sections]
+    return render_lines(ITINERARY_EMAIL, {
+        "marking": marking, "partnership": partnership_name, "when": when, "sections": local,
+        "cancelled": cancelled, "contacts": contacts, "venue": meeting.get("venue"), "dial_in": meeting.get("dial_in")})

@@ -4,8 +4,10 @@
   of that meeting; `drop` keeps it away the same way (the lead officer and action owners stay, in person).
 - `skip <REF> <date> <reason>`: the target does not come up at that meeting (the default is every active one).
 - `overrides`: what is in force, with numbers; `clear <number>` removes one.
-Every change is written to the processing log with its reason and shown in the plan (`added:`/`dropped:`
-reasons). Published meetings follow within one worker cycle (commands/agenda/schedule.py `follow`).
+Every change is shown in the plan with its reason (`added:`/`dropped:` reasons) and written to the processing
+log with the reason's length only, never its words (`reason_given`): erasure blanks the reason and never
+rewrites the log, so the log must not hold it (as onward disclosure, commands/governance/onward.py). Published
+meetings follow within one worker cycle (commands/agenda/schedule.py `follow`).
 """
 
 from __future__ import annotations
@@ -94,13 +96,21 @@ def _reason(words: list[str], ex: str) -> str:
     return reason
 
 
-def describe(o: AgendaOverride) -> str:
+def reason_given(reason: str) -> str:
+    """What the processing log says of a reason: its presence and length, never its words."""
+    return f"reason given, {len(reason)} characters" if reason.strip() else "no reason given"
+
+
+def describe(o: AgendaOverride, *, reason: bool = True) -> str:
+    """The override in one line, with its reason as typed (for the coordinator) or, for the processing log
+    (`reason=False`), with only the reason's length."""
+    why = o.reason if reason else reason_given(o.reason)
     scope = (f"{o.target.ref}" if o.target is not None else "") + (
         f"{' at ' if o.target is not None else ''}the meeting of {o.day.isoformat()}" if o.day else
         " (every meeting)")
     if o.kind == OverrideKind.SKIP:
-        return f"#{o.id} skip {scope}: {o.reason}"
-    return f"#{o.id} {o.kind} {o.agency.key if o.agency else '?'} for {scope}: {o.reason}"
+        return f"#{o.id} skip {scope}: {why}"
+    return f"#{o.id} {o.kind} {o.agency.key if o.agency else '?'} for {scope}: {why}"
 
 
 def save(caller: Caller, kind: OverrideKind, agency: Agency | None, target: Target | None, day: date | None,
@@ -112,8 +122,8 @@ def save(caller: Caller, kind: OverrideKind, agency: Agency | None, target: Targ
     text = describe(override)
     record(caller.session, at=caller.now, partnership_id=caller.partnership.id, kind="alteration",
            actor=caller.actor, actor_member_id=caller.member.id, target_id=target.id if target else None,
-           target_ref=target.ref if target else None, what=f"agenda override {text}",
-           justification=f"coordinator's decision: {reason}")
+           target_ref=target.ref if target else None, what=f"agenda override {describe(override, reason=False)}",
+           justification="coordinator's decision")
     follow = ("A published meeting follows within a minute (the worker re-syncs its spaces and itineraries); "
               f"preview with {command(caller.names, 'agenda', 'plan', (day or caller.local_now.date()).isoformat())}.")
     return Result(Reply(title="Override saved", lines=(text, follow)))
@@ -137,7 +147,8 @@ def clear(caller: Caller, number: int) -> Result:
     text = describe(override)
     record(caller.session, at=caller.now, partnership_id=caller.partnership.id, kind="alteration",
            actor=caller.actor, actor_member_id=caller.member.id, target_id=override.target_id,
-           target_ref=override.target.ref if override.target else None, what=f"agenda override cleared: {text}",
+           target_ref=override.target.ref if override.target else None,
+           what=f"agenda override cleared: {describe(override, reason=False)}",
            justification="coordinator's decision")
     caller.session.delete(override)
     return Result(Reply(title="Override cleared", lines=(text,)))

@@ -23,6 +23,7 @@ from commands.core.dates import day_label
 from commands.core.errors import Refused, UsageError
 from commands.core.names import command
 from commands.core.replies import Button, Emphasis, Reply, Result
+from commands.meeting.sections import section_here
 from commands.meeting.templates import render_theirs
 from models import (
     Action,
@@ -66,10 +67,7 @@ def view(caller: Caller, value: str) -> Result:
 
 def show_here(caller: Caller) -> Result:
     """`/agenda show` in a section channel: the same as pressing View pack there."""
-    section = None
-    if caller.channel:
-        section = caller.session.scalar(select(Section).where(Section.partnership_id == caller.partnership.id,
-                                                              Section.space_ref == caller.channel))
+    section = section_here(caller)
     if section is None:
         # Typed in the wrong place (the main channel, a DM): say where it works. This names no section or
         # target, so it tells nobody anything the need-to-know rule hides.

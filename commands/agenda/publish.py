@@ -38,12 +38,13 @@ from commands.agenda import reach
 from commands.agenda.itinerary import (
     EMAIL_DESCRIPTION,
     EmailSection,
+    Heading,
+    Slot,
     Visit,
     calendar,
-    email_lines,
+    chat_message,
+    email_message,
     highest_marking,
-    summary_line,
-    where_lines,
 )
 from commands.core.dates import day_label
 from commands.core.errors import UsageError
@@ -294,18 +295,12 @@ class _Publisher:
             content = [(s.cohort, [(t.target, t.start.isoformat(), t.end.isoformat()) for t in s.slots])
                        for s in stops]
             sequence = queued_before(self.s, self.p.id, prefix)
-            if visits:
-                title = (f"{self.p.name}, {self.when}: your slots: {summary_line(visits, tz)}"
-                         if not sequence else f"Updated: {self.p.name}, {self.when}: your slots: "
-                                              f"{summary_line(visits, tz)}")
-            else:
-                title = f"{self.p.name}, {self.when}: you are no longer invited to any section"
             meeting = self.p.meeting or {}
             ics = calendar(day=self.day, partnership_key=self.p.key, partnership_name=self.p.name, timezone=tz,
                            visits=visits, cancelled=cancelled, sequence=sequence, stamp=self.now,
                            venue=meeting.get("venue"), dial_in=meeting.get("dial_in"))
-            where = tuple(where_lines(meeting)) if visits else ()
-            message = Reply(title=title, lines=(*self._slot_lines(key, stops), *where))
+            title, lines = self._chat_message(key, stops, visits, updated=bool(sequence))
+            message = Reply(title=title, lines=lines)
             # What it is about: exactly the member's slots (so delivery checks each of them again).
             about = tuple(dict.fromkeys(slot.target for s in stops for slot in s.slots))
             attachment = Attachment(f"oneday-{self.day.isoformat()}.ics", ics, f"{self.p.name} {self.day.isoformat()}")
@@ -373,41 +368,41 @@ class _Publisher:
         marking = highest_marking([s.handling for s in sections])
         contacts = [f"{c.name} ({c.email})" for c in sorted(self.members.values(), key=lambda c: c.name)
                     if c.active and c.has_role("coordinator")]
-        lines = email_lines(sections=sections, cancelled=[self.cohorts[c].name for c in gone], timezone=tz,
-                            marking=marking, partnership_name=self.p.name, when=self.when, contacts=contacts)
+        meeting = self.p.meeting or {}
+        lines = email_message(sections=sections, cancelled=[self.cohorts[c].name for c in gone], timezone=tz,
+                              marking=marking, partnership_name=self.p.name, when=self.when, contacts=contacts,
+                              meeting=meeting)
         label = "Updated: " if sequence else ""
         title = (f"[{marking}] {label}{self.p.name}, {self.when}: your slots" if sections
                  else f"[{marking}] {self.p.name}, {self.when}: you are no longer invited")
         visits = [Visit(s.cohort, names[s.cohort], s.start, s.end, f"{self.p.name}: ask the coordinator how to join")
                   for s in stops]
-        meeting = self.p.meeting or {}
         ics = calendar(day=self.day, partnership_key=self.p.key, partnership_name=self.p.name, timezone=tz,
                        visits=visits, cancelled=[self._old_visit(c) for c in gone], sequence=sequence,
                        stamp=self.now, description=EMAIL_DESCRIPTION, venue=meeting.get("venue"),
                        dial_in=meeting.get("dial_in"))
         attachment = Attachment(f"oneday-{self.day.isoformat()}.ics", ics, f"{self.p.name} {self.day.isoformat()}")
-        message = Reply(title=title, lines=(*lines, *(where_lines(meeting) if sections else ())))
+        message = Reply(title=title, lines=lines)
         to = reach.email_destination(member.email)
         self.queue(prefix, [member.email, content or "none", gone],
                    lambda k: Notice(to, message, k, attachment=attachment))
 
-    def _slot_lines(self, key: str, stops: tuple[Stop, ...]) -> tuple[str, ...]:
-        """Each of the member's slots: time, reference, why they are there, what their agency can bring."""
+    def _chat_message(self, key: str, stops: tuple[Stop, ...], visits: list[Visit], *,
+                      updated: bool) -> tuple[str, tuple[str, ...]]:
+        """The member's itinerary by direct message (title, lines): each of their slots with its time, reference,
+        why they are there; what their agency can bring; where the meeting is."""
         member = self.members[key]
         agency = next((a for a in self.agencies.values() if a.id == member.agency_id), None)
-        powers = ", ".join(agency.powers or ()) if agency else ""
-        lines: list[str] = []
-        for stop in stops:
-            lines.append(f"{self.cohorts[stop.cohort].name} (#{space_name(self.day, stop.cohort)})")
-            for slot in stop.slots:
-                why = "; ".join(dict.fromkeys(reason_words(r, key, slot.relevance.lead)
-                                              for r in slot.relevance.why.get(key, ())))
-                lines.append(f"  {_hhmm(slot.start)}-{_hhmm(slot.end)}  {slot.target}: {why}")
-                if self.asks.get(slot.target):
-                    lines.append(f"    Asked of partners: {self.asks[slot.target]}")
-        if powers and lines:
-            lines.append(f"What {agency.name if agency else 'your agency'} can bring: {powers}")
-        return tuple(lines)
+        sections = [Heading(self.cohorts[stop.cohort].name, space_name(self.day, stop.cohort), tuple(
+            Slot(slot.start, slot.end, slot.target,
+                 "; ".join(dict.fromkeys(reason_words(r, key, slot.relevance.lead)
+                                         for r in slot.relevance.why.get(key, ()))),
+                 self.asks.get(slot.target) or "")
+            for slot in stop.slots)) for stop in stops]
+        return chat_message(partnership_name=self.p.name, when=self.when, updated=updated, visits=visits,
+                            sections=sections, agency=agency.name if agency else "your agency",
+                            powers=", ".join(agency.powers or ()) if agency else "", meeting=self.p.meeting or {},
+                            timezone=self.plan.timezone)
 
     def _old_visit(self, cohort_key: str) -> Visit:
         cohort = self.cohorts[cohort_key]

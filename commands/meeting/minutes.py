@@ -4,7 +4,8 @@
   they have been released.
 - `/agenda minutes 2026-12-08 note gangs <text>`: the chair's note for everyone in that section. It goes to every
   member of the section, so it may not name a target (name targets with `/decision`, which reaches only those
-  entitled to them).
+  entitled to them); a note holding personal data is shown to the chair first (commands/actions/personal.py),
+  saved only when they press Save as written (checked again then), or sent again edited.
 - `/agenda minutes 2026-12-08 release`: each member of each section (and those who run the day) gets, by direct
   message, a Markdown file of that section's minutes holding exactly the targets they are entitled to now (the one
   rule, commands/core/access.py), under the section's handling marking. Each is a notice `about` those targets:
@@ -18,20 +19,22 @@ the CLI (Markdown or PDF).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
-from commands.agenda.plan_json import parse_date
+from commands.actions import personal
 from commands.core import access
 from commands.core.context import Caller
 from commands.core.dates import day_label
 from commands.core.errors import Refused, UsageError
 from commands.core.help import example_day
 from commands.core.names import command
-from commands.core.replies import Attachment, Destination, Notice, Reply, Result
+from commands.core.replies import Attachment, Button, Destination, Notice, Reply, Result
+from commands.meeting.sections import meeting_day, published_meeting
 from commands.meeting.templates import MINUTES, render_ours
 from models import (
     Action,
@@ -40,7 +43,6 @@ from models import (
     AttendanceStatus,
     Decision,
     Meeting,
-    MeetingStatus,
     Member,
     Minutes,
     Section,
@@ -48,6 +50,7 @@ from models import (
     TargetDiscussion,
 )
 from models.audit import record
+from models.personal_data import Finding
 
 MAX_NOTE = 3000
 
@@ -66,7 +69,7 @@ def run(caller: Caller, rest: str) -> Result:
     words = rest.split(None, 3)
     if not words:
         raise UsageError("say which meeting (its date)", example=example)
-    meeting = _meeting(caller, words[0], example)
+    meeting = published_meeting(caller, meeting_day(words[0], example), example)
     if len(words) == 1:
         return _preview(caller, meeting)
     verb = words[1].lower()
@@ -85,19 +88,6 @@ def _require_chair(caller: Caller) -> None:
                   "message when they are released.")
 
 
-def _meeting(caller: Caller, word: str, example: str) -> Meeting:
-    try:
-        day = parse_date(word)
-    except UsageError as exc:
-        raise UsageError(exc.message, example=example) from None
-    meeting = caller.session.scalar(select(Meeting).where(Meeting.partnership_id == caller.partnership.id,
-                                                          Meeting.date == day,
-                                                          Meeting.status == MeetingStatus.PUBLISHED))
-    if meeting is None:
-        raise UsageError(f"no meeting is published for {day_label(day, long=True, year=True)}", example=example)
-    return meeting
-
-
 def _minutes_row(caller: Caller, section: Section) -> Minutes:
     row = caller.session.scalar(select(Minutes).where(Minutes.section_id == section.id))
     if row is None:
@@ -106,7 +96,7 @@ def _minutes_row(caller: Caller, section: Section) -> Minutes:
     return row
 
 
-def _note(caller: Caller, meeting: Meeting, key: str, text: str) -> Result:
+def _note(caller: Caller, meeting: Meeting, key: str, text: str, *, kept: str = "") -> Result:
     example = command(caller.names, "agenda", "minutes", meeting.date.isoformat(), "note", "gangs",
                       "next meeting moves to the town hall")
     section = next((s for s in meeting.sections if s.cohort.key == key.lower()), None)
@@ -121,11 +111,65 @@ def _note(caller: Caller, meeting: Meeting, key: str, text: str) -> Result:
         raise UsageError(f"the note names {', '.join(named)}: a note goes to everyone in the section, so name "
                          f"targets with {command(caller.names, 'decision', named[0], '...')} instead, which reaches "
                          "only those entitled to them", example=example)
+    found = personal.check(caller, text)
+    if not personal.accepted(found, kept):
+        return _ask(caller, meeting, section, text, found)
     row = _minutes_row(caller, section)
     row.note, row.edited_by_id, row.edited_at = text, caller.member.id, caller.now
     said = "Note removed" if not text else "Note saved"
     return Result(Reply(lines=(f"{said} for the {section.cohort.name} minutes. Release them with "
                                f"{command(caller.names, 'agenda', 'minutes', meeting.date.isoformat(), 'release')}.",)))
+
+
+def _value(meeting: Meeting, section: Section, text: str, kept: str = "") -> str:
+    data = {"d": meeting.date.isoformat(), "k": section.cohort.key, "t": text} | ({"p": kept} if kept else {})
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _ask(caller: Caller, meeting: Meeting, section: Section, text: str, found: tuple[Finding, ...]) -> Result:
+    """Nothing saved: the chair is told what was found and chooses. A note too long to travel in a button can
+    only be edited."""
+    kept = _value(meeting, section, text, personal.token(found))
+    ask = personal.ask(found, noun="This note", fields=(("Section", section.cohort.name), ("Note", text)),
+                       edit=Button(personal.EDIT, NOTE_EDIT, _value(meeting, section, text)),
+                       keep=Button(personal.KEEP, NOTE_KEEP, kept))
+    if len(kept) <= personal.BUTTON_VALUE_MAX:
+        return ask
+    return Result(replace(ask.reply, lines=(
+        *ask.reply.lines[:2], f"It is too long ({len(text)} characters) to save as written from a button: edit it "
+                              "to take them out. Nothing is saved until you do."), buttons=ask.reply.buttons[:1]))
+
+
+def _pressed(caller: Caller, value: str) -> tuple[Meeting, str, str, str]:
+    """(meeting, section key, text, kept) from a note's button, the chair's role and the meeting checked again."""
+    _require_chair(caller)
+    example = command(caller.names, "agenda", "minutes", example_day(caller.local_now.date()))
+    try:
+        data = json.loads(value)
+        day, key, text, kept = str(data["d"]), str(data["k"]), str(data["t"]), str(data.get("p", ""))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError("this button is out of date: run the command again", example=example) from exc
+    return published_meeting(caller, meeting_day(day, example), example), key, text, kept
+
+
+def keep_note(caller: Caller, value: str) -> Result:
+    """"Save as written": checked again; saved only if it holds just what the chair saw."""
+    meeting, key, text, kept = _pressed(caller, value)
+    return _note(caller, meeting, key, text, kept=kept)
+
+
+def edit_note(caller: Caller, value: str) -> Result:
+    """"Edit": the command to send again, each detail found replaced by what kind it was."""
+    meeting, key, text, _kept = _pressed(caller, value)
+    return Result(Reply(title="Edit the note", lines=(
+        "Nothing was saved. Send it again without the personal details, for example:",
+        command(caller.names, "agenda", "minutes", meeting.date.isoformat(), "note", key,
+                personal.redacted(text, personal.check(caller, text))))))
+
+
+NOTE_KEEP = "minutes.note.keep"
+NOTE_EDIT = "minutes.note.edit"
+BUTTONS = {NOTE_KEEP: keep_note, NOTE_EDIT: edit_note}
 
 
 def _refs_in(caller: Caller, text: str) -> list[str]:

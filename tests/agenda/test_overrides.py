@@ -54,7 +54,11 @@ def test_add_brings_an_agency_to_one_targets_slot_with_its_reason(northtown_load
     with northtown_loaded() as session:
         event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
         assert event is not None and event.kind == "alteration" and event.target_ref == "OCG-07"
-        assert "counterfeit goods" in event.justification
+        # the log keeps the reason's length, never its words: erasure never rewrites the log
+        reason = "counterfeit goods seen at the addresses"
+        assert event.what.endswith(f"trading-standards for OCG-07 (every meeting): reason given, {len(reason)} "
+                                   "characters"), event.what
+        assert event.justification == "coordinator's decision"
 
 
 def test_drop_for_one_meeting_applies_until_that_meeting_has_passed(northtown_loaded: Any) -> None:
@@ -113,3 +117,22 @@ def test_only_a_coordinator_may_override_and_the_refusal_is_logged(northtown_loa
     after = counts(northtown_loaded)
     assert after["agenda_override"] == before["agenda_override"]
     assert audit_kinds(northtown_loaded)[-1] == "refusal"
+
+
+def test_the_processing_log_never_holds_an_override_reason(northtown_loaded: Any) -> None:
+    """Saving, listing and clearing: the coordinator sees the reason each time; the log only its length."""
+    runner = make_runner(northtown_loaded)
+    reason = "Jane Smith at 14 Acacia Road is moving in"
+    run(runner, "jo", "agenda", f"skip N-0412 {DAY.isoformat()} {reason}")
+    line = next(x for x in run(runner, "jo", "agenda", "overrides").reply.lines if "skip N-0412" in x)
+    assert line.endswith(reason)
+    cleared = run(runner, "jo", "agenda", f"clear {line.split()[0].lstrip('#')}")
+    assert reason in reply_text(cleared)
+    with northtown_loaded() as session:
+        events = list(session.scalars(select(AuditEvent).where(AuditEvent.what.like("agenda override%"))
+                                      .order_by(AuditEvent.id)))
+    assert [e.what.split(":", 1)[0] for e in events] == ["agenda override #1 skip N-0412 at the meeting of "
+                                                          f"{DAY.isoformat()}",
+                                                          "agenda override cleared"]
+    assert all(e.what.endswith(f"reason given, {len(reason)} characters") for e in events)
+    assert not [e for e in events if "Acacia" in e.what + e.justification]

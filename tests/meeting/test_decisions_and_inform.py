@@ -160,3 +160,128 @@ def test_the_decision_form_records_the_same_way(env) -> None:  # type: ignore[no
         assert [d.text for d in session.scalars(select(Decision))] == ["await the CPS charging decision"]
     outsider = submit(runner, "U0BEA", "decision.record", {"target": "OCG-07", "status": "closed", "decision": ""})
     assert reply_text(outsider).strip() == NOT_SEEN.format("OCG-07")
+
+
+# --------------------------------------------------------------------- personal data (commands/actions/personal.py)
+
+FOUND = "contains a postcode (NT1 4AB) and a phone number (07700 900123)."
+WHY = "Personal details belong in the pack, not in chat: messages are kept and can be exported."
+
+
+def buttons(result: Result) -> dict[str, tuple[str, str]]:
+    return {b.label: (b.action, b.value) for b in result.reply.buttons}
+
+
+def written(factory) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return {e.__tablename__: count(factory, e) for e in (TargetDiscussion, Decision, PartnerInformation, AuditEvent)}
+
+
+def test_a_decision_with_personal_data_is_shown_to_its_author_and_nothing_is_saved(env) -> None:  # type: ignore[no-untyped-def]
+    from actions_support import press
+
+    runner, clock = env
+    publish(runner)
+    clock.set(MEETING)
+    before = written(runner.factory)
+    asked = say(runner, "U0ROSE", "decision", "OCG-07 escalated move him from NT1 4AB, ring 07700 900123")
+    assert asked.reply.title == "Check for personal details"
+    assert asked.reply.lines[:2] == (f"This decision {FOUND}", WHY)
+    assert ("Status", "escalated") in asked.reply.fields
+    assert list(buttons(asked)) == ["Edit", "Save as written"]
+    assert written(runner.factory) == before  # neither the status nor the decision, nor a log row
+    # Edit: the decision form, filled in as typed
+    edit = press(runner, "rose", *buttons(asked)["Edit"])
+    assert edit.form is not None and edit.form.callback == "decision.record"
+    assert [f.initial for f in edit.form.fields] == ["OCG-07", "escalated", "move him from NT1 4AB, ring 07700 900123"]
+    # someone who may not record it presses Save as written: refused, nothing saved
+    assert "Only the chair" in reply_text(press(runner, "sam", *buttons(asked)["Save as written"]))
+    assert count(runner.factory, Decision) == 0
+    saved = press(runner, "rose", *buttons(asked)["Save as written"])
+    assert "status: escalated" in reply_text(saved)
+    with runner.factory() as session:
+        assert [d.text for d in session.scalars(select(Decision))] == ["move him from NT1 4AB, ring 07700 900123"]
+    logged = audit(runner.factory, "collection")[-1].what
+    assert logged == ("meeting record: status escalated and decision; the author kept personal data as written: "
+                      "postcode, phone number")
+
+
+def test_the_decision_form_asks_again_until_the_text_is_what_its_author_saw(env) -> None:  # type: ignore[no-untyped-def]
+    from actions_support import submit
+
+    runner, clock = env
+    publish(runner)
+    clock.set(MEETING)
+    values = {"target": "OCG-07", "status": "", "decision": "seen at NT1 4AB with 07700 900123"}
+    asked = submit(runner, "U0ROSE", "decision.record", values)
+    assert asked.reply.title == "Check for personal details" and asked.reply.lines[0] == f"The decision {FOUND}"
+    assert asked.form is not None and asked.form.submit == "Save as written" and asked.form.context.startswith("kept:")
+    assert count(runner.factory, Decision) == 0
+    # edited to hold other details: asked again
+    other = submit(runner, "U0ROSE", "decision.record", dict(values, decision="seen at NT2 5AB"),
+                   asked.form.context)
+    assert other.reply.lines[0] == "The decision contains a postcode (NT2 5AB)."
+    assert count(runner.factory, Decision) == 0
+    # submitted as it was shown: saved
+    assert "Recorded for OCG-07" in reply_text(submit(runner, "U0ROSE", "decision.record", values,
+                                                      asked.form.context))
+    assert count(runner.factory, Decision) == 1
+
+
+def test_a_decision_too_long_for_a_button_asks_through_the_form(env) -> None:  # type: ignore[no-untyped-def]
+    runner, clock = env
+    publish(runner)
+    clock.set(MEETING)
+    text = "seen at NT1 4AB " + "y" * 1980
+    asked = say(runner, "U0ROSE", "decision", f"OCG-07 {text}")
+    assert asked.reply.title == "Check for personal details" and not asked.reply.buttons
+    assert asked.form is not None and asked.form.fields[2].initial == text
+    assert count(runner.factory, Decision) == 0
+
+
+def test_inform_with_personal_data_is_sent_only_when_its_author_chooses(env) -> None:  # type: ignore[no-untyped-def]
+    from actions_support import press
+
+    runner, _clock = env
+    before = written(runner.factory)
+    asked = say(runner, "U0SAM", "inform", "OCG-07 now living at NT1 4AB, mobile 07700 900123")
+    assert asked.reply.title == "Check for personal details"
+    assert asked.reply.lines[:2] == (f"This information {FOUND}", WHY)
+    assert asked.notices == () and written(runner.factory) == before
+    edit = press(runner, "sam", *buttons(asked)["Edit"])
+    assert "Example" not in reply_text(edit) and edit.notices == ()
+    assert edit.reply.lines[-1] == "/inform OCG-07 now living at [postcode], mobile [phone number]"
+    assert written(runner.factory) == before
+    # not entitled to OCG-07: the same refusal as ever, nothing sent
+    assert reply_text(press(runner, "bea", *buttons(asked)["Save as written"])).strip() == NOT_SEEN.format("OCG-07")
+    sent = press(runner, "sam", *buttons(asked)["Save as written"])
+    assert "Sent to Tom Ashby, the lead officer" in reply_text(sent)
+    assert [n.to.ref for n in sent.notices] == ["tom.ashby"]
+    [event] = [e for e in audit(runner.factory, "collection") if e.what.startswith("information from a partner")]
+    assert event.what == "information from a partner; the author kept personal data as written: postcode, phone number"
+    # a button whose text was changed since: asked again, nothing sent
+    action_id, value = buttons(asked)["Save as written"]
+    forged = press(runner, "sam", action_id, value.replace("NT1 4AB", "NT2 5AB"))
+    assert forged.reply.title == "Check for personal details" and forged.notices == ()
+    assert count(runner.factory, PartnerInformation) == 1
+
+
+def test_inform_too_long_for_a_button_is_not_offered_as_written(env) -> None:  # type: ignore[no-untyped-def]
+    runner, _clock = env
+    info = "at NT1 4AB " + "z" * 1980
+    asked = say(runner, "U0SAM", "inform", f"OCG-07 {info}")
+    assert list(buttons(asked)) == ["Edit"]
+    assert f"too long ({len(info)} characters) to send as written from a button" in reply_text(asked)
+    assert count(runner.factory, PartnerInformation) == 0
+
+
+def test_a_forged_or_broken_decision_button_saves_nothing(env) -> None:  # type: ignore[no-untyped-def]
+    from actions_support import press
+
+    runner, clock = env
+    publish(runner)
+    clock.set(MEETING)
+    before = written(runner.factory)
+    for value in ('{"r":"OCG-07","s":"","t":""}', "not json", '{"r":"OCG-07","s":"sideways","t":"x"}'):
+        assert "this button is out of date: run the command again" in reply_text(
+            press(runner, "rose", "decision.keep", value))
+    assert written(runner.factory) == before

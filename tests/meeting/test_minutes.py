@@ -173,3 +173,35 @@ def test_the_cli_writes_one_members_copy_as_pdf_0600_and_logs_the_disclosure(  #
     assert bad.exit_code == 2 and "--format is md or pdf, not 'docx'" in bad.output
     nobody = CliRunner().invoke(root, [*args[:6], "--member", "nobody", "--section", "ocg"])
     assert nobody.exit_code == 2 and "'nobody' is not an active member of" in nobody.output
+
+
+def _note(factory) -> str | None:  # type: ignore[no-untyped-def]
+    from models import Minutes
+
+    with factory() as session:
+        return session.scalar(select(Minutes.note).join(Section, Minutes.section_id == Section.id)
+                              .where(Section.space_ref == "C0OCG"))
+
+
+def test_a_note_with_personal_data_is_shown_to_the_chair_first(cycle) -> None:  # type: ignore[no-untyped-def]
+    from actions_support import press
+
+    runner, _clock = cycle
+    asked = say(runner, "U0ROSE", "agenda", "minutes 2026-12-08 note ocg call the venue on 07700 900123")
+    assert asked.reply.title == "Check for personal details"
+    assert asked.reply.lines[0] == "This note contains a phone number (07700 900123)."
+    buttons = {b.label: (b.action, b.value) for b in asked.reply.buttons}
+    assert list(buttons) == ["Edit", "Save as written"]
+    assert _note(runner.factory) is None  # nothing saved
+    edit = press(runner, "rose", *buttons["Edit"])
+    assert edit.reply.lines[-1] == "/agenda minutes 2026-12-08 note ocg call the venue on [phone number]"
+    assert _note(runner.factory) is None
+    # only the chair or a coordinator may save it, even with the button
+    assert "Only the chair or a coordinator" in reply_text(press(runner, "sam", *buttons["Save as written"]))
+    assert _note(runner.factory) is None
+    action_id, value = buttons["Save as written"]
+    again = press(runner, "rose", action_id, value.replace("900123", "900999"))  # not what the chair saw
+    assert again.reply.title == "Check for personal details" and _note(runner.factory) is None
+    saved = press(runner, "rose", action_id, value)
+    assert "Note saved for the Organised crime groups minutes" in reply_text(saved)
+    assert _note(runner.factory) == "call the venue on 07700 900123"
