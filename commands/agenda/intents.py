@@ -30,13 +30,10 @@ from commands.core.names import command
 from commands.core.replies import Reply, Result
 from commands.governance import onward
 from commands.governance.showing import shown_to_caller
-from commands.meeting import decisions, inform, minutes
+from commands.meeting import minutes
 from models.planning import plan_day
 
-# The meeting's personal-data choices (commands/meeting/decisions.py, inform.py) are registered with the agenda's
-# buttons until the router (commands/core/router.py) takes them from those modules itself.
-BUTTONS = {PACK_VIEW: pack.view, pack.ACCEPT: pack.accept, attendance.HERE: attendance.press_here,
-           **minutes.BUTTONS, **decisions.BUTTONS, **inform.BUTTONS}
+BUTTONS = {PACK_VIEW: pack.view, pack.ACCEPT: pack.accept, attendance.HERE: attendance.press_here, **minutes.BUTTONS}
 
 
 def run(caller: Caller, text: str) -> Result:

@@ -37,6 +37,7 @@ BUTTONS.update({**action.BUTTONS, **outcome.BUTTONS, **actions.BUTTONS})
 BUTTONS.update(agenda.BUTTONS)
 BUTTONS.update(reminder_buttons.BUTTONS)
 BUTTONS.update(onward.BUTTONS)
+BUTTONS.update({**decisions.BUTTONS, **inform.BUTTONS})
 FORMS.update({**action.FORMS, **outcome.FORMS, **reminder_buttons.FORMS})
 FORMS[decisions.FORM] = decisions.submitted
 
