@@ -17,6 +17,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from commands.core import router
 from commands.core.replies import Button, Emphasis, Form, FormField, Reply
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -30,12 +31,11 @@ FORM_VERB_PREFIX = "form:"
 # statement, what a chair let someone see once). They open a Teams dialog (task module) instead of answering in the
 # chat: a dialog is not kept in the chat's history, as Slack's modals are not, and target details must stay out of
 # chat history.
-VIEW_VERBS = frozenset({"pack.view", "pack.accept", "onward.view"})
+VIEW_VERBS = router.VIEW_BUTTONS
 # Buttons whose answer is a form (a command's `Result.form`: Done's outcome form, Update's note, Need more time's
 # new date, Edit, Correct). They open the form in a dialog, as Slack opens a modal; a submission with errors keeps
 # the dialog open with the errors beside the fields.
-FORM_VERBS = frozenset({"action.done", "action.update", "action.more_time", "action.rewrite", "action.correct",
-                        "outcome.edit"})
+FORM_VERBS = router.FORM_BUTTONS
 DIALOG_VERBS = VIEW_VERBS | FORM_VERBS
 # The verb of "Open the form": a form that arrived in a card (from a typed command, or a button not listed above)
 # opens in a dialog from there, the form itself sealed in the button's data (bot/teams/forms.py).

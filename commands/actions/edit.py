@@ -361,3 +361,4 @@ def change_submitted(caller: Caller, values: dict[str, str], context: str) -> Re
 BUTTONS = {"action.redate": redate, "action.update": update_button, "action.rewrite": rewrite_button,
            "action.keep": keep_button}
 FORMS = {"action.note": note_submitted, "action.change": change_submitted}
+FORM_BUTTONS = frozenset({"action.update", "action.rewrite"})  # their answer is a form (see commands/core/router.py)

@@ -212,4 +212,5 @@ def done_button(caller: Caller, value: str) -> Result:
 
 
 BUTTONS = {"action.done": done_button, "outcome.keep": keep_button, "outcome.edit": edit_button}
+FORM_BUTTONS = frozenset({"action.done", "outcome.edit"})  # their answer is a form (see commands/core/router.py)
 FORMS = {"outcome.record": submitted}

@@ -273,4 +273,5 @@ def submitted(caller: Caller, values: dict[str, str], context: str) -> Result:
 
 
 BUTTONS = {"action.confirm": confirm, "action.correct": correct, **action_edit.BUTTONS}
+FORM_BUTTONS = frozenset({"action.correct"}) | action_edit.FORM_BUTTONS  # answered with a form (commands/core/router.py)
 FORMS = {"action.create": submitted, **action_edit.FORMS}

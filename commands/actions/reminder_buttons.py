@@ -69,3 +69,4 @@ def not_mine(caller: Caller, value: str) -> Result:
 
 BUTTONS = {"action.more_time": more_time, "action.not_mine": not_mine}
 FORMS = {"action.more_time": more_time_submitted}
+FORM_BUTTONS = frozenset({"action.more_time"})  # its answer is a form (see commands/core/router.py)

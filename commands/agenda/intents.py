@@ -34,6 +34,7 @@ from commands.meeting import minutes
 from models.planning import plan_day
 
 BUTTONS = {PACK_VIEW: pack.view, pack.ACCEPT: pack.accept, attendance.HERE: attendance.press_here, **minutes.BUTTONS}
+VIEW_BUTTONS = frozenset({PACK_VIEW, pack.ACCEPT})  # the pack and its statement (see commands/core/router.py)
 
 
 def run(caller: Caller, text: str) -> Result:

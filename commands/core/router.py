@@ -38,6 +38,13 @@ BUTTONS.update(agenda.BUTTONS)
 BUTTONS.update(reminder_buttons.BUTTONS)
 BUTTONS.update(onward.BUTTONS)
 BUTTONS.update({**decisions.BUTTONS, **inform.BUTTONS})
+# What a button's answer is, declared beside each handler, for platforms that open it differently from a message
+# (Teams: a dialog straight from the card, not a card with "Open the form"): FORM_BUTTONS answer with a form,
+# VIEW_BUTTONS with a private view of targets (a pack, its statement, an onward showing) that must stay out of
+# chat history.
+FORM_BUTTONS: frozenset[str] = (outcome.FORM_BUTTONS | action.FORM_BUTTONS | reminder_buttons.FORM_BUTTONS
+                                | decisions.FORM_BUTTONS)
+VIEW_BUTTONS: frozenset[str] = agenda.VIEW_BUTTONS | onward.VIEW_BUTTONS
 FORMS.update({**action.FORMS, **outcome.FORMS, **reminder_buttons.FORMS})
 FORMS[decisions.FORM] = decisions.submitted
 

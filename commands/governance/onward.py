@@ -207,3 +207,4 @@ def view(caller: Caller, value: str) -> Result:
 
 
 BUTTONS = {APPROVE: approve, REFUSE: refuse, VIEW: view}
+VIEW_BUTTONS = frozenset({VIEW})  # its answer is a private view of a target (see commands/core/router.py)

@@ -149,6 +149,7 @@ def edit(caller: Caller, value: str) -> Result:
 
 
 BUTTONS = {KEEP: keep, EDIT: edit}
+FORM_BUTTONS = frozenset({EDIT})  # its answer is the decision form (see commands/core/router.py)
 
 
 def _ask(caller: Caller, pending: Pending, found: tuple[Finding, ...], *, by_form: bool) -> Result:
