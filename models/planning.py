@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from models.action import Action, ActionStatus
 from models.agenda_override import AgendaOverride, OverrideKind
 from models.entitlement_cache import RuleView
+from models.gc_pause import builds_acyclic
 from models.meeting import Meeting, Section
 from models.partnership import Agency, Cohort, Member, Partnership
 from models.relevance import (
@@ -310,6 +311,7 @@ def _at(day: date, minutes: int, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz) + timedelta(minutes=minutes)
 
 
+@builds_acyclic
 def plan(inp: PlanInput) -> DayPlan:
     """The whole day from plain data: sections as running orders of target slots, times, who is entitled to
     each slot, itineraries, and the figures (waiting, member-minutes, agency-target pairs)."""
@@ -341,7 +343,8 @@ def plan(inp: PlanInput) -> DayPlan:
     before = _cost(original, durations, day_start, breaks, attendance, changeover)
     order = (best_order(durations, day_start, breaks, attendance, changeover) if inp.settings.reorder_sections
              else original)
-    after = _cost(order, durations, day_start, breaks, attendance, changeover)
+    # the same order gives the same waiting (a pure function of it): not computed twice
+    after = before if order == original else _cost(order, durations, day_start, breaks, attendance, changeover)
 
     placed = layout([durations[i] for i in order], day_start, breaks, changeover)
     sections: list[PlannedSection] = []
@@ -366,7 +369,9 @@ def plan(inp: PlanInput) -> DayPlan:
         by_section = theirs.get(member, {})
         itineraries[member] = tuple(Stop(s.cohort, at[0].start, at[-1].end, tuple(at))
                                     for i, s in enumerate(sections) if (at := by_section.get(i)))
-    in_slots = sum(slot.minutes for stops in itineraries.values() for stop in stops for slot in stop.slots)
+    # each member's stops hold each of their slots once (slot.members has no repeats): the minutes members spend at
+    # their own slots are each slot's minutes times its members, summed per slot rather than per member and slot
+    in_slots = sum(slot.minutes * len(slot.members) for s in sections for slot in s.slots)
     whole = sum(s.minutes for s in sections for _ in s.members)
     active_agencies = sum(1 for a in inp.directory.agencies.values() if a.active)
     slot_count = sum(len(s.slots) for s in sections)
@@ -557,6 +562,7 @@ def section_of(session: Session, partnership: Partnership, base: RuleBase, cohor
                              base.people.overrides)
 
 
+@builds_acyclic
 def plan_input(session: Session, partnership: Partnership, day: date) -> PlanInput:
     """Read everything the planner needs, once, into plain data."""
     inp = read_rule_input(session, partnership, day=day)
