@@ -43,6 +43,7 @@ from models.relevance import (
     section_relevance,
     target_info,
     target_relevance,
+    target_slots,
 )
 from models.target import Target, TargetStatus
 
@@ -203,13 +204,13 @@ def running_order(ordered: Sequence[TargetInfo], slots: Mapping[str, TargetRelev
         return tuple(sorted(a.key for a in slots[t.ref].agencies
                             if directory.agencies[a.key].category == NATIONAL_REGIONAL
                             and not directory.agencies[a.key].core))
+    keys = [regional(t) for t in ordered]  # once per target
     groups: dict[tuple[str, ...], list[TargetInfo]] = {}
-    for t in ordered:
-        groups.setdefault(regional(t), []).append(t)
+    for t, key in zip(ordered, keys, strict=True):
+        groups.setdefault(key, []).append(t)
     result: list[TargetInfo] = []
     placed: set[tuple[str, ...]] = set()
-    for t in ordered:
-        key = regional(t)
+    for t, key in zip(ordered, keys, strict=True):
         if not key:
             result.append(t)
         elif key not in placed:
@@ -323,12 +324,11 @@ def plan(inp: PlanInput) -> DayPlan:
         if not mine:
             continue
         ordered = order_targets(mine, inp.actions, inp.day, inp.last_discussed)
-        first = section_relevance(inp.directory, cohort, ordered, inp.actions, inp.overrides)
-        by_ref = {s.ref: s for s in first.slots}
+        # the slots first (the rule for each target), then the section's union once, in the running order
+        by_ref = target_slots(inp.directory, cohort, ordered, inp.actions, inp.overrides)
         running = running_order(ordered, by_ref, inp.directory)
-        rel = first if running == ordered else section_relevance(inp.directory, cohort, running, inp.actions,
-                                                                 inp.overrides, known=by_ref)
-        drafts.append((cohort, rel))
+        drafts.append((cohort, section_relevance(inp.directory, cohort, running, inp.actions, inp.overrides,
+                                                 known=by_ref)))
 
     day_start = minutes_of(inp.settings.day_start)
     breaks = sorted((minutes_of(b.at), minutes_of(b.at) + b.minutes) for b in inp.settings.breaks)

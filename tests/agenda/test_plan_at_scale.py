@@ -15,8 +15,29 @@ import pytest
 
 from commands.agenda.plan_json import hhmm, to_json
 from models.gc_pause import builds_acyclic, gc_paused
-from models.planning import Break, DayPlan, MeetingSettings, PlanInput, _cost, layout, plan, slot_minutes
-from models.relevance import ActionInfo, AgencyInfo, CohortInfo, Directory, MemberInfo, Override, TargetInfo
+from models.planning import (
+    Break,
+    DayPlan,
+    MeetingSettings,
+    PlanInput,
+    _cost,
+    layout,
+    order_targets,
+    plan,
+    running_order,
+    slot_minutes,
+)
+from models.relevance import (
+    ActionInfo,
+    AgencyInfo,
+    CohortInfo,
+    Directory,
+    MemberInfo,
+    Override,
+    TargetInfo,
+    section_relevance,
+    target_slots,
+)
 
 COHORTS = ("ocg", "county", "fraud", "youth", "cyber")
 AGENCIES = (("pol", ("ocg",), "statutory", True), ("la", ("benefits",), "statutory", True),
@@ -75,6 +96,42 @@ def test_figures_are_the_plain_computation_on_a_medium_partnership(reorder: bool
     assert p.reordered or p.waiting_after == p.waiting_before
     starts = layout(durations, 9 * 60 + 30, [(660, 675), (780, 825)])
     assert [hhmm(s.slots[0].start) for s in p.sections] == [f"{a // 60 % 24:02d}:{a % 60:02d}" for (a, _), *_ in starts]
+
+
+def test_sections_are_the_rule_applied_as_it_was_on_a_medium_partnership() -> None:
+    """Each section as the planner built it before it computed the slots once and the union once: the rule on the
+    priority order, then again on the running order with the slots already known."""
+    inp = partnership(400, reorder=False)
+    p = plan(inp)
+    expected, regrouped = [], 0
+    for cohort in sorted(inp.cohorts, key=lambda c: (c.order, c.key)):
+        mine = [t for t in inp.targets if t.active and t.cohort == cohort.key]
+        ordered = order_targets(mine, inp.actions, inp.day, inp.last_discussed)
+        first = section_relevance(inp.directory, cohort, ordered, inp.actions, inp.overrides)
+        by_ref = {s.ref: s for s in first.slots}
+        running = running_order(ordered, by_ref, inp.directory)
+        regrouped += running != ordered
+        expected.append(first if running == ordered else
+                        section_relevance(inp.directory, cohort, running, inp.actions, inp.overrides, known=by_ref))
+    assert [s.relevance for s in p.sections] == expected
+    assert regrouped  # the case brings national partners' slots together somewhere
+    assert any(len(s.slots) > 1 and s.relevance.excluded for s in p.sections)  # the case has exclusions
+    assert any(e.reason.startswith("dropped") for s in p.sections for e in s.relevance.excluded)
+
+
+def test_target_slots_are_the_sections_slots() -> None:
+    inp = partnership(200, reorder=False)
+    for cohort in inp.cohorts:
+        mine = [t for t in inp.targets if t.cohort == cohort.key]
+        rel = section_relevance(inp.directory, cohort, mine, inp.actions, inp.overrides)
+        slots = target_slots(inp.directory, cohort, mine, inp.actions, inp.overrides)
+        assert tuple(slots.values()) == rel.slots
+        backwards = mine[::-1]
+        assert (section_relevance(inp.directory, cohort, backwards, inp.actions, inp.overrides, known=slots)
+                == section_relevance(inp.directory, cohort, backwards, inp.actions, inp.overrides))
+        half = dict(list(slots.items())[::2])  # some known, the others computed
+        assert (section_relevance(inp.directory, cohort, backwards, inp.actions, inp.overrides, known=half)
+                == section_relevance(inp.directory, cohort, backwards, inp.actions, inp.overrides))
 
 
 def _times(value: object) -> list[str]:
