@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from models.action import Action, ActionStatus
 from models.agenda_override import AgendaOverride, OverrideKind
 from models.entitlement_cache import RuleView
+from models.gc_pause import builds_acyclic
 from models.meeting import Meeting, Section
 from models.partnership import Agency, Cohort, Member, Partnership
 from models.relevance import (
@@ -42,6 +43,7 @@ from models.relevance import (
     section_relevance,
     target_info,
     target_relevance,
+    target_slots,
 )
 from models.target import Target, TargetStatus
 
@@ -202,13 +204,13 @@ def running_order(ordered: Sequence[TargetInfo], slots: Mapping[str, TargetRelev
         return tuple(sorted(a.key for a in slots[t.ref].agencies
                             if directory.agencies[a.key].category == NATIONAL_REGIONAL
                             and not directory.agencies[a.key].core))
+    keys = [regional(t) for t in ordered]  # once per target
     groups: dict[tuple[str, ...], list[TargetInfo]] = {}
-    for t in ordered:
-        groups.setdefault(regional(t), []).append(t)
+    for t, key in zip(ordered, keys, strict=True):
+        groups.setdefault(key, []).append(t)
     result: list[TargetInfo] = []
     placed: set[tuple[str, ...]] = set()
-    for t in ordered:
-        key = regional(t)
+    for t, key in zip(ordered, keys, strict=True):
         if not key:
             result.append(t)
         elif key not in placed:
@@ -310,6 +312,7 @@ def _at(day: date, minutes: int, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz) + timedelta(minutes=minutes)
 
 
+@builds_acyclic
 def plan(inp: PlanInput) -> DayPlan:
     """The whole day from plain data: sections as running orders of target slots, times, who is entitled to
     each slot, itineraries, and the figures (waiting, member-minutes, agency-target pairs)."""
@@ -321,12 +324,11 @@ def plan(inp: PlanInput) -> DayPlan:
         if not mine:
             continue
         ordered = order_targets(mine, inp.actions, inp.day, inp.last_discussed)
-        first = section_relevance(inp.directory, cohort, ordered, inp.actions, inp.overrides)
-        by_ref = {s.ref: s for s in first.slots}
+        # the slots first (the rule for each target), then the section's union once, in the running order
+        by_ref = target_slots(inp.directory, cohort, ordered, inp.actions, inp.overrides)
         running = running_order(ordered, by_ref, inp.directory)
-        rel = first if running == ordered else section_relevance(inp.directory, cohort, running, inp.actions,
-                                                                 inp.overrides, known=by_ref)
-        drafts.append((cohort, rel))
+        drafts.append((cohort, section_relevance(inp.directory, cohort, running, inp.actions, inp.overrides,
+                                                 known=by_ref)))
 
     day_start = minutes_of(inp.settings.day_start)
     breaks = sorted((minutes_of(b.at), minutes_of(b.at) + b.minutes) for b in inp.settings.breaks)
@@ -341,7 +343,8 @@ def plan(inp: PlanInput) -> DayPlan:
     before = _cost(original, durations, day_start, breaks, attendance, changeover)
     order = (best_order(durations, day_start, breaks, attendance, changeover) if inp.settings.reorder_sections
              else original)
-    after = _cost(order, durations, day_start, breaks, attendance, changeover)
+    # the same order gives the same waiting (a pure function of it): not computed twice
+    after = before if order == original else _cost(order, durations, day_start, breaks, attendance, changeover)
 
     placed = layout([durations[i] for i in order], day_start, breaks, changeover)
     sections: list[PlannedSection] = []
@@ -366,7 +369,9 @@ def plan(inp: PlanInput) -> DayPlan:
         by_section = theirs.get(member, {})
         itineraries[member] = tuple(Stop(s.cohort, at[0].start, at[-1].end, tuple(at))
                                     for i, s in enumerate(sections) if (at := by_section.get(i)))
-    in_slots = sum(slot.minutes for stops in itineraries.values() for stop in stops for slot in stop.slots)
+    # each member's stops hold each of their slots once (slot.members has no repeats): the minutes members spend at
+    # their own slots are each slot's minutes times its members, summed per slot rather than per member and slot
+    in_slots = sum(slot.minutes * len(slot.members) for s in sections for slot in s.slots)
     whole = sum(s.minutes for s in sections for _ in s.members)
     active_agencies = sum(1 for a in inp.directory.agencies.values() if a.active)
     slot_count = sum(len(s.slots) for s in sections)
@@ -557,6 +562,7 @@ def section_of(session: Session, partnership: Partnership, base: RuleBase, cohor
                              base.people.overrides)
 
 
+@builds_acyclic
 def plan_input(session: Session, partnership: Partnership, day: date) -> PlanInput:
     """Read everything the planner needs, once, into plain data."""
     inp = read_rule_input(session, partnership, day=day)

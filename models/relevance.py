@@ -173,7 +173,7 @@ _REASON_ORDER = {"cohort": 0, "flag": 1, "action": 2, "lead": 3, "added": 4}
 
 
 def _rank(reason: str) -> int:
-    return _REASON_ORDER.get(reason.split(":", 1)[0], 5)
+    return _REASON_ORDER.get(reason.partition(":")[0], 5)
 
 
 def _agency_reasons(agency: AgencyInfo, cohort: CohortInfo, target: TargetInfo, actions: Sequence[ActionInfo],
@@ -210,9 +210,15 @@ def _agency_members(directory: Directory, agency: str, cohort: str) -> list[str]
     return attending or [m.key for m in staff if m.spoc]
 
 
+def _active_agencies(directory: Directory) -> list[tuple[str, AgencyInfo]]:
+    """The directory's active agencies, by key: the only ones the rule may invite or exclude."""
+    return [(key, directory.agencies[key]) for key in sorted(directory.agencies) if directory.agencies[key].active]
+
+
 def target_relevance(directory: Directory, cohort: CohortInfo, target: TargetInfo,
                      actions: Iterable[ActionInfo], overrides: Sequence[Override] = (), *,
-                     members_of: dict[tuple[str, str], list[str]] | None = None) -> TargetRelevance:
+                     members_of: dict[tuple[str, str], list[str]] | None = None,
+                     active_agencies: Sequence[tuple[str, AgencyInfo]] | None = None) -> TargetRelevance:
     """THE rule, for one target: relevant agencies with reasons, exclusions, and the entitled members.
 
     Relevant: the cohort names the agency, a flag matches, it owns an open action on the target, or it is the
@@ -235,9 +241,9 @@ def target_relevance(directory: Directory, cohort: CohortInfo, target: TargetInf
     possible |= {people[a.owner].agency for a in mine if a.owner in people}
     if target.lead in people:
         possible.add(people[target.lead].agency)
-    for key in sorted(directory.agencies):
-        agency = directory.agencies[key]
-        if not agency.active or (key not in possible and flags.isdisjoint(agency.flags)):
+    # a section's targets share the directory: its active agencies in key order are found once (`active_agencies`)
+    for key, agency in _active_agencies(directory) if active_agencies is None else active_agencies:
+        if key not in possible and flags.isdisjoint(agency.flags):
             continue
         reasons = _agency_reasons(agency, cohort, target, mine, directory.members)
         reasons += [f"added:{o.reason} ({ref})" for o in mine_overrides if o.add and o.agency == key]
@@ -307,23 +313,37 @@ def _merge(groups: Iterable[Iterable[tuple[str, tuple[str, ...]]]]) -> dict[str,
     return {k: sorted(dict.fromkeys(v), key=_rank) for k, v in sorted(merged.items())}
 
 
+def _slots(directory: Directory, cohort: CohortInfo, targets: Sequence[TargetInfo], actions: Iterable[ActionInfo],
+           overrides: Sequence[Override]) -> list[TargetRelevance]:
+    """The rule for each of these targets of one section, in the order given."""
+    # Each target is given only its own open actions (target_relevance keeps those anyway): the same answer, in
+    # time linear in targets + actions rather than their product (6,000 targets x 1,500 actions: seconds).
+    by_target: dict[str, list[ActionInfo]] = {}
+    for a in _open_actions(targets, actions):
+        by_target.setdefault(a.target, []).append(a)
+    members_of: dict[tuple[str, str], list[str]] = {}
+    agencies = _active_agencies(directory)
+    return [target_relevance(directory, cohort, t, by_target.get(t.ref, ()), overrides, members_of=members_of,
+                             active_agencies=agencies) for t in targets]
+
+
+def target_slots(directory: Directory, cohort: CohortInfo, targets: Sequence[TargetInfo],
+                 actions: Iterable[ActionInfo], overrides: Sequence[Override] = ()) -> dict[str, TargetRelevance]:
+    """Each target's slot by reference: `section_relevance(...).slots` without the section's union, for a caller that
+    orders the section by its slots first and then asks for the section in that order (`known=`)."""
+    return {s.ref: s for s in _slots(directory, cohort, targets, actions, overrides)}
+
+
 def section_relevance(directory: Directory, cohort: CohortInfo, targets: Sequence[TargetInfo],
                       actions: Iterable[ActionInfo], overrides: Sequence[Override] = (), *,
                       known: Mapping[str, TargetRelevance] | None = None) -> SectionRelevance:
     """The rule for each of a section's targets (its slots, in the order given), and their union. `known`: slots
     already computed from the same input (a slot does not depend on the order: the planner reorders a section
     without applying the rule to each target again)."""
-    open_actions = _open_actions(targets, actions)
-    # Each target is given only its own open actions (target_relevance keeps those anyway): the same answer, in
-    # time linear in targets + actions rather than their product (6,000 targets x 1,500 actions: seconds).
-    by_target: dict[str, list[ActionInfo]] = {}
-    for a in open_actions:
-        by_target.setdefault(a.target, []).append(a)
-    members_of: dict[tuple[str, str], list[str]] = {}
     known = known or {}
-    slots = tuple(known[t.ref] if t.ref in known else
-                  target_relevance(directory, cohort, t, by_target.get(t.ref, ()), overrides, members_of=members_of)
-                  for t in targets)
+    missing = [t for t in targets if t.ref not in known]
+    fresh = iter(_slots(directory, cohort, missing, actions, overrides) if missing else ())
+    slots = tuple(known[t.ref] if t.ref in known else next(fresh) for t in targets)
     invited = _merge(((a.key, a.reasons) for a in s.agencies) for s in slots)
     kept_out = _merge(((e.key, e.would_have) for e in s.excluded) for s in slots)
     first_reason = {e.key: e.reason for s in slots for e in reversed(s.excluded)}

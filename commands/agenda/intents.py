@@ -20,6 +20,7 @@ from datetime import date
 
 from commands.agenda import attendance, overrides, pack, share
 from commands.agenda import plan_json as agenda_plan
+from commands.agenda.plan_json import hhmm
 from commands.agenda.publish import PACK_VIEW, publish
 from commands.core import access
 from commands.core.context import Caller
@@ -31,6 +32,7 @@ from commands.core.replies import Reply, Result
 from commands.governance import onward
 from commands.governance.showing import shown_to_caller
 from commands.meeting import minutes
+from models.gc_pause import builds_acyclic
 from models.planning import plan_day
 
 BUTTONS = {PACK_VIEW: pack.view, pack.ACCEPT: pack.accept, attendance.HERE: attendance.press_here, **minutes.BUTTONS}
@@ -111,6 +113,7 @@ def compact_reasons(reasons: tuple[str, ...] | list[str]) -> str:
     return ", ".join(parts)
 
 
+@builds_acyclic
 def preview(caller: Caller, day: date) -> Result:
     """The day as it would be published now, with every reason and exclusion; nothing is saved or sent."""
     day_plan = plan_day(caller.session, caller.partnership, day)
@@ -121,7 +124,7 @@ def preview(caller: Caller, day: date) -> Result:
                      f"{len(rel.members)} members")
         for slot in s.slots:
             agencies = ", ".join(a.key for a in slot.relevance.agencies) or "none"
-            lines.append(f"  {slot.start:%H:%M}-{slot.end:%H:%M} {slot.target}: {agencies} "
+            lines.append(f"  {hhmm(slot.start)}-{hhmm(slot.end)} {slot.target}: {agencies} "
                          f"({len(slot.members)} members)")
         for a in rel.agencies:
             lines.append(f"    invited {a.key}: {compact_reasons(a.reasons)}")
