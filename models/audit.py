@@ -114,12 +114,7 @@ def record(
 
     `at` is the request's or job's clock, never the wall clock read here: a replayed job or a test running
     'as of' a day must log that day."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown audit kind {kind!r}; expected one of {', '.join(KINDS)}")
-    if not justification.strip():
-        raise ValueError("an audit event needs a justification")
-    if at.tzinfo is None:
-        raise ValueError(f"naive datetime {at!r}: the processing log stores aware datetimes only")
+    _check(kind, justification, at)
     seq, prev = _head_for_append(session, partnership_id)
     event = AuditEvent(
         partnership_id=partnership_id,
@@ -141,6 +136,15 @@ def record(
     return event
 
 
+def _check(kind: str, justification: str, at: datetime) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"unknown audit kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if not justification.strip():
+        raise ValueError("an audit event needs a justification")
+    if at.tzinfo is None:
+        raise ValueError(f"naive datetime {at!r}: the processing log stores aware datetimes only")
+
+
 def record_many(
     session: Session,
     rows: list[tuple[int | None, str | None, str]],
@@ -157,12 +161,7 @@ def record_many(
     as one statement: a pack of a hundred targets is one insert, not a hundred round trips. Returns the count."""
     if not rows:
         return 0
-    if kind not in KINDS:
-        raise ValueError(f"unknown audit kind {kind!r}; expected one of {', '.join(KINDS)}")
-    if not justification.strip():
-        raise ValueError("an audit event needs a justification")
-    if at.tzinfo is None:
-        raise ValueError(f"naive datetime {at!r}: the processing log stores aware datetimes only")
+    _check(kind, justification, at)
     seq, prev = _head_for_append(session, partnership_id)
     when = at.astimezone(UTC)
     values = []
