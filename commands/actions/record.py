@@ -156,10 +156,11 @@ def _fields(caller: Caller, pending: Pending, owner: Member) -> tuple[tuple[str,
 def duplicate(caller: Caller, target: Target, owner: Member, text: str) -> Action | None:
     """The newest action with this wording, target and owner in the last ten minutes. The wording is compared in
     Python: it is sealed at rest with a fresh nonce each time (models/sealed.py), so SQL equality never matches."""
-    recent = caller.session.scalars(select(Action).where(
+    recent = caller.session.execute(select(Action.id, Action.text).where(
         Action.partnership_id == caller.partnership.id, Action.target_id == target.id, Action.owner_id == owner.id,
         Action.created_at >= caller.now - DUPLICATE_WINDOW).order_by(Action.number.desc()))
-    return next((a for a in recent if a.text == text), None)
+    found = next((id_ for id_, wording in recent if wording == text), None)  # ids and wording only, not whole rows
+    return caller.session.get(Action, found) if found is not None else None
 
 
 def save(caller: Caller, target: Target, owner: Member, text: str, due: date | None, *,
