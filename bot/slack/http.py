@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -14,27 +13,13 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.webhook import WebhookClient
 
 from bot.http import NOT_FOUND, HttpRequest, HttpResponse, Route
+from bot.slack.settings import ack_budget_from_env
 
 EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH = "/slack/events", "/slack/install", "/slack/oauth_redirect"
 ALL_PATHS = (EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH)
-# Slack gives up on a request after 3 s ("operation_timeout"). Past this budget the request is acknowledged
-# empty and the answer follows through the request's response_url when it is ready (a slash command's or a
-# button's: both have one; an event needs no answer). A form submission waits: its answer (errors, the next
-# view) can only travel in the acknowledgement.
-ACK_BUDGET = 2.0
-ACK_BUDGET_ENV = "ONEDAY_ACK_BUDGET_S"  # seconds; the test suite raises it so a loaded machine changes no answer
 LATE_THREADS = 32
 
 log = logging.getLogger("oneday.slack")
-
-
-def ack_budget_from_env() -> float:
-    raw = os.environ.get(ACK_BUDGET_ENV, "").strip()
-    try:
-        value = float(raw) if raw else ACK_BUDGET
-    except ValueError:
-        raise ValueError(f"{ACK_BUDGET_ENV} must be a number of seconds, e.g. {ACK_BUDGET}; got {raw[:20]!r}") from None
-    return value if value > 0 else ACK_BUDGET
 
 
 def bolt_route(app: App, *, ack_budget: float | None = None) -> Route:

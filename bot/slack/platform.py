@@ -45,9 +45,9 @@ class SlackInbound:
         self.app_token = s.app_token
         self.routes: Mapping[str, Route]
         if self.app_token:
-            self.routes = bolt_routes(self.app, (INSTALL_PATH, REDIRECT_PATH)) if oauth else {}
+            self.routes = bolt_routes(self.app, (INSTALL_PATH, REDIRECT_PATH), ack_budget=s.ack_budget) if oauth else {}
         else:
-            self.routes = bolt_routes(self.app)
+            self.routes = bolt_routes(self.app, ack_budget=s.ack_budget)
         self._socket: SocketModeHandler | None = None
 
     def start(self) -> None:

@@ -5,12 +5,27 @@ tokens and secrets.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from bot.config import ConfigError, Settings, http_url
+from bot.config import ConfigError, Settings, http_url, seconds
 from bot.redact import secret
+
+# Slack gives up on a request after 3 s ("operation_timeout"). Past this budget the request is acknowledged
+# empty and the answer follows through the request's response_url when it is ready (a slash command's or a
+# button's: both have one; an event needs no answer). A form submission waits: its answer (errors, the next
+# view) can only travel in the acknowledgement.
+ACK_BUDGET = 2.0
+ACK_BUDGET_ENV = "ONEDAY_ACK_BUDGET_S"  # seconds; the test suite raises it so a loaded machine changes no answer
+
+
+def ack_budget_from_env(env: Mapping[str, str] | None = None) -> float:
+    """ONEDAY_ACK_BUDGET_S, else ACK_BUDGET; a bad value is a ConfigError (checked at start-up with the rest of
+    Slack's settings, so `oneday serve` refuses it in one line before serving)."""
+    return seconds(os.environ if env is None else env, ACK_BUDGET_ENV, ACK_BUDGET)
+
 
 SECRET_FIELDS = frozenset({"bot_token", "signing_secret", "app_token", "client_secret"})
 SCOPE_NAME = re.compile(r"^[a-z][a-z0-9_.:-]*$")  # e.g. chat:write, users:read.email, commands
@@ -25,6 +40,7 @@ class SlackSettings:
     client_id: str | None = None  # with the secret: multi-workspace OAuth install (bot/slack/install.py)
     client_secret: str | None = None
     scopes: tuple[str, ...] | None = None  # SLACK_SCOPES; default: the manifest's bot scopes
+    ack_budget: float = ACK_BUDGET  # ONEDAY_ACK_BUDGET_S (bot/slack/http.py)
 
     @property
     def oauth(self) -> bool:
@@ -55,6 +71,7 @@ def from_env(env: Mapping[str, str]) -> SlackSettings:
         client_id=env.get("SLACK_CLIENT_ID") or None,
         client_secret=env.get("SLACK_CLIENT_SECRET") or None,
         scopes=scopes(env),
+        ack_budget=ack_budget_from_env(env),
     )
 
 

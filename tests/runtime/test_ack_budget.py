@@ -79,13 +79,17 @@ def test_a_command_within_the_budget_is_answered_in_the_ack(budget_stack) -> Non
     assert fake.calls_to("response_url") == []
 
 
-def test_the_budget_comes_from_the_environment_and_a_bad_value_is_named(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from bot.slack.http import ACK_BUDGET, ack_budget_from_env
+def test_the_budget_comes_from_the_environment_and_a_bad_value_is_named_in_one_line(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bot.config import ConfigError
+    from bot.slack.settings import ACK_BUDGET, ack_budget_from_env, from_env
 
     monkeypatch.setenv("ONEDAY_ACK_BUDGET_S", "1.5")
     assert ack_budget_from_env() == 1.5
     monkeypatch.delenv("ONEDAY_ACK_BUDGET_S")
     assert ack_budget_from_env() == ACK_BUDGET == 2.0
-    monkeypatch.setenv("ONEDAY_ACK_BUDGET_S", "soon")
-    with pytest.raises(ValueError, match="ONEDAY_ACK_BUDGET_S must be a number of seconds, e.g. 2.0"):
-        ack_budget_from_env()
+    assert from_env({}).ack_budget == 2.0 and from_env({"ONEDAY_ACK_BUDGET_S": "0.5"}).ack_budget == 0.5
+    for bad in ("soon", "0", "-1", "nan"):
+        with pytest.raises(ConfigError) as refused:
+            from_env({"ONEDAY_ACK_BUDGET_S": bad})  # read with Slack's settings at start-up, before serving
+        assert str(refused.value) == ("ONEDAY_ACK_BUDGET_S must be a number of seconds greater than 0, e.g. "
+                                      f"ONEDAY_ACK_BUDGET_S=2 (got {bad!r})")
