@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -133,40 +134,27 @@ def card_of(answer: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) and value.get("type") == "AdaptiveCard" else None
 
 
+def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object in a card or activity, depth first in document order."""
+    if isinstance(tree, dict):
+        yield tree
+        for v in tree.values():
+            yield from _nodes(v)
+    elif isinstance(tree, list):
+        for v in tree:
+            yield from _nodes(v)
+
+
 def submits(card: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """(title, data) of a dialog card's Action.Submit buttons (task/submit)."""
-    found: list[tuple[str, dict[str, Any]]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Submit":
-                found.append((str(node.get("title") or ""), dict(node.get("data") or {})))
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(card)
-    return found
+    return [(str(n.get("title") or ""), dict(n.get("data") or {})) for n in _nodes(card)
+            if n.get("type") == "Action.Submit"]
 
 
 def executes(activity: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """(title, verb, data) of every Action.Execute button in a message."""
-    found: list[tuple[str, str, dict[str, Any]]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute":
-                found.append((str(node.get("title") or ""), str(node.get("verb") or ""), dict(node.get("data") or {})))
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(activity)
-    return found
+    return [(str(n.get("title") or ""), str(n.get("verb") or ""), dict(n.get("data") or {})) for n in _nodes(activity)
+            if n.get("type") == "Action.Execute"]
 
 
 # ----------------------------------------------------------------------------------------- the day
