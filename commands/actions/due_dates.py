@@ -20,6 +20,9 @@ anything else goes to dateparser (DMY, future-preferring, English only). Reading
 - "end of week" / "this week": Friday of this week (the coming Friday at weekends); "end of next week".
 - "end of month", "end of next month", "end of December", "end of the year", "end of next year".
 - "5th", "the 25th": the next such day of the month (today counts).
+- "5 December", "5th of Dec", "December 5th", "5 December 2027": the named day; with no year, the next one (today
+  counts), as dateparser reads it. The most common written form is read here rather than by dateparser, which
+  costs about a millisecond a reading (twice an /action: once to split the clause off, once to read it).
 
 A date in the past is returned but flagged for confirmation; one more than two years ahead is refused.
 """
@@ -65,6 +68,8 @@ _RE_WEEKDAY = re.compile(rf"(?:(this coming|this|coming|on|next) )?({_WD})")
 _RE_WEEK_ON = re.compile(rf"a week on ({_WD})|({_WD}) week")
 _RE_ISO = re.compile(r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})")
 _RE_DMY = re.compile(r"(\d{1,2})/(\d{1,2})|(\d{1,2})([/.-])(\d{1,2})\4(\d{2}|\d{4})")
+_RE_NAMED = re.compile(rf"(?:the )?(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({_MN})(?: (\d{{4}}))?"
+                       rf"|({_MN}) (?:the )?(\d{{1,2}})(?:st|nd|rd|th)?(?: (\d{{4}}))?")
 _RE_ORDINAL = re.compile(r"(?:the )?(\d{1,2})(?:st|nd|rd|th)")
 _RE_IN = re.compile(rf"(?:in |within )?(?:({_NUM}) )?(day|week|fortnight|month|year)s?"
                     r"(?:'?s? time| from (?:now|today))?")
@@ -163,7 +168,7 @@ def _recognise(phrase: str, local: datetime, zone: ZoneInfo) -> _Reading | None:
     if not phrase or len(phrase) > 60:
         return None
     today = local.date()
-    for rule in (_fixed, _iso, _dmy, _weekday, _relative, _end_of, _ordinal):
+    for rule in (_fixed, _iso, _dmy, _named, _weekday, _relative, _end_of, _ordinal):
         reading = rule(phrase, today)
         if reading is not None:
             return reading
@@ -216,6 +221,19 @@ def _dmy(phrase: str, today: date) -> _Reading | None:
         read = day_label(day, today, weekday=False, long=True)
         return day, [f"{phrase} is read as {read} (day/month)"], [on(m, d)]
     return day, [], []
+
+
+def _named(phrase: str, today: date) -> _Reading | None:
+    """"5 December", "December 5th", "5th of Dec 2027": a month name is never ambiguous; with no year, this
+    year's date unless it has gone (today counts), then next year's: dateparser's future-preferring reading."""
+    match = _RE_NAMED.fullmatch(phrase)
+    if match is None:
+        return None
+    day, month, year = (match[1], match[2], match[3]) if match[1] else (match[5], match[4], match[6])
+    d, m = int(day), _MONTHS[month]
+    if year is not None:
+        return _valid(int(year), m, d, phrase), [], []
+    return _valid(today.year + ((m, d) < (today.month, today.day)), m, d, phrase), [], []
 
 
 def _weekday(phrase: str, today: date) -> _Reading | None:
