@@ -176,9 +176,14 @@ def record_many(
                        "actor_member_id": actor_member_id, "target_id": target_id, "target_ref": target_ref,
                        "what": what, "recipients": list(recipients or []), "justification": justification,
                        "at": when, "seq": seq, "prev_hash": event.prev_hash, "hash": prev})
-    session.execute(insert(AuditEvent), values)
+    # Core, not the ORM's bulk insert: the rows are plain values already (the ORM path cost ~0.4 ms more for the
+    # one row a consultation writes), and no ORM event concerns the log (its rows are never loaded here).
+    session.connection().execute(_INSERT, values)
     session.info.setdefault(_HEADS, {})[partnership_id] = (seq, prev)
     return len(values)
+
+
+_INSERT = insert(AuditEvent.__table__)
 
 
 def _head_for_append(session: Session, partnership_id: int) -> tuple[int, str]:
