@@ -16,13 +16,16 @@ from paths import REPO
 
 
 def _servers_running() -> list[str]:
+    """The benchmark's servers still alive: the bare floor, and `oneday serve` on a benchmark's database."""
     found = []
-    for status in Path("/proc").glob("[0-9]*/cmdline"):
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            cmd = status.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if "oneday serve" in cmd and b"oneday-bench-" not in (proc / "environ").read_bytes():
+                continue
         except OSError:
             continue
-        if "benchmarks.ack --bare" in cmd or ("oneday serve" in cmd and "--workers 2" in cmd):
+        if "benchmarks.ack --bare" in cmd or "oneday serve" in cmd:
             found.append(cmd)
     return found
 
