@@ -4,8 +4,9 @@ Scenarios (`--only NAME,...` runs a subset): ack (slash-command ack latency), mi
 and View pack at the sample size and 10x, against the bare bolt floor), plan (agenda plan + render at 600
 and 6,000 targets), reminders (a reminder round over 20,000 and 200,000 actions, SQLite and PostgreSQL), outbox
 (delivery rate against a fake Slack enforcing 1 message/s per channel), memory (RSS of `oneday serve` idle and
-after 10,000 commands). Prints one table per scenario; `--json PATH` also saves the results. Exits 1 if any
-measured request or delivery failed. See benchmarks/README.md.
+after 10,000 commands). `--workers N` serves the mix's floor and Oneday each with N uvicorn worker processes,
+as `oneday serve --workers N` does (default 1: in this process). Prints one table per scenario; `--json PATH`
+also saves the results. Exits 1 if any measured request or delivery failed. See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -97,7 +98,14 @@ GOALS = {"p50_vs_floor": 3.0, "p99_c16_ms": 25.0, "throughput_vs_bare": 0.5, "gr
 def mix_table(r: dict[str, Any]) -> Table:
     meta = r["meta"]
     conc = meta["concurrency"]
-    table = Table(title=f"Command mix through the served app (uvicorn edge, SQLite file): c=1 N={meta['sequential']}, "
+    workers = meta.get("workers", 1)
+    if meta.get("served", "in this process") == "in this process":
+        server = "1 uvicorn worker in the benchmark process"
+    else:
+        server = (f"{workers} uvicorn worker process{'es' if workers > 1 else ''} each (oneday serve --workers "
+                  f"{workers}; floor: run_app workers={workers})")
+    table = Table(title=f"Command mix through the served app (uvicorn edge, {server}, SQLite file): "
+                        f"c=1 N={meta['sequential']}, "
                         f"c={conc} N={meta['concurrent']}; floor = bare bolt ack on the same server, same run; "
                         f"load average {meta['load_before']} -> {meta['load_after']} on {os.cpu_count()} cores",
                   caption=f"goals: p50 <= {GOALS['p50_vs_floor']:.0f}x floor; p99 at c={conc} <= "
@@ -276,8 +284,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=50, help="ack: unmeasured requests before each run")
     parser.add_argument("--mix-sequential", type=int, default=100, help="mix: requests per command at c=1")
     parser.add_argument("--mix-concurrent", type=int, default=200, help="mix: requests per command at c=C")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="mix: serve the floor and Oneday each with N uvicorn worker processes (bot.serve.run_app, "
+                             "as `oneday serve --workers N`); default 1: both served in this process")
     parser.add_argument("--commands", type=int, default=10_000, help="memory: commands sent (default 10000)")
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
 
     ack._tests_on_path()
     from slack_requests import clear_proxy_env
@@ -298,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
                                              concurrency=args.concurrency, warmup=args.warmup, progress=say),
             "mix": lambda: mix.run_benchmark(workdir, sequential=args.mix_sequential,
                                              concurrent=args.mix_concurrent, concurrency=args.concurrency,
-                                             warmup=args.warmup // 2, progress=say),
+                                             warmup=args.warmup // 2, workers=args.workers, progress=say),
             "plan": lambda: plan.run_benchmark(workdir, progress=say),
             "reminders": lambda: reminders.run_benchmark(workdir, progress=say),
             "outbox": lambda: outbox.run_benchmark(workdir, progress=say),

@@ -346,6 +346,28 @@ def bare_app(base_url: str, *, process_before_response: bool) -> Any:
     return app
 
 
+def bare_edge_app() -> Any:
+    """App factory for `bot.serve.run_app("benchmarks.ack:bare_edge_app", ..., workers=N)`: the floor (a bare bolt
+    app, process_before_response=True, on the edge) built in each uvicorn worker process from the environment
+    (SLACK_API_URL: the fake Slack). Logs are configured as `oneday serve`'s are, so each worker's "Application
+    startup complete" is written (the benchmark waits for one per worker)."""
+    from bot import logs
+    from bot.asgi import EdgeApp
+    from bot.slack.http import bolt_routes
+
+    logs.configure()
+    app = bare_app(os.environ["SLACK_API_URL"], process_before_response=True)
+    return EdgeApp(bolt_routes(app), on_stop=lambda: shutdown_app(app))
+
+
+def bare_main(port: int, workers: int) -> None:
+    """`python -m benchmarks.ack --bare PORT WORKERS`: serve `bare_edge_app` with `workers` uvicorn worker processes
+    through `bot.serve.run_app` (the options `oneday serve --workers N` runs with) until SIGTERM."""
+    from bot.serve import run_app
+
+    run_app("benchmarks.ack:bare_edge_app", "127.0.0.1", port, workers=workers)
+
+
 def shutdown_app(app: Any) -> None:
     """Stop bolt's listener executor (used by process_before_response=False) so no worker outlives the run."""
     executor = getattr(getattr(app, "_listener_runner", None), "listener_executor", None)
@@ -490,3 +512,5 @@ def _version(dist: str) -> str:
 
 if __name__ == "__main__" and sys.argv[1:] == ["--client"]:
     client_main()
+elif __name__ == "__main__" and sys.argv[1:2] == ["--bare"]:
+    bare_main(int(sys.argv[2]), int(sys.argv[3]))

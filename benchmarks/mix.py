@@ -23,12 +23,27 @@ The mix, as Tom Ashby (a police lead officer; U0TOM), in this order at each size
 
 Latency is from just before the request is written to the end of the body, c=1 then c=16; throughput is the
 c=16 run's. The table's "10x / 1x" is the c=1 p50 ratio.
+
+With ``workers`` > 1 (``python -m benchmarks --only mix --workers 2``) neither subject is served in this process:
+both run as the production server does with ``oneday serve --workers N``, i.e. ``bot.serve.run_app`` with N uvicorn
+worker processes and the edge's limits. The floor is ``python -m benchmarks.ack --bare PORT N`` (each worker builds
+``benchmarks.ack.bare_edge_app``); Oneday is ``oneday serve --workers N --port P`` on the same prepared SQLite file,
+with the fake Slack as ``SLACK_API_URL``, the bench's bot token and signing secret and this run's data key (so each
+worker also runs its outbox sender, as in production). The benchmark waits until every worker has started (one
+"Application startup complete" per worker in the server's log, then /readyz), and stops each server with SIGTERM,
+recording its exit status (not 0 is reported as an error). The load client, the commands and the checks are the
+same; the load client shares the machine's cores with the N workers.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import time
+import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -53,6 +68,70 @@ class Command:
     opens_view: bool = False
     closes_from: int | None = None  # /outcome: closes the open actions numbered from here (what /action made)
     share: float = 1.0  # of the requests (the pack's own cost grows with its section: fewer keep make bench short)
+
+
+ONEDAY = Path(sys.executable).parent / "oneday"  # the installed console script, as in production
+STARTED = "Application startup complete"  # uvicorn logs this once per worker process
+START_SECONDS = 60  # a safety net for a slow machine, not a speed claim
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_env(base_url: str, **extra: str) -> dict[str, str]:
+    """This process's environment (the run's ONEDAY_DATA_KEY included) with the fake Slack, the bench's token and
+    signing secret; no proxy (slack_sdk ignores NO_PROXY), no Socket Mode."""
+    env = {k: v for k, v in os.environ.items() if "PROXY" not in k.upper()}
+    for name in ("SLACK_APP_TOKEN", "ONEDAY_WORKERS", "ONEDAY_PARTNERSHIP"):
+        env.pop(name, None)
+    env.update(SLACK_API_URL=base_url, SLACK_BOT_TOKEN=ack.TOKEN, SLACK_SIGNING_SECRET=ack.SECRET, **extra)
+    return env
+
+
+@contextmanager
+def server_process(name: str, cmd: list[str], env: dict[str, str], port: int, workers: int, log: Path,
+                   exits: dict[str, int | None]) -> Iterator[str]:
+    """Start a server of `workers` worker processes; yield its events URL once every worker has logged its startup
+    and /readyz answers 200. Always stopped on exit: SIGTERM, then its exit status goes into `exits[name]` (None:
+    it had to be killed)."""
+    base = f"http://127.0.0.1:{port}"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, cwd=ack.ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            if log.read_text(errors="replace").count(STARTED) >= workers and _ready(base):
+                break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{name} ({' '.join(cmd)}) did not start with {workers} workers:\n"
+                                   f"{log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.1)
+        yield f"{base}/slack/events"
+    finally:
+        code: int | None
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # its own session: the workers go too
+            proc.wait(10)
+            code = None
+        exits[name] = code
+
+
+def _ready(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base}/readyz", timeout=2) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
 
 
 @dataclass
@@ -161,9 +240,11 @@ def _commands(session: Any, today: date, requests: int) -> tuple[list[Command], 
 
 
 @contextmanager
-def prepared(base_url: str, workdir: Path, factor: int, requests: int,
-             say: Callable[[str], None]) -> Iterator[Prepared]:
-    """A migrated SQLite file at `factor` x the sample, the Oneday app on it, served; yields the subject."""
+def prepared(base_url: str, workdir: Path, factor: int, requests: int, say: Callable[[str], None], *,
+             workers: int = 1, apart: bool = False, exits: dict[str, int | None] | None = None) -> Iterator[Prepared]:
+    """A migrated SQLite file at `factor` x the sample, the Oneday app on it, served; yields the subject. With
+    `apart` the app is `oneday serve --workers N` on that file (its exit status goes into `exits`); otherwise it
+    is served in this process (one worker)."""
     from sqlalchemy import func, select
 
     from bot import db
@@ -203,11 +284,20 @@ def prepared(base_url: str, workdir: Path, factor: int, requests: int,
                                      .where(Target.status == TargetStatus.ACTIVE)) or 0
             open_actions = session.scalar(select(func.count()).select_from(Action)
                                           .where(Action.status == ActionStatus.OPEN)) or 0
-        runner = Runner(factory=factory, names=dict(DEFAULT_COMMANDS))
-        app = build_app(runner=runner, client=make_client(ack.TOKEN, base_url), signing_secret=ack.SECRET)
         with ExitStack() as stack:
-            stack.callback(ack.shutdown_app, app)
-            served = stack.enter_context(ack.serve(app))
+            if apart:
+                port = free_port()
+                say(f"mix: starting oneday serve --workers {workers} on port {port} ({factor}x)")
+                served = stack.enter_context(server_process(
+                    f"oneday {factor}x", [str(ONEDAY), "serve", "--workers", str(workers), "--host", "127.0.0.1",
+                                          "--port", str(port)],
+                    server_env(base_url, DATABASE_URL=url), port, workers, workdir / f"oneday-{factor}x.log",
+                    exits if exits is not None else {}))
+            else:
+                runner = Runner(factory=factory, names=dict(DEFAULT_COMMANDS))
+                app = build_app(runner=runner, client=make_client(ack.TOKEN, base_url), signing_secret=ack.SECRET)
+                stack.callback(ack.shutdown_app, app)
+                served = stack.enter_context(ack.serve(app))
             say(f"mix: {factor}x ready: {members} members, {targets} targets, {open_actions} open actions, {info}")
             yield Prepared(served, members, targets, open_actions, commands, factory)
     finally:
@@ -215,8 +305,15 @@ def prepared(base_url: str, workdir: Path, factor: int, requests: int,
 
 
 def run_benchmark(workdir: Path, *, sequential: int = 100, concurrent: int = 200, concurrency: int = 16,
-                  warmup: int = 20, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Every command of the mix at 1x and 10x, c=1 and c=16, each size after its own floor run."""
+                  warmup: int = 20, workers: int = 1, apart: bool | None = None,
+                  progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Every command of the mix at 1x and 10x, c=1 and c=16, each size after its own floor run; both subjects in
+    this process (workers=1) or each a server of `workers` uvicorn worker processes. `apart=True` with workers=1
+    serves both as separate one-worker processes (`oneday serve --workers 1`: a control that separates the cost of
+    the production process, outbox sender included, from that of a second worker)."""
+    apart = workers > 1 if apart is None else apart
+    if workers > 1 and not apart:
+        raise ValueError("workers > 1 are separate processes")
     ack._tests_on_path()
     from fake_slack import FakeSlack
 
@@ -227,14 +324,23 @@ def run_benchmark(workdir: Path, *, sequential: int = 100, concurrent: int = 200
     requests = sequential + warmup + 1 + concurrent + warmup + concurrency
     results: dict[str, Any] = {"sizes": {}, "floor": {}, "meta": {
         "sequential": sequential, "concurrent": concurrent, "concurrency": concurrency, "warmup": warmup,
+        "workers": workers, "served": "separate processes" if apart else "in this process",
         "load_before": round(os.getloadavg()[0], 1)}}
+    exits: dict[str, int | None] = {}
     with ExitStack() as stack:
         client = ack.LoadClient()
         stack.callback(client.close)
         fake = stack.enter_context(FakeSlack())
-        floor_app = ack.bare_app(fake.base_url, process_before_response=True)
-        stack.callback(ack.shutdown_app, floor_app)
-        floor_url = stack.enter_context(ack.serve(floor_app))
+        if apart:
+            port = free_port()
+            say(f"mix: starting the floor (bare bolt) with {workers} workers on port {port}")
+            floor_url = stack.enter_context(server_process(
+                "floor", [sys.executable, "-m", "benchmarks.ack", "--bare", str(port), str(workers)],
+                server_env(fake.base_url), port, workers, workdir / "floor.log", exits))
+        else:
+            floor_app = ack.bare_app(fake.base_url, process_before_response=True)
+            stack.callback(ack.shutdown_app, floor_app)
+            floor_url = stack.enter_context(ack.serve(floor_app))
         for factor in (1, 10):
             label = f"{factor}x"
             say(f"mix: floor (bare bolt) before {label}")
@@ -242,7 +348,8 @@ def run_benchmark(workdir: Path, *, sequential: int = 100, concurrent: int = 200
                 f"c{c}": ack.summarize("floor", c, client.run(floor_url, requests=n, concurrency=c, warmup=warmup,
                                                               expect=None)).as_dict()
                 for c, n in ((1, sequential), (concurrency, concurrent))}
-            with prepared(fake.base_url, workdir, factor, requests, say) as subject:
+            with prepared(fake.base_url, workdir, factor, requests, say, workers=workers, apart=apart,
+                          exits=exits) as subject:
                 size: dict[str, Any] = {"members": subject.members, "targets": subject.targets,
                                         "open_actions": subject.open_actions, "commands": {}}
                 for cmd in subject.commands:
@@ -276,6 +383,10 @@ def run_benchmark(workdir: Path, *, sequential: int = 100, concurrent: int = 200
                     size["commands"][cmd.name] = runs
                 results["sizes"][label] = size
         results["fake_slack_rejected"] = len(fake.rejected)
+        results["fake_slack_calls"] = dict(Counter(c.method for c in list(fake.calls)))  # e.g. the outbox's posts
+        results["fake_slack_rejected_first"] = (f"{fake.rejected[0].method}: {fake.rejected[0].error}"
+                                                if fake.rejected else None)
+    results["server_exits"] = exits  # workers > 1: each server's exit status after SIGTERM (0 expected)
     one, ten = results["sizes"]["1x"]["commands"], results["sizes"]["10x"]["commands"]
     results["growth"] = {name: round(ten[name]["c1"]["p50_ms"] / one[name]["c1"]["p50_ms"], 2) for name in one}
     results["duration_s"] = round(time.perf_counter() - started, 1)
@@ -295,5 +406,10 @@ def errors_of(results: dict[str, Any]) -> list[str]:
             if run["errors"]:
                 found.append(f"mix floor {label} {conc}: {run['errors']} errors, first: {run['first_error']}")
     if results.get("fake_slack_rejected"):
-        found.append(f"mix: the fake Slack rejected {results['fake_slack_rejected']} calls")
+        found.append(f"mix: the fake Slack rejected {results['fake_slack_rejected']} calls, first: "
+                     f"{results.get('fake_slack_rejected_first')}")
+    for name, code in results.get("server_exits", {}).items():
+        if code != 0:
+            found.append(f"mix: {name} server exited {'after SIGKILL' if code is None else code} after SIGTERM "
+                         "(0 expected)")
     return found
