@@ -36,9 +36,9 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, insert, select
+from sqlalchemy import ForeignKey, String, Table, Text, UniqueConstraint, insert, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
@@ -183,7 +183,7 @@ def record_many(
     return len(values)
 
 
-_INSERT = insert(AuditEvent.__table__)
+_INSERT = insert(cast(Table, AuditEvent.__table__))
 
 
 def _head_for_append(session: Session, partnership_id: int) -> tuple[int, str]:
