@@ -2,13 +2,15 @@
 (for the tests and `oneday demo --platform teams`):
 
 - the Bot Framework issuer: OpenID metadata (`/openid/.well-known/openidconfiguration`) naming a JWKS
-  (`/openid/keys`) with a local RSA key; `token()` signs activity tokens as the Bot Framework does (issuer,
-  audience = app id, `serviceurl` claim), and can forge, expire or mis-address them;
+  (`/openid/keys`) with a local RSA key endorsed for "msteams" (`endorsements`, the channels a key may sign
+  for); `token()` signs activity tokens as the Bot Framework does (issuer, audience = app id, `serviceurl`
+  claim), and can forge, expire or mis-address them, or sign with another published key (`add_key`);
 - the client-credentials token endpoint (`/token`): any form with the right client id and secret gets a token;
 - the Bot Connector (`/connector/v3/conversations...`): records every activity (`.activities`), answers with ids,
-  creates 1:1 conversations, and can answer the next calls with a scripted status (`fail_next(429, ...)`);
-- Microsoft Graph (`/graph/v1.0/...`): group chats with members, the app catalog, app installation in a chat and
-  users; every call recorded in `.graph_calls`.
+  creates 1:1 conversations, deletes activities (`.deleted`: (conversation, activity id); 404 for one it does
+  not hold), and can answer the next calls with a scripted status (`fail_next(429, ...)`);
+- Microsoft Graph (`/graph/v1.0/...`): group chats with members (added and removed: 404 for a membership it
+  does not hold), the app catalog, app installation in a chat and users; every call recorded in `.graph_calls`.
 
 Each request to the connector or Graph must carry a token the token endpoint issued (else 401, recorded in
 `.rejected`), so a test also proves the port authenticates.
@@ -73,6 +75,9 @@ class FakeTeams:
         self.kid = "test-key-1"
         self.lock = threading.Lock()
         self.activities: list[Sent] = []
+        self.deleted: list[tuple[str, str]] = []  # (conversation, activity id) of each DELETE that removed one
+        self.endorsements: list[str] | None = ["msteams"]  # of the main key; None publishes none
+        self.other_keys: dict[str, tuple[rsa.RSAPrivateKey, list[str] | None]] = {}  # kid -> (key, endorsements)
         self.created: list[dict[str, Any]] = []  # bodies of createConversation
         self.graph_calls: list[tuple[str, str, Any]] = []  # (method, path, body)
         self.rejected: list[tuple[str, str]] = []
@@ -153,18 +158,26 @@ class FakeTeams:
     # -- the issuer ------------------------------------------------------------------------------------
 
     def token(self, *, audience: str = APP_ID, issuer: str = ISSUER, service_url: str | None = None,
-              expires_in: int = 3600, forged: bool = False, kid: str | None = None) -> str:
-        """A Bot Framework activity token; `forged` signs it with a key nobody published."""
+              expires_in: int = 3600, forged: bool = False, kid: str | None = None, signer: str | None = None) -> str:
+        """A Bot Framework activity token; `forged` signs it with a key nobody published; `signer` with the
+        published key of that kid (`add_key`)."""
         now = int(time.time())
         claims = {"iss": issuer, "aud": audience, "serviceurl": service_url or self.service_url,
                   "iat": now - 10, "nbf": now - 10, "exp": now + expires_in}
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048) if forged else self.key
+        if signer is not None:
+            key, kid = self.other_keys[signer][0], signer
         return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid or self.kid})
+
+    def add_key(self, kid: str, endorsements: list[str] | None) -> None:
+        """Publish another signing key in the JWKS, endorsed for `endorsements` (None: no endorsements field)."""
+        self.other_keys[kid] = (rsa.generate_private_key(public_exponent=65537, key_size=2048), endorsements)
 
     # -- scripting ---------------------------------------------------------------------------------------
 
     def fail_next(self, status: int, count: int = 1, retry_after: float | None = None) -> None:
-        """The next `count` connector sends answer `status` (with Retry-After when given), storing nothing."""
+        """The next `count` connector calls on activities (send, reply, update, delete) answer `status` (with
+        Retry-After when given), storing and deleting nothing."""
         with self.lock:
             self._script.extend([(status, retry_after)] * count)
 
@@ -173,6 +186,11 @@ class FakeTeams:
 
     def sent_to(self, conversation: str) -> list[Sent]:
         return [s for s in self.activities if s.conversation == conversation]
+
+    def held(self, conversation: str) -> list[Sent]:
+        """What the conversation still shows: the activities posted there and not deleted."""
+        return [s for s in self.sent_to(conversation) if s.method == "POST"
+                and (conversation, s.activity_id) not in self.deleted]
 
     def upload_url(self, session: str) -> str:
         return f"{self.base}/upload/{session}"
@@ -198,9 +216,14 @@ class FakeTeams:
                                    "id_token_signing_alg_values_supported": ["RS256"]})
         if path == "/openid/keys":
             self.fetches["keys"] += 1
-            jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
-            jwk.update(kid=self.kid, use="sig", alg="RS256", endorsements=["msteams"])
-            return h._answer(200, {"keys": [jwk]})
+            keys = []
+            for kid, (key, endorsements) in [(self.kid, (self.key, self.endorsements)), *self.other_keys.items()]:
+                jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+                jwk.update(kid=kid, use="sig", alg="RS256")
+                if endorsements is not None:
+                    jwk["endorsements"] = endorsements
+                keys.append(jwk)
+            return h._answer(200, {"keys": keys})
         if path == "/token" and method == "POST":
             form = dict(parse_qsl((body or b"").decode()))
             self.token_requests.append(form)
@@ -238,6 +261,13 @@ class FakeTeams:
                 self.scripted.append(status)
                 return h._answer(status, {"error": "scripted"},
                                  {"Retry-After": f"{retry:g}"} if retry is not None else None)
+            if method == "DELETE":
+                held = any(s.conversation == m[1] and s.activity_id == m[2] and s.method == "POST"
+                           for s in self.activities) and (m[1], m[2]) not in self.deleted
+                if not m[2] or not held:
+                    return h._answer(404, {"error": {"code": "ActivityNotFound"}})
+                self.deleted.append((m[1], m[2]))
+                return h._answer(200, None)
             activity_id = f"act-{len(self.activities) + 1}"
             at = self.clock() if self.clock else None
             if method == "PUT":
@@ -272,6 +302,8 @@ class FakeTeams:
                 chat.members[user] = f"mem-{uuid.uuid4().hex[:8]}"
                 return h._answer(201, {"id": chat.members[user]})
             if m[2] == "members" and method == "DELETE":
+                if m[3] not in chat.members.values():
+                    return h._answer(404, {"error": {"code": "NotFound"}})
                 chat.members = {u: mid for u, mid in chat.members.items() if mid != m[3]}
                 return h._answer(204, None)
         m = re.fullmatch(r"/users/([^/]+)", path)

@@ -2,7 +2,11 @@
 
 The Bot Framework signs the JWT it sends with each activity. The keys come from its OpenID metadata
 (`TEAMS_OPENID_METADATA_URL` -> `jwks_uri`); the issuer must be `TEAMS_TOKEN_ISSUER`, the audience our app id, and
-the token's `serviceurl` claim the activity's `serviceUrl` (so nobody can point our replies at a host of theirs).
+the token's `serviceurl` claim the activity's `serviceUrl` (so nobody can point our replies at a host of theirs),
+and the signing key must endorse the activity's `channelId`: each key in the Bot Framework's JWKS lists, in
+`endorsements`, the channels it may sign for, and an activity is authentic only when its channel is in its
+signing key's list ("msteams" for Teams). A key with no endorsements, or an activity with no channelId, is
+refused (Teams always sends "msteams"; the Bot Framework SDKs refuse a key without endorsements too).
 The signature and claim checks are the Teams SDK's own `TokenValidator`, configured here explicitly: the SDK's
 app-level switch that turns validation off (DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS) is never consulted, and
 its extra acceptance of Entra-issued "Agent 365" tokens is not wanted.
@@ -43,6 +47,31 @@ def refuse_unsafe_switch() -> None:
                            "unauthenticated Teams requests; remove it")
 
 
+class EndorsedKeys(jwt.PyJWKClient):
+    """The JWKS client that also keeps each key's `endorsements` from the same fetch (PyJWT drops fields it
+    does not know). Cached and refreshed with the keys: an unknown kid refetches both."""
+
+    def __init__(self, uri: str, **kwargs: Any) -> None:
+        super().__init__(uri, **kwargs)
+        self.endorsements: dict[str, frozenset[str] | None] = {}
+
+    def fetch_data(self) -> Any:
+        data = super().fetch_data()
+        found: dict[str, frozenset[str] | None] = {}
+        for key in (data.get("keys") if isinstance(data, dict) else None) or []:
+            if isinstance(key, dict) and isinstance(key.get("kid"), str):
+                listed = key.get("endorsements")
+                found[key["kid"]] = (frozenset(e for e in listed if isinstance(e, str))
+                                     if isinstance(listed, list) else None)
+        self.endorsements = found
+        return data
+
+    def endorses(self, token: str, channel: str) -> bool:
+        """Whether the key that signed `token` (already verified) endorses `channel`."""
+        kid = jwt.get_unverified_header(token).get("kid")
+        return channel in (self.endorsements.get(kid) or frozenset()) if isinstance(kid, str) else False
+
+
 class InboundAuth:
     def __init__(self, settings: TeamsSettings, http: httpx.Client) -> None:
         if not settings.app_id:
@@ -53,7 +82,7 @@ class InboundAuth:
 
     def prefetch(self) -> None:
         """Read the OpenID metadata and the signing keys now (start-up), not on the first request."""
-        keys: jwt.PyJWKClient = self._ensure()._jwks_client  # not named *_client: no Slack WebClient here
+        keys: EndorsedKeys = self._ensure()._jwks_client  # not named *_client: no Slack WebClient here
         keys.get_jwk_set(refresh=True)
 
     def _ensure(self) -> Any:
@@ -68,18 +97,21 @@ class InboundAuth:
                 validator = TokenValidator(JwtValidationOptions(
                     valid_issuers=[self.settings.token_issuer], valid_audiences=[self.settings.app_id or ""],
                     jwks_uri=jwks_uri))
-                validator._jwks_client = jwt.PyJWKClient(jwks_uri, lifespan=KEYS_CACHE_SECONDS,
-                                                         timeout=int(FETCH_TIMEOUT))
+                validator._jwks_client = EndorsedKeys(jwks_uri, lifespan=KEYS_CACHE_SECONDS,
+                                                      timeout=int(FETCH_TIMEOUT))
                 self._validator = validator
             return self._validator
 
-    def validate(self, authorization: str | None, service_url: object) -> dict[str, Any]:
-        """The token's claims, or Unauthorized. `service_url` is the activity's own (whatever its JSON held)."""
+    def validate(self, authorization: str | None, service_url: object, channel_id: object) -> dict[str, Any]:
+        """The token's claims, or Unauthorized. `service_url` and `channel_id` are the activity's own (whatever
+        its JSON held)."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("no bearer token")
         if not isinstance(service_url, str) or not service_url:
             raise Unauthorized("activity has no serviceUrl")
+        if not isinstance(channel_id, str) or not channel_id:
+            raise Unauthorized("activity has no channelId")
         try:
             validator = self._ensure()
         except (httpx.HTTPError, KeyError, ValueError) as exc:
@@ -89,4 +121,6 @@ class InboundAuth:
             claims: dict[str, Any] = asyncio.run(validator.validate_token(token.strip(), service_url))
         except (jwt.PyJWTError, ValueError) as exc:
             raise Unauthorized(type(exc).__name__) from exc
+        if not validator._jwks_client.endorses(token.strip(), channel_id):
+            raise Unauthorized("signing key does not endorse the activity's channel")
         return claims

@@ -1,5 +1,5 @@
-"""The Bot Connector REST API (send, reply, update, create a 1:1 conversation), synchronously over httpx with a
-timeout, every failure turned into a DeliveryError the outbox understands.
+"""The Bot Connector REST API (send, reply, update, delete, create a 1:1 conversation), synchronously over httpx
+with a timeout, every failure turned into a DeliveryError the outbox understands.
 
 Teams answers 429 (throttled), 412 (precondition failed: a conversation busy with another write), 502 and 504
 (gateway trouble) with "try again later", usually with Retry-After; those are retried after that many seconds.
@@ -10,6 +10,7 @@ so the outbox sends again and the message may arrive twice (README, delivery gua
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import quote
 
@@ -34,8 +35,10 @@ def retry_after(resp: httpx.Response) -> float:
         return DEFAULT_RETRY_AFTER
 
 
-def checked(what: str, call: Any, *, tokens: TokenSource | None = None, scope: str = BOT_SCOPE) -> httpx.Response:
-    """Run an httpx call; a failure becomes a DeliveryError (network errors and 5xx: uncertain)."""
+def checked(what: str, call: Any, *, tokens: TokenSource | None = None, scope: str = BOT_SCOPE,
+            accept: Collection[int] = ()) -> httpx.Response:
+    """Run an httpx call; a failure becomes a DeliveryError (network errors and 5xx: uncertain). A status in
+    `accept` is returned as an answer, not raised (404 to a DELETE: already gone)."""
     try:
         resp: httpx.Response = call()
     except httpx.TimeoutException as exc:
@@ -43,7 +46,7 @@ def checked(what: str, call: Any, *, tokens: TokenSource | None = None, scope: s
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{what}: network error {type(exc).__name__}", uncertain=True) from exc
     status = resp.status_code
-    if status < 300:
+    if status < 300 or status in accept:
         return resp
     if status in RETRIED:
         raise DeliveryError(f"{what}: answered {status}", retry_after=retry_after(resp),
@@ -82,6 +85,16 @@ class Connector:
                f"{quote(activity_id, safe='')}")
         checked("update", lambda: self.http.put(url, json=activity, headers=self._headers(), timeout=TIMEOUT),
                 tokens=self.tokens)
+
+    def delete(self, service_url: str, conversation_id: str, activity_id: str) -> bool:
+        """DELETE an activity the bot sent: True when deleted now, False when the connector no longer has it
+        (404: deleted already, by an earlier run or by hand). 429/412/502/504 raise a DeliveryError with
+        Retry-After, as for a send; 403 (not the bot's, or not allowed) raises a permanent one."""
+        url = (f"{_base(service_url)}v3/conversations/{quote(conversation_id, safe='')}/activities/"
+               f"{quote(activity_id, safe='')}")
+        resp = checked("delete", lambda: self.http.delete(url, headers=self._headers(), timeout=TIMEOUT),
+                       tokens=self.tokens, accept=(404,))
+        return resp.status_code != 404
 
     def create_personal(self, service_url: str, tenant_id: str, user_id: str) -> str:
         """Open (or find: the Connector returns the existing one) the 1:1 chat of the bot with a user, by their

@@ -1,6 +1,7 @@
 """Microsoft Graph, for what the Bot Connector cannot do: group chats with exact members (a section's space),
-and users by email. Application permissions: Chat.Create, ChatMember.ReadWrite.All,
-TeamsAppInstallation.ReadWriteSelfForChat.All, User.Read.All (listed in the app package, bot/teams/manifest.py).
+emptying such a chat when retention closes it (`remove_everyone`), and users by email. Application
+permissions: Chat.Create, ChatMember.ReadWrite.All, TeamsAppInstallation.ReadWriteSelfForChat.All, User.Read.All
+(listed in the app package, bot/teams/manifest.py).
 """
 
 from __future__ import annotations
@@ -90,3 +91,23 @@ class Graph:
         checked("graph remove member", lambda: self.http.delete(
             f"{self.base}/chats/{quote(chat, safe='')}/members/{quote(membership, safe='')}",
             headers=self._headers(), timeout=TIMEOUT), tokens=self.tokens, scope=GRAPH_SCOPE)
+
+    def remove_everyone(self, chat: str) -> int:
+        """Remove every member from a group chat (retention's stand-in for archiving: Graph has no archive for
+        chats); how many were removed now. Idempotent: a chat Graph no longer has (404), or a membership already
+        gone (404), counts as done. Oneday itself stays installed in the chat, so a later erasure can still
+        delete the bot's messages there. A refusal (403: ChatMember.ReadWrite.All not granted) raises a permanent
+        DeliveryError; throttling (429) and gateway trouble a retryable one."""
+        base = f"{self.base}/chats/{quote(chat, safe='')}/members"
+        resp = checked("graph chat members", lambda: self.http.get(base, headers=self._headers(), timeout=TIMEOUT),
+                       tokens=self.tokens, scope=GRAPH_SCOPE, accept=(404,))
+        if resp.status_code == 404:
+            return 0
+        memberships = sorted(str(m["id"]) for m in resp.json().get("value") or [] if m.get("id"))
+        removed = 0
+        for membership in memberships:
+            gone = checked("graph remove member", lambda m=membership: self.http.delete(  # type: ignore[misc]
+                f"{base}/{quote(m, safe='')}", headers=self._headers(), timeout=TIMEOUT),
+                tokens=self.tokens, scope=GRAPH_SCOPE, accept=(404,))
+            removed += gone.status_code != 404
+        return removed

@@ -119,7 +119,7 @@ class TeamsInbound:
         except ValueError:
             return HttpResponse(400, b"body is not a JSON activity")
         try:
-            self.auth.validate(authorization, activity.get("serviceUrl"))
+            self.auth.validate(authorization, activity.get("serviceUrl"), activity.get("channelId"))
         except Unauthorized as exc:
             log.warning("teams: refused", extra={"fields": {"status": 401, "reason": str(exc)}})
             return HttpResponse(401, b"unauthorized")

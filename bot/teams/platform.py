@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from bot.platform import TEAMS_LIMITS, Limit
+from bot.platform import ERASES_SENT, TEAMS_LIMITS, Limit
 from bot.teams.settings import UNSAFE_SWITCH, TeamsSettings, from_env, teams_settings
 from commands.core.errors import OnedayError
 
@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 class TeamsPlatform:
     name = "teams"
     limits: tuple[Limit, ...] = TEAMS_LIMITS
-    capabilities: frozenset[str] = frozenset()  # Teams cannot be asked what was sent (no LOOKS_UP_SENT)
+    # Teams cannot be asked what was sent (no LOOKS_UP_SENT); its port deletes what it sent and empties section
+    # chats for retention (ERASES_SENT: bot/teams/port.py).
+    capabilities: frozenset[str] = frozenset({ERASES_SENT})
 
     def settings_from_env(self, env: Mapping[str, str]) -> TeamsSettings:
         return from_env(env)

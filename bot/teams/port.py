@@ -8,6 +8,10 @@
   to that person's 1:1 chat.
 - Teams cannot be asked which messages it holds, so the platform does not declare LOOKS_UP_SENT: a post that
   may have landed is sent again (at least once; README, delivery guarantee).
+- Retention (bot/port.py `SentEraser`, declared as ERASES_SENT in bot/teams/platform.py) deletes the bot's
+  activities through the Bot Connector and, Teams having no archive for group chats, empties a section's chat of
+  its members through Graph (`archive_space`). What a file share leaves behind that the bot cannot reach is said
+  at `upload` and `delete_sent`.
 """
 
 from __future__ import annotations
@@ -29,6 +33,11 @@ from commands.core.platforms import canonical
 from commands.core.replies import Attachment, Form, Reply
 
 log = logging.getLogger("oneday.teams")
+
+# A file share is two activities (the message, then the consent card); its ref holds both ids, joined by this
+# (Bot Connector activity ids hold no space). It must fit the outbox's sent_ref column.
+REF_SEPARATOR = " "
+REF_LENGTH = 64  # OutboxMessage.sent_ref
 
 
 class TeamsPort:
@@ -63,7 +72,13 @@ class TeamsPort:
         """The message, then a file consent card for the file (bot/teams/files.py): a bot can put a file in a
         person's OneDrive only once they accept it. The message stands on its own (the itinerary's times)."""
         ref = self.post(channel, message)
-        self.send(channel, {"type": "message", "attachments": [files.consent_card(attachment, self.seal_key)]})
+        consent = self.send(channel, {"type": "message",
+                                      "attachments": [files.consent_card(attachment, self.seal_key)]})
+        both = f"{ref}{REF_SEPARATOR}{consent}"
+        if consent and len(both) <= REF_LENGTH:
+            return both  # retention deletes both; the consent card carries the file's bytes in its context
+        log.warning("teams: the consent card's id does not fit beside the message's; retention will delete the "
+                    "message but cannot find the consent card")
         return ref
 
     def post_ephemeral(self, channel: str, user: str, message: Reply) -> None:
@@ -116,6 +131,47 @@ class TeamsPort:
 
     def update_modal(self, view_id: str, content: Reply) -> None:
         raise DeliveryError("Teams replaces a card in the answer to its button, not afterwards", permanent=True)
+
+    # -- retention (bot/port.py SentEraser; declared as ERASES_SENT in bot/teams/platform.py) ---------------
+    def delete_sent(self, channel: str, ref: str, *, file: bool = False) -> bool:
+        """DELETE each activity of `ref` through the Bot Connector: a post is one activity; a file share
+        (`upload`) is the message and the consent card, whose context holds the file's bytes. A 404 is an
+        activity already gone: done. A refusal for good (403: not the bot's, or the bot was removed from the
+        conversation) is False; throttling and gateway trouble raise DeliveryError (retried after Retry-After).
+
+        What a file share leaves that the bot cannot erase: once the person pressed Accept, the file is in their
+        own OneDrive (an upload session Teams opened in their name; the bot holds no Graph permission on users'
+        drives) and the file info card sent then was posted by the answer to the Accept, not by the outbox, so
+        no row knows its id."""
+        service_url = self._route(channel)
+        refused = False
+        for activity_id in [part for part in ref.split(REF_SEPARATOR) if part]:
+            try:
+                self.connector.delete(service_url, channel, activity_id)
+            except DeliveryError as exc:
+                if not exc.permanent:
+                    raise
+                log.warning("retention: Teams refused to delete %s: %s", "a file share" if file else "a message", exc)
+                refused = True
+        return not refused
+
+    def archive_space(self, space: str) -> bool:
+        """Teams cannot archive a group chat as Slack archives a channel (Graph has no such call, and deleting
+        the chat needs Chat.ManageDeletion.All and destroys it for everyone). The equivalent that removes access:
+        every member is removed through Graph (ChatMember.ReadWrite.All, already granted for keeping sections in
+        step), so no one can post there or read anything new; the chat stops being a live place. Oneday stays
+        installed in it, so a later erasure can still delete its messages there. What Teams keeps showing a
+        removed member of the history before their removal is Teams' own rule, as an archived Slack channel
+        stays readable. False when Graph refuses for good (403), with the reason logged."""
+        try:
+            removed = self.graph.remove_everyone(space)
+        except DeliveryError as exc:
+            if exc.permanent:
+                log.warning("retention: Graph refused to remove the members of a section chat: %s", exc)
+                return False
+            raise
+        log.info("retention: section chat emptied (%d members removed)", removed)
+        return True
 
 
 def build_port(settings: TeamsSettings, factory: sessionmaker[Session], clock: Clock,
