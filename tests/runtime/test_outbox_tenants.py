@@ -165,11 +165,12 @@ def two_senders_keep_the_pace(factories: list, fake: FakeSlack) -> None:  # type
         client = WebClient(token="xoxb-test", base_url=fake.base_url, retry_handlers=[])
         return Sender(factory, SlackPort(client), worker_id=name, clock=clock, batch=2)
 
-    # One step each, at one frozen instant: a's send to the busy channel holds it for b too.
+    # One step each, at one frozen instant: a claims the oldest row of each channel (busy-0 and quiet, not two of
+    # the busy channel's) and sends both; its send to the busy channel holds it for b too.
     sender("a", factories[0], lambda: NOW).run_once()
-    assert [c.args["text"] for c in fake.calls_to("chat.postMessage")] == ["busy-0"]
-    sender("b", factories[1], lambda: NOW).run_once()  # it claims busy-2 and busy-3: both paced
-    assert [c.args["text"] for c in fake.calls_to("chat.postMessage")] == ["busy-0"]
+    assert [c.args["text"] for c in fake.calls_to("chat.postMessage")] == ["busy-0", "quiet"]
+    sender("b", factories[1], lambda: NOW).run_once()  # it claims busy-1 only: paced
+    assert [c.args["text"] for c in fake.calls_to("chat.postMessage")] == ["busy-0", "quiet"]
 
     # Then both at once, as fast as they may, until all is sent.
     clock = TickingClock(NOW)
