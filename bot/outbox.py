@@ -65,6 +65,7 @@ from models.planning import not_entitled
 log = logging.getLogger("oneday.outbox")
 
 MAX_ATTEMPTS = 8
+MAX_REMEMBERED_DMS = 10_000
 
 
 def partnership_platform(session: Session, partnership_id: int, known: list[str]) -> str:
@@ -213,6 +214,10 @@ class Sender:
         self.factory, self.clock, self.batch = factory, clock, batch
         self.lease = timedelta(seconds=lease_seconds)
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        # Direct-message conversations this sender has opened, by (platform, partnership, user): the conversation
+        # of a bot and a person does not change, and opening it for every message cost a conversations.open each
+        # (Slack allows about 50 a minute; a meeting day's notices to one person were one each).
+        self._dms: dict[tuple[str, int, str], str] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -299,7 +304,12 @@ class Sender:
         user = self._user(session, port, row.partnership_id, row.destination_ref)
         if user is None:
             raise DeliveryError(f"no {port.platform} account for {row.destination_ref}", permanent=True)
-        return port.open_dm(user)
+        key = (port.platform, row.partnership_id, user)
+        if key not in self._dms:
+            if len(self._dms) >= MAX_REMEMBERED_DMS:
+                self._dms.clear()
+            self._dms[key] = port.open_dm(user)
+        return self._dms[key]
 
     def _sync_space(self, session: Session, port: ChatPort, row: OutboxMessage) -> str:
         """Create the section's private space, or set its members to exactly the list. Returns the space ref."""
@@ -544,6 +554,8 @@ class Sender:
             return None
 
     def _failed(self, row: OutboxMessage, exc: DeliveryError, *, may_have_landed: bool = False) -> str:
+        if row.channel and row.destination_kind == "member":  # a remembered conversation that failed: open it again
+            self._dms = {k: c for k, c in self._dms.items() if c != row.channel}
         row.lease_until = None
         row.last_error = str(exc)[:500]
         row.check_before_send = may_have_landed  # then the next attempt looks before it posts

@@ -102,6 +102,35 @@ def test_dm_to_member_found_by_email_opens_dm_and_stores_identity(northtown_load
         assert session.scalar(select(ChatIdentity.user_id).where(ChatIdentity.member_id == fay.id)) == "U0FAY"
 
 
+def test_a_persons_direct_messages_open_their_conversation_once(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
+    """Three messages to Fay and one to Tom: one conversations.open each (Slack allows about 50 a minute), every
+    message in its person's conversation; a failed post forgets the conversation, so the retry opens it again."""
+    fake.add_user("U0FAY", "fay.moss@health.example", "fay")
+    to = {"fay": Destination.member("fay.moss"), "tom": Destination.member("tom.ashby")}
+    queue(northtown_loaded, [Notice(to[who], Reply(title=f"{who} {i}"), key=f"dm:{who}:{i}")
+                             for who, i in (("fay", 1), ("tom", 1), ("fay", 2), ("fay", 3))])
+    sender = make_sender(northtown_loaded, fake)
+    assert sender.drain(timeout=30)
+    opened = [c.args["users"] for c in fake.calls_to("conversations.open")]
+    assert sorted(u if isinstance(u, str) else ",".join(u) for u in opened) == ["U0FAY", "U0TOM"]
+    channel_of: dict[str, set[str]] = {"fay": set(), "tom": set()}
+    for c in fake.calls_to("chat.postMessage"):
+        channel_of[c.args["text"].split()[0]].add(c.args["channel"])
+    assert sorted(c.args["text"] for c in fake.calls_to("chat.postMessage")) == ["fay 1", "fay 2", "fay 3", "tom 1"]
+    assert len(channel_of["fay"]) == 1 and len(channel_of["tom"]) == 1 and channel_of["fay"] != channel_of["tom"]
+
+    fake.fail_next("chat.postMessage", 1, "server_error")
+    queue(northtown_loaded, [Notice(to["fay"], Reply(title="fay 4"), key="dm:fay:4"),
+                             Notice(to["fay"], Reply(title="fay 5"), key="dm:fay:5")])
+    assert sender.drain(timeout=30)
+    assert len(fake.calls_to("conversations.open")) == 2  # fay 4 and 5 kept the conversation they were given
+    queue(northtown_loaded, [Notice(to["fay"], Reply(title="fay 6"), key="dm:fay:6")])
+    assert sender.drain(timeout=30)
+    assert len(fake.calls_to("conversations.open")) == 3  # the next message opens it again, once
+    assert sorted(c.args["text"] for c in fake.calls_to("chat.postMessage")) == [
+        "fay 1", "fay 2", "fay 3", "fay 4", "fay 5", "fay 6", "tom 1"]
+
+
 def test_one_channel_is_paced_to_one_message_a_second(northtown_loaded, fake: FakeSlack) -> None:  # type: ignore[no-untyped-def]
     fake.limit_per_channel(1.0)
     queue(northtown_loaded, [notice(i) for i in range(3)])

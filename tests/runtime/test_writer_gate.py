@@ -12,10 +12,10 @@ import sys
 import threading
 from pathlib import Path
 
+from paths import REPO
 from sqlalchemy import text
 
 from models.engine import WriterGate, make_engine
-from paths import REPO
 
 # Another process: opens a write transaction on the file, says "held", waits for a line, then commits.
 HOLDER = """
