@@ -71,7 +71,7 @@ RULE_ENTITIES: tuple[type, ...] = (*PARTNERSHIP_WIDE, Target, Action)
 _CHANGED = "oneday.rule_input_changed"  # session.info: this transaction wrote the rule's input
 _OWN_BUMP = "oneday_rule_bump"  # execution option on the hook's own statements
 
-SIZES = {"bases": 64, "sections": 256, "slots": 4096, "plans": 8}  # entries per database, per process (README: Capacity)
+SIZES = {"bases": 64, "sections": 256, "plans": 8}  # entries per database, per process (README: Capacity)
 # From this many references of one cohort in one request, the whole section is computed (and cached) rather than
 # each slot on its own.
 SECTION_AFTER = 4
@@ -117,7 +117,6 @@ class Store:
 
     bases: LRU[Any] = field(default_factory=lambda: LRU(SIZES["bases"]))
     sections: LRU[Indexed] = field(default_factory=lambda: LRU(SIZES["sections"]))
-    slots: LRU[TargetRelevance] = field(default_factory=lambda: LRU(SIZES["slots"]))
     plans: LRU[Any] = field(default_factory=lambda: LRU(SIZES["plans"]))
 
 
@@ -383,18 +382,6 @@ class RuleView:
         self._asked[cohort_id] = self._asked.get(cohort_id, 0) + 1
         compute = compute_section if self._asked[cohort_id] >= SECTION_AFTER else None
         _, index = self._indexed(cohort_id, compute)
-        found = index.get(ref) if index is not NO_INDEX else self._alone(cohort_id, ref, compute_slot)
+        found = index.get(ref) if index is not NO_INDEX else compute_slot()
         self._slots[memo] = found
-        return found
-
-    def _alone(self, cohort_id: int, ref: str, compute: Callable[[], TargetRelevance]) -> TargetRelevance:
-        """A slot computed on its own, kept under its section's key: valid exactly as long as the section would
-        be (a change to the target or its actions changes the cohort's version). Why: each outbox delivery about
-        a target asks its slot again in a request of its own, and recomputed it every time (~1 ms a message)."""
-        key = self._section_key(cohort_id)
-        found = self._store.slots.get((key, ref)) if key is not None else None
-        if found is None:
-            found = compute()
-            if key is not None:
-                self._store.slots.put((key, ref), found)
         return found
